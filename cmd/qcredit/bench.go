@@ -1,0 +1,8 @@
+package main
+
+import "github.com/spf13/cobra"
+
+func newBenchCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "Measure import, ingest and pipeline speed on this machine"}
+	return cmd
+}

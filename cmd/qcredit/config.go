@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/posflag"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+)
+
+// Config is every setting, read in this order, later ones winning: defaults,
+// the YAML file (--config or QCREDIT_CONFIG), QCREDIT_* environment variables,
+// then flags. Keys nest with dots in YAML (kafka.brokers) and with the first
+// underscore in env (QCREDIT_KAFKA_BROKERS).
+type Config struct {
+	Warehouse string      `koanf:"warehouse"`
+	Listen    string      `koanf:"listen"`
+	Log       LogConfig   `koanf:"log"`
+	Kafka     KafkaConfig `koanf:"kafka"`
+	USCC      USCCConfig  `koanf:"uscc"`
+	Ingest    IngestConfig `koanf:"ingest"`
+}
+
+type LogConfig struct {
+	Level  string `koanf:"level"`  // debug, info, warn, error
+	Format string `koanf:"format"` // text or json
+}
+
+type KafkaConfig struct {
+	Brokers []string `koanf:"brokers"`
+	Topics  []string `koanf:"topics"`
+	Group   string   `koanf:"group"`
+}
+
+type USCCConfig struct {
+	// AcceptCheckFailures accepts lawfully issued pilot codes that fail the mod-31 check.
+	AcceptCheckFailures bool `koanf:"accept_check_failures"`
+}
+
+type IngestConfig struct {
+	BatchSize     int           `koanf:"batch_size"`
+	BatchInterval time.Duration `koanf:"batch_interval"`
+}
+
+var defaults = map[string]any{
+	"warehouse":             "duckdb://data/qcredit.duckdb",
+	"listen":                ":8080",
+	"log.level":             "info",
+	"log.format":            "text",
+	"kafka.topics":          []string{"qcredit.events"},
+	"kafka.group":           "qcredit-ingest",
+	"ingest.batch_size":     5000,
+	"ingest.batch_interval": "1s",
+}
+
+// configSections are the nested keys; env and flag names split after them.
+var configSections = []string{"log", "kafka", "uscc", "ingest"}
+
+func splitSection(name, sep string) string {
+	for _, s := range configSections {
+		if strings.HasPrefix(name, s+sep) {
+			return s + "." + strings.TrimPrefix(name, s+sep)
+		}
+	}
+	return name
+}
+
+func loadConfig(flags *pflag.FlagSet) (Config, error) {
+	k := koanf.New(".")
+	var cfg Config
+	if err := k.Load(confmap.Provider(defaults, "."), nil); err != nil {
+		return cfg, err
+	}
+	path, _ := flags.GetString("config")
+	if path == "" {
+		path = os.Getenv("QCREDIT_CONFIG")
+	}
+	if path != "" {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return cfg, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	err := k.Load(env.Provider(".", env.Opt{
+		Prefix: "QCREDIT_",
+		TransformFunc: func(key, v string) (string, any) {
+			key = splitSection(strings.ToLower(strings.TrimPrefix(key, "QCREDIT_")), "_")
+			if strings.HasSuffix(key, "brokers") || strings.HasSuffix(key, "topics") {
+				return key, strings.Split(v, ",")
+			}
+			return key, v
+		},
+	}), nil)
+	if err != nil {
+		return cfg, fmt.Errorf("environment: %w", err)
+	}
+	err = k.Load(posflag.ProviderWithFlag(flags, ".", k, func(f *pflag.Flag) (string, any) {
+		if !f.Changed || f.Name == "config" {
+			return "", nil
+		}
+		return splitSection(f.Name, "-"), posflag.FlagVal(flags, f)
+	}), nil)
+	if err != nil {
+		return cfg, fmt.Errorf("flags: %w", err)
+	}
+	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"github.com/qcredit/qcredit/ingest"
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/simulate"
+)
+
+func newDevCmd(a *app) *cobra.Command {
+	var enterprises, years int
+	var seed int64
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Everything on one machine: simulate Huai'an, import it, serve on :8080",
+		Long: `The one-command demo. Simulates a city (20,000 enterprises over 3 years by
+default), imports it into ./data/qcredit.duckdb unless that already holds
+events, and serves the API. Data is kept between runs; delete ./data to start over.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			s, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			st, err := s.Stats(ctx)
+			if err != nil {
+				return err
+			}
+			if st.Events.Total == 0 {
+				path := filepath.Join("data", "simulated.jsonl")
+				a.log.Info("simulating Huai'an", "enterprises", enterprises, "years", years, "seed", seed, "file", path)
+				if err := writeSimulation(path, simulate.Config{Enterprises: enterprises, Years: years, Seed: seed,
+					End: time.Now().UTC().Truncate(24 * time.Hour)}); err != nil {
+					return err
+				}
+				im := ingest.Importer{Store: s, Decoder: ingest.Decoder{Policy: model.USCCPolicy{AcceptCheckFailures: a.cfg.USCC.AcceptCheckFailures}}}
+				sum, err := im.ImportFile(ctx, path)
+				if err != nil {
+					return err
+				}
+				a.log.Info("imported", "stored", sum.Stored, "dead_lettered", sum.DeadLettered)
+			} else {
+				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
+			}
+			return a.serve(ctx, s, prometheus.NewRegistry(), func(addr string) {
+				printDevBanner(cmd, addr, st.Events.Total == 0)
+			})
+		},
+	}
+	cmd.Flags().String("listen", "", "address to listen on (default :8080)")
+	cmd.Flags().IntVar(&enterprises, "enterprises", 20000, "enterprises to simulate")
+	cmd.Flags().IntVar(&years, "years", 3, "years of history to simulate")
+	cmd.Flags().Int64Var(&seed, "seed", 1, "simulation seed")
+	return cmd
+}
+
+func writeSimulation(path string, cfg simulate.Config) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	_, err = simulate.Generate(cfg, func(line []byte) error {
+		w.Write(line)
+		return w.WriteByte('\n')
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("simulate into %s: %w", path, err)
+	}
+	return nil
+}
+
+func printDevBanner(cmd *cobra.Command, addr string, fresh bool) {
+	host := addr
+	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
+		host = "localhost" + host[strings.LastIndex(host, ":"):]
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), `
+qcredit dev is running (warehouse: ./data/qcredit.duckdb)
+  health:     http://%[1]s/healthz
+  metrics:    http://%[1]s/metrics
+  an enterprise: curl http://%[1]s/api/v1/public/enterprises/<USCC>
+                 (USCCs: head -1 data/simulated.jsonl, or qcredit stats)
+Stop with Ctrl-C.
+`, host)
+	_ = fresh
+}

@@ -1,0 +1,89 @@
+// Command qcredit is the quality-credit and risk analytics platform of the
+// Huai'an quality-supervision bureau: ingest, warehouse, pipelines and API in
+// one binary. This package only wires the other packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries a specific exit code (e.g. 1 for "some codes invalid").
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	var ee exitError
+	switch {
+	case errors.As(err, &ee):
+		os.Exit(ee.code)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "qcredit:", err)
+		os.Exit(2)
+	}
+}
+
+// app is what every command shares: its configuration and logger.
+type app struct {
+	cfg Config
+	log *slog.Logger
+}
+
+func newRootCmd() *cobra.Command {
+	a := &app{}
+	root := &cobra.Command{
+		Use:           "qcredit",
+		Short:         "Quality-credit and risk analytics for a city quality-supervision bureau",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			a.cfg = cfg
+			a.log = newLogger(cfg.Log)
+			return nil
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.String("config", "", "YAML config file (env QCREDIT_CONFIG)")
+	pf.String("warehouse", "", "warehouse URL: duckdb://PATH or clickhouse://HOST:PORT/DB (env QCREDIT_WAREHOUSE)")
+	pf.String("log-level", "", "debug, info, warn or error (env QCREDIT_LOG_LEVEL)")
+	pf.Bool("uscc-accept_check_failures", false, "accept pilot USCCs that fail the mod-31 check (env QCREDIT_USCC_ACCEPT_CHECK_FAILURES)")
+	root.AddCommand(
+		newUSCCCmd(a),
+		newMigrateCmd(a),
+		newImportCmd(a),
+		newStatsCmd(a),
+		newServeCmd(a),
+		newDevCmd(a),
+		newSimulateCmd(a),
+		newBenchCmd(a),
+	)
+	return root
+}
+
+func newLogger(c LogConfig) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(c.Format, "json") {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,66 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+// Batcher collects decoded input and writes it to the warehouse in batches.
+// It is not safe for concurrent use; each source owns one.
+type Batcher struct {
+	store warehouse.Store
+	size  int
+	batch warehouse.Batch
+	total warehouse.WriteResult
+}
+
+// NewBatcher writes to store whenever size items and dead letters are pending.
+func NewBatcher(store warehouse.Store, size int) *Batcher {
+	if size <= 0 {
+		size = 1
+	}
+	return &Batcher{store: store, size: size}
+}
+
+// AddItem queues a valid item; it writes the batch when it is full.
+func (b *Batcher) AddItem(ctx context.Context, it warehouse.Item) error {
+	b.batch.Items = append(b.batch.Items, it)
+	return b.flushIfFull(ctx)
+}
+
+// AddDeadLetter queues refused input; it writes the batch when it is full.
+func (b *Batcher) AddDeadLetter(ctx context.Context, dl model.DeadLetter) error {
+	b.batch.DeadLetters = append(b.batch.DeadLetters, dl)
+	return b.flushIfFull(ctx)
+}
+
+// Pending is the number of queued items and dead letters.
+func (b *Batcher) Pending() int { return len(b.batch.Items) + len(b.batch.DeadLetters) }
+
+func (b *Batcher) flushIfFull(ctx context.Context) error {
+	if b.Pending() < b.size {
+		return nil
+	}
+	return b.Flush(ctx)
+}
+
+// Flush writes what is pending. On error the batch stays pending, so the
+// caller may retry; nothing is acknowledged until Flush returns nil.
+func (b *Batcher) Flush(ctx context.Context) error {
+	if b.Pending() == 0 {
+		return nil
+	}
+	res, err := b.store.Write(ctx, b.batch)
+	if err != nil {
+		return fmt.Errorf("write batch of %d: %w", b.Pending(), err)
+	}
+	b.total = b.total.Add(res)
+	b.batch = warehouse.Batch{}
+	return nil
+}
+
+// Total sums the results of every Write so far.
+func (b *Batcher) Total() warehouse.WriteResult { return b.total }

@@ -1,0 +1,370 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// FieldKind is the JSON shape a data field must have.
+type FieldKind string
+
+const (
+	FieldString   FieldKind = "string"
+	FieldEnum     FieldKind = "enum"
+	FieldBool     FieldKind = "bool"
+	FieldNumber   FieldKind = "number"
+	FieldDate     FieldKind = "date" // YYYY-MM-DD or RFC 3339
+	FieldStrings  FieldKind = "strings"
+	FieldRegion   FieldKind = "region"   // GB/T 2260 code
+	FieldIndustry FieldKind = "industry" // GB/T 4754 code
+)
+
+// FacetSlot says which Facets column a field fills.
+type FacetSlot int
+
+const (
+	FacetNone FacetSlot = iota
+	FacetRef
+	FacetLink
+	FacetResult
+	FacetSeverity
+	FacetCategory
+	FacetAmount
+	FacetDue
+)
+
+// FieldSpec is one field of an event type's data.
+type FieldSpec struct {
+	Name     string
+	Kind     FieldKind
+	Required bool
+	Enum     []string
+	Facet    FacetSlot
+	// BoolFacet maps true/false to facet text (e.g. verified → "verified"/"unverified").
+	BoolFacet [2]string
+}
+
+// EventSpec is the contract of one event type.
+type EventSpec struct {
+	Type   EventType
+	Fields []FieldSpec
+	// AnyOf requires at least one of the fields (enterprise.updated is partial).
+	AnyOf bool
+	Doc   string
+}
+
+var (
+	equipmentCategories = []string{"boiler", "pressure_vessel", "gas_cylinder", "pressure_piping", "elevator",
+		"lifting", "passenger_ropeway", "amusement", "field_vehicle"}
+	violations = []string{"counterfeit", "substandard", "unlicensed", "false_labeling", "special_equipment",
+		"metrology", "obstruction", "other"}
+	passFail = []string{"pass", "fail"}
+)
+
+func equipmentFields(extra ...FieldSpec) []FieldSpec {
+	return append([]FieldSpec{
+		{Name: "equipment_id", Kind: FieldString, Required: true, Facet: FacetLink},
+		{Name: "category", Kind: FieldEnum, Enum: equipmentCategories, Facet: FacetCategory},
+	}, extra...)
+}
+
+var enterpriseFields = []FieldSpec{
+	{Name: "name", Kind: FieldString, Required: true},
+	{Name: "region", Kind: FieldRegion, Required: true},
+	{Name: "industry", Kind: FieldIndustry, Required: true},
+	{Name: "cluster", Kind: FieldString},
+	{Name: "scale", Kind: FieldEnum, Enum: []string{"micro", "small", "medium", "large"}},
+}
+
+// EventSpecs is the v1 contract: every event type and its data fields. The
+// JSON Schema in ingest/schema is generated from it.
+var EventSpecs = map[EventType]EventSpec{
+	EventEnterpriseRegistered: {Doc: "an enterprise enters the register", Fields: enterpriseFields},
+	EventEnterpriseUpdated: {Doc: "a partial change of registered fields", AnyOf: true,
+		Fields: optional(enterpriseFields)},
+	EventEnterpriseDeregistered: {Doc: "an enterprise leaves the register",
+		Fields: []FieldSpec{{Name: "reason", Kind: FieldString}}},
+	EventLicenceGranted: {Doc: "a production licence is granted", Fields: []FieldSpec{
+		{Name: "licence_no", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "kind", Kind: FieldEnum, Required: true, Facet: FacetCategory,
+			Enum: []string{"industrial_product", "special_equipment", "metrology", "other"}},
+		{Name: "valid_until", Kind: FieldDate, Facet: FacetDue},
+	}},
+	EventLicenceRevoked: {Doc: "a licence is revoked", Fields: []FieldSpec{
+		{Name: "licence_no", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "reason", Kind: FieldEnum, Required: true, Enum: []string{"violation", "fraud", "other"}, Facet: FacetCategory},
+		{Name: "decision_no", Kind: FieldString},
+	}},
+	EventSpotCheckCompleted: {Doc: "a supervisory spot check (监督抽查) has a result", Fields: []FieldSpec{
+		{Name: "check_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "product", Kind: FieldString, Required: true, Facet: FacetCategory},
+		{Name: "result", Kind: FieldEnum, Required: true, Enum: passFail, Facet: FacetResult},
+		{Name: "severity", Kind: FieldEnum, Enum: []string{"minor", "major", "critical"}, Facet: FacetSeverity},
+		{Name: "level", Kind: FieldEnum, Enum: []string{"national", "provincial", "city", "county"}},
+		{Name: "retest_of", Kind: FieldString, Facet: FacetLink},
+	}},
+	EventPenaltyDecided: {Doc: "an administrative penalty is decided", Fields: []FieldSpec{
+		{Name: "case_no", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "violation", Kind: FieldEnum, Required: true, Enum: violations, Facet: FacetCategory},
+		{Name: "severity", Kind: FieldEnum, Required: true, Enum: []string{"light", "general", "heavy"}, Facet: FacetSeverity},
+		{Name: "fine_yuan", Kind: FieldNumber, Facet: FacetAmount},
+		{Name: "measures", Kind: FieldStrings},
+	}},
+	EventPenaltyRevoked: {Doc: "a penalty decision is annulled", Fields: []FieldSpec{
+		{Name: "case_no", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "reason", Kind: FieldString},
+	}},
+	EventEquipmentRegistered: {Doc: "special equipment is registered for use", Fields: equipmentFields()},
+	EventEquipmentInspected: {Doc: "a periodic inspection of special equipment", Fields: equipmentFields(
+		FieldSpec{Name: "result", Kind: FieldEnum, Required: true, Enum: passFail, Facet: FacetResult})},
+	EventEquipmentHazardFound: {Doc: "a hazard (隐患) is found on special equipment", Fields: equipmentFields(
+		FieldSpec{Name: "hazard_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		FieldSpec{Name: "serious", Kind: FieldBool, Facet: FacetSeverity, BoolFacet: [2]string{"ordinary", "serious"}},
+		FieldSpec{Name: "deadline", Kind: FieldDate, Facet: FacetDue})},
+	EventEquipmentHazardFixed: {Doc: "a hazard is corrected", Fields: equipmentFields(
+		FieldSpec{Name: "hazard_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		FieldSpec{Name: "self_found", Kind: FieldBool, Facet: FacetResult, BoolFacet: [2]string{"reported", "self_found"}})},
+	EventEquipmentAccident: {Doc: "an accident involving special equipment", Fields: equipmentFields(
+		FieldSpec{Name: "accident_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		FieldSpec{Name: "grade", Kind: FieldEnum, Required: true, Facet: FacetSeverity,
+			Enum: []string{"general", "larger", "major", "especially_major"}})},
+	EventComplaintReceived: {Doc: "a complaint or report is received", Fields: []FieldSpec{
+		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "channel", Kind: FieldEnum, Enum: []string{"12365", "web", "letter"}, Facet: FacetCategory},
+	}},
+	EventComplaintClosed: {Doc: "a complaint is closed, verified or not", Fields: []FieldSpec{
+		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "verified", Kind: FieldBool, Required: true, Facet: FacetResult, BoolFacet: [2]string{"unverified", "verified"}},
+		{Name: "outcome", Kind: FieldString},
+	}},
+	EventStandardDeclared: {Doc: "an enterprise standard is self-declared (自我声明公开)", Fields: []FieldSpec{
+		{Name: "standard_no", Kind: FieldString, Facet: FacetRef},
+		{Name: "title", Kind: FieldString},
+	}},
+	EventCertificationGranted: {Doc: "a certification is granted", Fields: []FieldSpec{
+		{Name: "cert_no", Kind: FieldString, Facet: FacetRef},
+		{Name: "scheme", Kind: FieldString, Facet: FacetCategory},
+	}},
+	EventCertificationWithdrawn: {Doc: "a certification is withdrawn", Fields: []FieldSpec{
+		{Name: "cert_no", Kind: FieldString, Facet: FacetRef},
+		{Name: "scheme", Kind: FieldString, Facet: FacetCategory},
+		{Name: "reason", Kind: FieldString},
+	}},
+	EventAwardGranted: {Doc: "a quality award or honour", Fields: []FieldSpec{
+		{Name: "award", Kind: FieldString, Facet: FacetCategory},
+		{Name: "level", Kind: FieldString},
+	}},
+	EventCreditRepaired: {Doc: "credit repair (信用修复) of a penalty or listing", Fields: []FieldSpec{
+		{Name: "case_no", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "decision_no", Kind: FieldString},
+	}},
+}
+
+func init() {
+	for t, s := range EventSpecs {
+		s.Type = t
+		EventSpecs[t] = s
+	}
+}
+
+func optional(fields []FieldSpec) []FieldSpec {
+	out := make([]FieldSpec, len(fields))
+	for i, f := range fields {
+		f.Required = false
+		out[i] = f
+	}
+	return out
+}
+
+// ValidationError says why an event breaks the contract.
+type ValidationError struct {
+	Reason DeadLetterReason
+	Field  string
+	Detail string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Detail
+	}
+	return e.Field + ": " + e.Detail
+}
+
+func invalid(reason DeadLetterReason, field, format string, args ...any) *ValidationError {
+	return &ValidationError{Reason: reason, Field: field, Detail: fmt.Sprintf(format, args...)}
+}
+
+// MaxIDLength bounds event ids.
+const MaxIDLength = 128
+
+// Validate checks an event against the v1 contract and returns it as a Record
+// with canonical data, facets and content hash. The error is a *ValidationError.
+func (p USCCPolicy) Validate(e Event) (Record, error) {
+	if e.ID == "" {
+		return Record{}, invalid(ReasonMissingField, "id", "is required")
+	}
+	if len(e.ID) > MaxIDLength || !utf8.ValidString(e.ID) {
+		return Record{}, invalid(ReasonInvalidField, "id", "must be 1–%d characters of UTF-8", MaxIDLength)
+	}
+	if e.Type == "" {
+		return Record{}, invalid(ReasonMissingField, "type", "is required")
+	}
+	spec, ok := EventSpecs[e.Type]
+	if !ok {
+		return Record{}, invalid(ReasonUnknownType, "type", "%q is not a v1 event type", e.Type)
+	}
+	if e.USCC == "" {
+		return Record{}, invalid(ReasonMissingField, "uscc", "is required")
+	}
+	if r := p.Check(string(e.USCC)); !r.Valid() {
+		return Record{}, invalid(ReasonInvalidUSCC, "uscc", "%s: %s", e.USCC, r.Err())
+	}
+	if e.Source == "" {
+		return Record{}, invalid(ReasonMissingField, "source", "is required")
+	}
+	if !IsHuaianBureau(e.Source) {
+		return Record{}, invalid(ReasonInvalidField, "source", "%q is not the city bureau (320800) or a 3208xx county code", e.Source)
+	}
+	if e.OccurredAt.IsZero() {
+		return Record{}, invalid(ReasonMissingField, "occurred_at", "is required (RFC 3339)")
+	}
+	fields, facets, err := spec.validateData(e.Data)
+	if err != nil {
+		return Record{}, err
+	}
+	canon, _ := json.Marshal(fields) // map keys sorted, raw values compact
+	e.Data = canon
+	return Record{Event: e, Facets: facets, Hash: contentHash(e)}, nil
+}
+
+func (s EventSpec) validateData(raw json.RawMessage) (map[string]json.RawMessage, Facets, error) {
+	var facets Facets
+	fields := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(raw)) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			return nil, facets, invalid(ReasonInvalidField, "data", "must be a JSON object")
+		}
+	}
+	for k, v := range fields {
+		var c bytes.Buffer
+		if json.Compact(&c, v) == nil {
+			fields[k] = c.Bytes()
+		}
+	}
+	present := 0
+	for _, f := range s.Fields {
+		v, ok := fields[f.Name]
+		if !ok || string(v) == "null" {
+			if f.Required {
+				return nil, facets, invalid(ReasonMissingField, "data."+f.Name, "is required for %s", s.Type)
+			}
+			continue
+		}
+		present++
+		if err := f.check(v, &facets); err != nil {
+			return nil, facets, err
+		}
+	}
+	if s.AnyOf && present == 0 {
+		return nil, facets, invalid(ReasonMissingField, "data", "%s needs at least one of its fields", s.Type)
+	}
+	if s.Type == EventSpotCheckCompleted && facets.Result == "fail" && facets.Severity == "" {
+		return nil, facets, invalid(ReasonMissingField, "data.severity", "is required when result is fail")
+	}
+	return fields, facets, nil
+}
+
+func (f FieldSpec) check(v json.RawMessage, facets *Facets) error {
+	name := "data." + f.Name
+	var text string
+	switch f.Kind {
+	case FieldBool:
+		var b bool
+		if json.Unmarshal(v, &b) != nil {
+			return invalid(ReasonInvalidField, name, "must be true or false")
+		}
+		text = f.BoolFacet[0]
+		if b {
+			text = f.BoolFacet[1]
+		}
+	case FieldNumber:
+		var n float64
+		if json.Unmarshal(v, &n) != nil || n < 0 {
+			return invalid(ReasonInvalidField, name, "must be a number ≥ 0")
+		}
+		if f.Facet == FacetAmount {
+			facets.Amount = &n
+		}
+		return nil
+	case FieldStrings:
+		var ss []string
+		if json.Unmarshal(v, &ss) != nil {
+			return invalid(ReasonInvalidField, name, "must be an array of strings")
+		}
+		return nil
+	default:
+		if json.Unmarshal(v, &text) != nil {
+			return invalid(ReasonInvalidField, name, "must be a string")
+		}
+		if err := f.checkText(text); err != nil {
+			return err
+		}
+	}
+	switch f.Facet {
+	case FacetRef:
+		facets.Ref = text
+	case FacetLink:
+		facets.Link = text
+	case FacetResult:
+		facets.Result = text
+	case FacetSeverity:
+		facets.Severity = text
+	case FacetCategory:
+		facets.Category = text
+	case FacetDue:
+		facets.Due = text[:10]
+	}
+	return nil
+}
+
+func (f FieldSpec) checkText(text string) error {
+	name := "data." + f.Name
+	switch f.Kind {
+	case FieldString:
+		if strings.TrimSpace(text) == "" {
+			return invalid(ReasonInvalidField, name, "must not be empty")
+		}
+	case FieldEnum:
+		for _, e := range f.Enum {
+			if text == e {
+				return nil
+			}
+		}
+		return invalid(ReasonInvalidField, name, "%q is not one of %s", text, strings.Join(f.Enum, ", "))
+	case FieldDate:
+		if _, err := ParseDate(text); err != nil {
+			return invalid(ReasonInvalidField, name, "%q is not a date (YYYY-MM-DD or RFC 3339)", text)
+		}
+	case FieldRegion:
+		if _, ok := LookupRegion(text); !ok {
+			return invalid(ReasonInvalidField, name, "%q is not a GB/T 2260 region code", text)
+		}
+	case FieldIndustry:
+		if !ValidIndustryCode(text) {
+			return invalid(ReasonInvalidField, name, "%q is not a GB/T 4754-2017 code such as C3311", text)
+		}
+	}
+	return nil
+}
+
+// ParseDate accepts YYYY-MM-DD or RFC 3339.
+func ParseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}

@@ -1,0 +1,99 @@
+package model
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// EventType names one kind of supervision record in the v1 event contract.
+type EventType string
+
+const (
+	EventEnterpriseRegistered   EventType = "enterprise.registered"
+	EventEnterpriseUpdated      EventType = "enterprise.updated"
+	EventEnterpriseDeregistered EventType = "enterprise.deregistered"
+	EventLicenceGranted         EventType = "licence.granted"
+	EventLicenceRevoked         EventType = "licence.revoked"
+	EventSpotCheckCompleted     EventType = "spot_check.completed"
+	EventPenaltyDecided         EventType = "penalty.decided"
+	EventPenaltyRevoked         EventType = "penalty.revoked"
+	EventEquipmentRegistered    EventType = "equipment.registered"
+	EventEquipmentInspected     EventType = "equipment.inspected"
+	EventEquipmentHazardFound   EventType = "equipment.hazard_found"
+	EventEquipmentHazardFixed   EventType = "equipment.hazard_corrected"
+	EventEquipmentAccident      EventType = "equipment.accident"
+	EventComplaintReceived      EventType = "complaint.received"
+	EventComplaintClosed        EventType = "complaint.closed"
+	EventStandardDeclared       EventType = "standard.declared"
+	EventCertificationGranted   EventType = "certification.granted"
+	EventCertificationWithdrawn EventType = "certification.withdrawn"
+	EventAwardGranted           EventType = "award.granted"
+	EventCreditRepaired         EventType = "credit.repaired"
+)
+
+// Event is one supervision record as a bureau reports it (contract v1).
+type Event struct {
+	ID         string          `json:"id"`
+	Type       EventType       `json:"type"`
+	USCC       USCC            `json:"uscc"`
+	Source     string          `json:"source"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	ReportedAt *time.Time      `json:"reported_at,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+}
+
+// Facets are the few typed values of an event's data that the warehouse keeps
+// in columns of their own, so pipelines aggregate without parsing JSON. Which
+// data field fills which facet is declared per type in the contract (see
+// EventSpecs); unused facets are empty.
+type Facets struct {
+	Ref      string   // the record's own id: check_id, case_no, licence_no, hazard_id, complaint_id, accident_id, …
+	Link     string   // another record it refers to: retest_of, equipment_id of a hazard or accident
+	Result   string   // pass/fail; verified/unverified; self_found/reported
+	Severity string   // spot-check and penalty severity, accident grade, serious/ordinary hazard
+	Category string   // product, violation, licence kind or revocation reason, equipment category, channel
+	Amount   *float64 // fine_yuan
+	Due      string   // YYYY-MM-DD: hazard deadline, licence valid_until
+}
+
+// Record is a validated event ready for the warehouse: the event, its data in
+// canonical form (compact JSON, keys sorted), its facets and a content hash
+// that tells an exact resend (same hash) from a conflicting reuse of an id.
+type Record struct {
+	Event
+	Facets Facets
+	Hash   uint64
+}
+
+// Origin says where raw input came from: "kafka" with topic/partition/offset,
+// "file" with path:line, or "http" with the client.
+type Origin struct {
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`     // topic, file path or client
+	Position string `json:"position"` // partition/offset, line number or request index
+}
+
+func (o Origin) String() string { return o.Kind + ":" + o.Name + ":" + o.Position }
+
+// DeadLetterReason is a stable word for why input was refused.
+type DeadLetterReason string
+
+const (
+	ReasonMalformedJSON DeadLetterReason = "malformed_json"
+	ReasonUnknownType   DeadLetterReason = "unknown_type"
+	ReasonMissingField  DeadLetterReason = "missing_field"
+	ReasonInvalidField  DeadLetterReason = "invalid_field"
+	ReasonInvalidUSCC   DeadLetterReason = "invalid_uscc"
+	ReasonConflict      DeadLetterReason = "conflict" // a different event reuses a stored id
+)
+
+// DeadLetter is input that was not stored as an event, kept whole with why and
+// where from, so nothing is silently dropped.
+type DeadLetter struct {
+	Origin   Origin
+	Reason   DeadLetterReason
+	Detail   string
+	Raw      []byte
+	EventID  string // when it could be read
+	Received time.Time
+}

@@ -1,0 +1,80 @@
+package warehouse
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/qcredit/qcredit/model"
+)
+
+// Prepared is a batch after the checks every backend does in Go: the first
+// item of each id (later exact copies counted as duplicates, later different
+// ones turned into conflict dead letters), and dead letters with their keys.
+type Prepared struct {
+	Items       []Item
+	DeadLetters []KeyedDeadLetter
+	Duplicates  int
+	Conflicts   int
+}
+
+// KeyedDeadLetter is a dead letter with its idempotency key.
+type KeyedDeadLetter struct {
+	model.DeadLetter
+	Key string
+}
+
+// Prepare dedupes a batch within itself. Backends then only have to compare
+// the surviving items with what they already store.
+func Prepare(b Batch) Prepared {
+	p := Prepared{Items: make([]Item, 0, len(b.Items))}
+	first := make(map[string]uint64, len(b.Items))
+	for _, it := range b.Items {
+		h, seen := first[it.Record.ID]
+		switch {
+		case !seen:
+			first[it.Record.ID] = it.Record.Hash
+			p.Items = append(p.Items, it)
+		case h == it.Record.Hash:
+			p.Duplicates++
+		default:
+			p.Conflicts++
+			p.AddDeadLetter(ConflictLetter(it))
+		}
+	}
+	for _, dl := range b.DeadLetters {
+		p.AddDeadLetter(dl)
+	}
+	return p
+}
+
+// AddDeadLetter keys a dead letter and adds it.
+func (p *Prepared) AddDeadLetter(dl model.DeadLetter) {
+	if dl.Received.IsZero() {
+		dl.Received = time.Now()
+	}
+	p.DeadLetters = append(p.DeadLetters, KeyedDeadLetter{DeadLetter: dl, Key: DeadLetterKey(dl)})
+}
+
+// ConflictLetter is the dead letter for an item whose id is already taken by
+// a different event.
+func ConflictLetter(it Item) model.DeadLetter {
+	return model.DeadLetter{
+		Origin:  it.Origin,
+		Reason:  model.ReasonConflict,
+		Detail:  fmt.Sprintf("event id %q is already stored with different content; send corrections as new events", it.Record.ID),
+		Raw:     it.Raw,
+		EventID: it.Record.ID,
+	}
+}
+
+// DeadLetterKey identifies a dead letter by where it came from and what it
+// said, so the same bad input delivered or imported again is stored once.
+func DeadLetterKey(dl model.DeadLetter) string {
+	h := sha256.New()
+	h.Write([]byte(dl.Origin.String()))
+	h.Write([]byte{0})
+	h.Write(dl.Raw)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}

@@ -1,0 +1,128 @@
+// Package duckdb is the embedded warehouse backend: one DuckDB file under
+// ./data/ that one process opens for writing.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Store is the DuckDB warehouse.
+type Store struct {
+	db     *sql.DB
+	conn   *duckdb.Connector
+	log    *slog.Logger
+	path   string
+	writeM sync.Mutex // one Write at a time: it owns the staging tables
+	wconn  *sql.Conn  // the connection whose temp tables stage writes
+}
+
+var _ warehouse.Store = (*Store)(nil)
+
+// Open opens (creating when missing) the DuckDB file at path; ":memory:" or
+// "" opens an in-memory warehouse. A file held by another process gives an
+// error wrapping warehouse.ErrInUse.
+func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
+	dsn := path
+	if path == ":memory:" {
+		dsn = ""
+	}
+	if dsn != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("create warehouse directory: %w", err)
+		}
+	}
+	connector, err := duckdb.NewConnector(dsn, nil)
+	if err != nil {
+		if isLockError(err) {
+			return nil, fmt.Errorf("%w: %s is open in another qcredit process (stop it, or send the work to its API): %v", warehouse.ErrInUse, path, err)
+		}
+		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	s := &Store{db: db, conn: connector, log: log, path: path}
+	if err := db.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func isLockError(err error) bool {
+	return strings.Contains(err.Error(), "Could not set lock") || strings.Contains(err.Error(), "Conflicting lock")
+}
+
+// DB exposes the database for backend-specific queries inside this module.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close checkpoints and closes the file.
+func (s *Store) Close() error {
+	var errs []error
+	if s.wconn != nil {
+		errs = append(errs, s.wconn.Close())
+	}
+	errs = append(errs, s.db.Close(), s.conn.Close())
+	return errors.Join(errs...)
+}
+
+// Migrate applies the embedded migrations not yet recorded in schema_migrations.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	migrations, err := warehouse.LoadMigrations(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var applied []string
+	for _, m := range migrations {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+			return applied, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		if err := s.apply(ctx, m); err != nil {
+			return applied, err
+		}
+		applied = append(applied, fmt.Sprintf("%03d_%s", m.Version, m.Name))
+	}
+	return applied, nil
+}
+
+func (s *Store) apply(ctx context.Context, m warehouse.Migration) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %03d_%s: %w", m.Version, m.Name, err)
+	}
+	defer tx.Rollback()
+	for _, stmt := range m.Statements {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migration %03d_%s: %w\n%s", m.Version, m.Name, err, stmt)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.Version, m.Name); err != nil {
+		return fmt.Errorf("record migration %03d_%s: %w", m.Version, m.Name, err)
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,28 @@
+package duckdb_test
+
+import (
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"github.com/qcredit/qcredit/warehouse"
+	"github.com/qcredit/qcredit/warehouse/conformance"
+	"github.com/qcredit/qcredit/warehouse/duckdb"
+)
+
+func openTemp(t *testing.T) warehouse.Store {
+	t.Helper()
+	s, err := duckdb.Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(t.Context()); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, openTemp)
+}

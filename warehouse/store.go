@@ -1,0 +1,94 @@
+// Package warehouse defines the Store that ingest, pipelines and the API use,
+// whatever the backend (warehouse/duckdb embedded, warehouse/clickhouse for
+// scale-out), and the conformance suite both backends must pass.
+package warehouse
+
+import (
+	"context"
+	"errors"
+
+	"github.com/qcredit/qcredit/model"
+)
+
+// ErrNotFound is returned by lookups of something the warehouse does not hold.
+var ErrNotFound = errors.New("not found")
+
+// ErrInUse is returned when another process holds the warehouse for writing
+// (an embedded DuckDB file opened by a running `qcredit serve`).
+var ErrInUse = errors.New("warehouse is in use by another process")
+
+// Store is the warehouse.
+type Store interface {
+	// Migrate applies the embedded migrations not yet applied and returns their names.
+	Migrate(ctx context.Context) ([]string, error)
+	// Write stores a batch atomically: records whose id is new are stored;
+	// exact resends of stored events are counted as duplicates; records that
+	// reuse a stored id with different content become conflict dead letters;
+	// dead letters are stored once per key. When Write returns nil, everything
+	// in the batch is durable, so callers may acknowledge the input.
+	Write(ctx context.Context, b Batch) (WriteResult, error)
+	// Enterprise returns the latest state of one enterprise, or ErrNotFound.
+	Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error)
+	// Stats counts what the warehouse holds.
+	Stats(ctx context.Context) (Stats, error)
+	// Ping checks that the warehouse answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Item is one validated record with where it came from and its raw bytes,
+// kept so a conflict can be dead-lettered whole.
+type Item struct {
+	Record model.Record
+	Origin model.Origin
+	Raw    []byte
+}
+
+// Batch is what one Write stores.
+type Batch struct {
+	Items       []Item
+	DeadLetters []model.DeadLetter
+}
+
+// WriteResult counts what a Write did.
+type WriteResult struct {
+	Stored       int // new events
+	Duplicates   int // exact resends, within the batch or of stored events
+	Conflicts    int // different events reusing a stored id, dead-lettered
+	DeadLettered int // dead letters newly stored (conflicts included)
+	// DeadLetterRepeats counts dead letters already stored under the same key
+	// (the same bad input delivered or imported again).
+	DeadLetterRepeats int
+}
+
+// Add sums two results.
+func (r WriteResult) Add(o WriteResult) WriteResult {
+	return WriteResult{
+		Stored:            r.Stored + o.Stored,
+		Duplicates:        r.Duplicates + o.Duplicates,
+		Conflicts:         r.Conflicts + o.Conflicts,
+		DeadLettered:      r.DeadLettered + o.DeadLettered,
+		DeadLetterRepeats: r.DeadLetterRepeats + o.DeadLetterRepeats,
+	}
+}
+
+// Stats are counts over the whole warehouse, as printed by `qcredit stats`.
+type Stats struct {
+	Events      EventStats      `json:"events"`
+	Enterprises int64           `json:"enterprises"`
+	DeadLetters DeadLetterStats `json:"dead_letters"`
+}
+
+// EventStats counts stored events.
+type EventStats struct {
+	Total    int64            `json:"total"`
+	ByType   map[string]int64 `json:"by_type"`
+	BySource map[string]int64 `json:"by_source"`
+}
+
+// DeadLetterStats counts stored dead letters.
+type DeadLetterStats struct {
+	Total    int64            `json:"total"`
+	ByReason map[string]int64 `json:"by_reason"`
+	ByOrigin map[string]int64 `json:"by_origin_kind"`
+}
