@@ -3,6 +3,10 @@ package main
 import "github.com/spf13/cobra"
 
 func newBenchCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "bench", Short: "Measure import, ingest and pipeline speed on this machine"}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure import, ingest and pipeline speed on this machine",
+	}
+	cmd.AddCommand(newBenchImportCmd(a), newBenchIngestCmd(a), newBenchScoreCmd(a))
 	return cmd
 }
