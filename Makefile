@@ -11,8 +11,9 @@ build:
 run: build
 	./$(BIN) dev
 
+# Starts real Kafka and ClickHouse for the integration tests (scripts/test.sh).
 test: build
-	$(GO) test -count=1 -timeout 30m $(PKGS)
+	scripts/test.sh
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
