@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Starts and stops a throwaway clickhouse-server for the tests: its own temp
+# directory (data, config, logs, pidfile) and test ports on 127.0.0.1, so it
+# never touches a system ClickHouse on 9000/8123.
+#
+#   scripts/clickhouse.sh start|stop|status
+#
+# Environment:
+#   CLICKHOUSE_INSTANCE  1, 2, … : several servers side by side (default 1).
+#                        Instance N defaults to ports 19000+100(N-1) (native),
+#                        18123+100(N-1) (HTTP), 19009+100(N-1) (interserver).
+#   CLICKHOUSE_PORT      native TCP port (overrides the default above).
+#   CLICKHOUSE_DIR       data directory (default ${TMPDIR:-/tmp}/qcredit-clickhouse-N).
+#   CLICKHOUSE_CLUSTER_PORTS  comma-separated native ports of every server of
+#                        the test cluster "qcredit" (one shard each; default:
+#                        this server alone). Instance N is shard N.
+#   CLICKHOUSE_ZOOKEEPER host:port of a ZooKeeper for Replicated tables and
+#                        ON CLUSTER DDL (optional; without it only local DDL works).
+set -euo pipefail
+
+instance=${CLICKHOUSE_INSTANCE:-1}
+offset=$(( (instance - 1) * 100 ))
+port=${CLICKHOUSE_PORT:-$((19000 + offset))}
+http_port=$((18123 + offset))
+interserver_port=$((19009 + offset))
+dir=${CLICKHOUSE_DIR:-${TMPDIR:-/tmp}/qcredit-clickhouse-$instance}
+pidfile=$dir/clickhouse.pid
+cluster_ports=${CLICKHOUSE_CLUSTER_PORTS:-$port}
+
+server_cmd() {
+	if command -v clickhouse-server >/dev/null; then
+		echo clickhouse-server
+	elif [ -x /usr/sbin/clickhouse-server ]; then
+		echo /usr/sbin/clickhouse-server
+	elif command -v clickhouse >/dev/null; then
+		echo "clickhouse server"
+	fi
+}
+
+# install puts Debian's ClickHouse on a fresh machine (CI); it is a no-op here.
+install() {
+	if [ -n "$(server_cmd)" ] && command -v clickhouse-client >/dev/null; then
+		return
+	fi
+	echo "clickhouse: installing clickhouse-server and clickhouse-client (apt)" >&2
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y clickhouse-server clickhouse-client
+}
+
+write_config() {
+	mkdir -p "$dir"/{data,tmp,user_files,format_schemas}
+	local shards="" i=0 p
+	IFS=, read -ra ports <<<"$cluster_ports"
+	for p in "${ports[@]}"; do
+		shards+="<shard><replica><host>127.0.0.1</host><port>$p</port></replica></shard>"
+	done
+	local zk=""
+	if [ -n "${CLICKHOUSE_ZOOKEEPER:-}" ]; then
+		zk="<zookeeper><node><host>${CLICKHOUSE_ZOOKEEPER%:*}</host><port>${CLICKHOUSE_ZOOKEEPER##*:}</port></node></zookeeper>
+    <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>"
+	fi
+	cat >"$dir/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+    <logger>
+        <level>information</level>
+        <log>$dir/server.log</log>
+        <errorlog>$dir/server.err.log</errorlog>
+        <size>100M</size>
+        <count>2</count>
+    </logger>
+    <listen_host>127.0.0.1</listen_host>
+    <tcp_port>$port</tcp_port>
+    <http_port>$http_port</http_port>
+    <interserver_http_port>$interserver_port</interserver_http_port>
+    <interserver_http_host>127.0.0.1</interserver_http_host>
+    <path>$dir/data/</path>
+    <tmp_path>$dir/tmp/</tmp_path>
+    <user_files_path>$dir/user_files/</user_files_path>
+    <format_schema_path>$dir/format_schemas/</format_schema_path>
+    <users_config>$dir/users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <max_connections>256</max_connections>
+    <max_concurrent_queries>100</max_concurrent_queries>
+    <mark_cache_size>268435456</mark_cache_size>
+    <uncompressed_cache_size>268435456</uncompressed_cache_size>
+    <remote_servers><qcredit>$shards</qcredit></remote_servers>
+    <macros><shard>$instance</shard><replica>r$instance</replica></macros>
+    $zk
+</yandex>
+EOF
+	cat >"$dir/users.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+    <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+    <users>
+        <default>
+            <password></password>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+            <profile>default</profile>
+            <quota>default</quota>
+        </default>
+    </users>
+    <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
+        <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+EOF
+}
+
+running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+start() {
+	if running; then
+		echo "clickhouse $instance: already running (pid $(cat "$pidfile"), port $port)"
+		return
+	fi
+	install
+	rm -rf "$dir"
+	write_config
+	# setsid: the server outlives this script and is stopped by its pid only.
+	# shellcheck disable=SC2046
+	setsid $(server_cmd) --config-file="$dir/config.xml" >"$dir/stdout.log" 2>&1 </dev/null &
+	echo $! >"$pidfile"
+	local deadline=$((SECONDS + 60))
+	until clickhouse-client --host 127.0.0.1 --port "$port" -q 'SELECT 1' >/dev/null 2>&1; do
+		if ! running || [ $SECONDS -ge $deadline ]; then
+			echo "clickhouse $instance: server did not answer on port $port within 60 s" >&2
+			tail -n 40 "$dir/server.err.log" "$dir/stdout.log" >&2 2>/dev/null || true
+			stop
+			exit 1
+		fi
+		sleep 0.5
+	done
+	echo "clickhouse $instance: $(clickhouse-client --port "$port" -q 'SELECT version()') on 127.0.0.1:$port (pid $(cat "$pidfile"), dir $dir)"
+}
+
+stop() {
+	if running; then
+		local pid
+		pid=$(cat "$pidfile")
+		kill "$pid"
+		for _ in $(seq 1 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$dir"
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+status) if running; then echo "running (pid $(cat "$pidfile"), port $port)"; else echo stopped; exit 1; fi ;;
+*) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
