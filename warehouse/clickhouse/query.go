@@ -1,0 +1,88 @@
+package clickhouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+// Enterprise returns one enterprise's latest state.
+func (s *Store) Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error) {
+	var e model.Enterprise
+	var id, scale string
+	var registered *time.Time
+	var deregistered uint8
+	err := s.conn.QueryRow(ctx, fmt.Sprintf(`SELECT uscc, name, region, industry, cluster, scale, registered_at, deregistered, updated_at
+		FROM %s WHERE uscc = ?`, s.table("enterprises")), string(uscc)).
+		Scan(&id, &e.Name, &e.Region, &e.Industry, &e.Cluster, &scale, &registered, &deregistered, &e.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, warehouse.ErrNotFound
+	}
+	if err != nil {
+		return e, fmt.Errorf("read enterprise %s: %w", uscc, err)
+	}
+	e.USCC, e.Scale, e.Deregistered = model.USCC(id), model.Scale(scale), deregistered == 1
+	if registered != nil {
+		e.RegisteredAt = *registered
+	}
+	return e, nil
+}
+
+// Stats counts events, enterprises and dead letters, each id or key once
+// (FINAL: see the package doc).
+func (s *Store) Stats(ctx context.Context) (warehouse.Stats, error) {
+	st := warehouse.Stats{
+		Events:      warehouse.EventStats{ByType: map[string]int64{}, BySource: map[string]int64{}},
+		DeadLetters: warehouse.DeadLetterStats{ByReason: map[string]int64{}, ByOrigin: map[string]int64{}},
+	}
+	groups := []struct {
+		table, column string
+		into          map[string]int64
+		total         *int64
+	}{
+		{"events", "type", st.Events.ByType, &st.Events.Total},
+		{"events", "source", st.Events.BySource, nil},
+		{"dead_letters", "reason", st.DeadLetters.ByReason, &st.DeadLetters.Total},
+		{"dead_letters", "origin_kind", st.DeadLetters.ByOrigin, nil},
+	}
+	for _, g := range groups {
+		if err := s.countGroups(ctx, g.table, g.column, g.into, g.total); err != nil {
+			return st, err
+		}
+	}
+	var n uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+s.table("enterprises")).Scan(&n); err != nil {
+		return st, fmt.Errorf("count enterprises: %w", err)
+	}
+	st.Enterprises = int64(n)
+	return st, nil
+}
+
+func (s *Store) countGroups(ctx context.Context, table, column string, into map[string]int64, total *int64) error {
+	rows, err := s.conn.Query(ctx, fmt.Sprintf(`SELECT toString(%s), count() FROM %s %s GROUP BY %[1]s`,
+		column, s.table(table), s.final()))
+	if err != nil {
+		return fmt.Errorf("stats %s by %s: %w", table, column, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n uint64
+		if err := rows.Scan(&k, &n); err != nil {
+			return fmt.Errorf("stats %s by %s: %w", table, column, err)
+		}
+		into[k] = int64(n)
+		if total != nil {
+			*total += int64(n)
+		}
+	}
+	return rows.Err()
+}
+
+// final is the dedupe-on-read clause for counts.
+func (s *Store) final() string { return "FINAL" }

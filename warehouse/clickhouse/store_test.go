@@ -1,0 +1,56 @@
+package clickhouse_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/qcredit/qcredit/internal/testenv"
+	"github.com/qcredit/qcredit/warehouse"
+	"github.com/qcredit/qcredit/warehouse/clickhouse"
+	"github.com/qcredit/qcredit/warehouse/conformance"
+)
+
+// testURL is a clickhouse:// URL of a database no other test uses; the
+// database is dropped when the test ends.
+func testURL(t *testing.T) string {
+	t.Helper()
+	base := strings.TrimRight(testenv.ClickHouse(t), "/")
+	b := make([]byte, 6)
+	rand.Read(b)
+	url := base + "/qcredit_test_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx := context.WithoutCancel(t.Context()) // t.Context is done during cleanup
+		s, err := clickhouse.Open(ctx, url, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Errorf("drop test database: %v", err)
+			return
+		}
+		defer s.Close()
+		if err := s.DropDatabase(ctx); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+	})
+	return url
+}
+
+// openTest opens a fresh, migrated store in its own database.
+func openTest(t *testing.T) *clickhouse.Store {
+	t.Helper()
+	s, err := clickhouse.Open(t.Context(), testURL(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(t.Context()); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, func(t *testing.T) warehouse.Store { return openTest(t) })
+}

@@ -1,0 +1,217 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+// Write stores a batch; see warehouse.Store.
+//
+// ClickHouse has no transactions, so Write is idempotent instead of atomic:
+// it reads which ids (and dead-letter keys) are already stored, then inserts
+// only the rest, events first. A batch retried after a crash at any point
+// finds what the failed attempt stored and counts it as duplicates, so
+// nothing is stored twice by retries. Only two writers racing on the same
+// ids (a Kafka rebalance handing a partition over mid-batch) can insert a row
+// twice; then the ReplacingMergeTree key and dedupe on read still count it
+// once (see the package doc).
+func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteResult, error) {
+	p := warehouse.Prepare(b)
+	res := warehouse.WriteResult{Duplicates: p.Duplicates, Conflicts: p.Conflicts}
+	s.writeM.Lock()
+	defer s.writeM.Unlock()
+
+	fresh, dups, conflicts, err := s.classify(ctx, p.Items)
+	if err != nil {
+		return res, err
+	}
+	res.Duplicates += dups
+	res.Conflicts += len(conflicts)
+	for _, dl := range conflicts {
+		p.AddDeadLetter(dl)
+	}
+	if err := s.insertEvents(ctx, fresh); err != nil {
+		return res, err
+	}
+	res.Stored = len(fresh)
+
+	n, err := s.insertDeadLetters(ctx, p.DeadLetters)
+	if err != nil {
+		return res, err
+	}
+	res.DeadLettered = n
+	res.DeadLetterRepeats = len(p.DeadLetters) - n
+	return res, nil
+}
+
+// classify splits items (unique ids, from warehouse.Prepare) into those not
+// yet stored, exact resends of stored events, and conflicts with them.
+func (s *Store) classify(ctx context.Context, items []warehouse.Item) ([]warehouse.Item, int, []model.DeadLetter, error) {
+	if len(items) == 0 {
+		return nil, 0, nil, nil
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.Record.ID
+	}
+	stored, err := s.storedValues(ctx, "events", "id", "hash", ids)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("find stored ids: %w", err)
+	}
+	fresh := make([]warehouse.Item, 0, len(items))
+	var dups int
+	var conflicts []model.DeadLetter
+	for _, it := range items {
+		hashes, ok := stored[it.Record.ID]
+		switch {
+		case !ok:
+			fresh = append(fresh, it)
+		case slices.Contains(hashes, it.Record.Hash):
+			dups++
+		default:
+			conflicts = append(conflicts, warehouse.ConflictLetter(it))
+		}
+	}
+	return fresh, dups, conflicts, nil
+}
+
+// storedValues returns, for each of keys already in table, the values of
+// column stored with it (more than one only if a race stored it twice).
+// The keys travel as an external table rather than an IN list in the query
+// text, which would outgrow max_query_size (256 KiB) at a few thousand ids;
+// GLOBAL IN ships them to every shard when table is Distributed.
+func (s *Store) storedValues(ctx context.Context, table, keyCol, valCol string, keys []string) (map[string][]uint64, error) {
+	ext, err := ext.NewTable("batch_keys", ext.Column("k", "String"))
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if err := ext.Append(k); err != nil {
+			return nil, err
+		}
+	}
+	q := fmt.Sprintf(`SELECT %[2]s, %[3]s FROM %[1]s WHERE %[2]s GLOBAL IN (SELECT k FROM batch_keys)`,
+		s.table(table), keyCol, valCol)
+	rows, err := s.conn.Query(ch.Context(ctx, ch.WithExternalTable(ext)), q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]uint64{}
+	for rows.Next() {
+		var k string
+		var v uint64
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = append(out[k], v)
+	}
+	return out, rows.Err()
+}
+
+// insertCtx makes an insert into a Distributed table return only once the
+// shards have the rows, so the next batch's classify sees them.
+func (s *Store) insertCtx(ctx context.Context) context.Context {
+	if s.schema.Cluster == "" {
+		return ctx
+	}
+	return ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_distributed_sync": 1}))
+}
+
+const eventColumns = `id, type, uscc, source, occurred_at, reported_at, ref, link, result, severity,
+	category, amount, due, data, hash, origin, ingested_at`
+
+// insertEvents sends the items as one insert: the batcher hands over
+// thousands of rows, what ClickHouse wants per insert.
+func (s *Store) insertEvents(ctx context.Context, items []warehouse.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	batch, err := s.conn.PrepareBatch(s.insertCtx(ctx), fmt.Sprintf("INSERT INTO %s (%s)", s.table("events"), eventColumns))
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	defer batch.Abort()
+	now := time.Now()
+	for _, it := range items {
+		r := it.Record
+		if err := batch.Append(r.ID, string(r.Type), string(r.USCC), r.Source, r.OccurredAt, r.ReportedAt,
+			r.Facets.Ref, r.Facets.Link, r.Facets.Result, r.Facets.Severity, r.Facets.Category,
+			r.Facets.Amount, dueDate(r.Facets.Due), string(r.Data), r.Hash, it.Origin.String(), now); err != nil {
+			return fmt.Errorf("insert events: event %s: %w", r.ID, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
+}
+
+// dueDate is the Date to store: midnight UTC of the day, which the driver
+// turns into the day number; nil when absent or unreadable (as in DuckDB).
+func dueDate(d string) *time.Time {
+	if d == "" {
+		return nil
+	}
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+// insertDeadLetters stores the letters whose key is not stored yet, once
+// per key, and returns how many it stored.
+func (s *Store) insertDeadLetters(ctx context.Context, letters []warehouse.KeyedDeadLetter) (int, error) {
+	if len(letters) == 0 {
+		return 0, nil
+	}
+	keys := make([]string, len(letters))
+	for i, dl := range letters {
+		keys[i] = dl.Key
+	}
+	stored, err := s.storedValues(ctx, "dead_letters", "key", "toUInt64(0)", keys)
+	if err != nil {
+		return 0, fmt.Errorf("find stored dead letters: %w", err)
+	}
+	seen := make(map[string]bool, len(letters))
+	var fresh []warehouse.KeyedDeadLetter
+	for _, dl := range letters {
+		if _, ok := stored[dl.Key]; ok || seen[dl.Key] {
+			continue
+		}
+		seen[dl.Key] = true
+		fresh = append(fresh, dl)
+	}
+	if len(fresh) == 0 {
+		return 0, nil
+	}
+	batch, err := s.conn.PrepareBatch(s.insertCtx(ctx), fmt.Sprintf(`INSERT INTO %s
+		(key, origin_kind, origin_name, origin_position, reason, detail, event_id, raw, received_at)`, s.table("dead_letters")))
+	if err != nil {
+		return 0, fmt.Errorf("insert dead letters: %w", err)
+	}
+	defer batch.Abort()
+	for _, dl := range fresh {
+		if err := batch.Append(dl.Key, dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position, string(dl.Reason),
+			dl.Detail, dl.EventID, string(dl.Raw), dl.Received); err != nil {
+			return 0, fmt.Errorf("insert dead letters: %w", err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return 0, fmt.Errorf("insert dead letters: %w", err)
+	}
+	return len(fresh), nil
+}
+
+// table is the qualified name queries and inserts use: the table itself on
+// one server, the Distributed table over the shards on a cluster.
+func (s *Store) table(name string) string { return s.schema.DB + "." + name }
