@@ -1,0 +1,116 @@
+package scoring
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func mustDefault(t *testing.T) *Scorecard {
+	t.Helper()
+	sc, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+func row(kind, sub, cat, flag string, counts []int64, ids ...string) Row {
+	return Row{Kind: kind, Sub: sub, Category: cat, Flag: flag, Counts: counts, IDs: ids}
+}
+
+var pass = row("spot_check", "pass", "", "", []int64{1, 0, 0}, "p1")
+
+func TestScore(t *testing.T) {
+	sc := mustDefault(t)
+	tests := []struct {
+		name      string
+		rows      []Row
+		wantScore Points
+		wantGrade Grade
+		wantRules []string
+	}{
+		{"clean with a passed check is A", []Row{pass}, 1000, GradeA, []string{"grade.a_evidence"}},
+		{"clean without evidence is capped at B", nil, 1000, GradeB, []string{"grade.a_evidence"}},
+		{"major failure decays with age", []Row{pass, row("spot_check", "major", "", "", []int64{1, 1, 1}, "f1", "f2", "f3")},
+			1000 - 80 - 48 - 24, GradeB, []string{"spot_check.fail.major"}},
+		{"failed re-check takes the surcharge", []Row{pass, row("spot_check", "critical", "", "retest", []int64{1, 0, 0}, "r1")},
+			1000 - 150 - 60, GradeB, []string{"spot_check.fail.critical", "spot_check.recheck_fail"}},
+		{"repaired penalty keeps a small deduction", []Row{pass, row("penalty", "heavy", "substandard", "repaired", []int64{1, 0, 0}, "x1")},
+			1000 - 20, GradeA, []string{"penalty.repaired", "grade.a_evidence"}},
+		{"heavy penalty for a listed violation is D", []Row{pass, row("penalty", "heavy", "counterfeit", "", []int64{0, 0, 1}, "x2")},
+			1000 - 60, GradeD, []string{"penalty.heavy", "serious.heavy_penalty"}},
+		{"same violation twice is D", []Row{pass, row("penalty", "light", "false_labeling", "", []int64{1, 0, 0}, "a"),
+			row("penalty", "general", "false_labeling", "", []int64{0, 1, 0}, "b")},
+			1000 - 50 - 60, GradeD, []string{"penalty.light", "penalty.general", "serious.repeat_violation"}},
+		{"credits are capped per rule and in total", []Row{pass, row("certification", "", "", "", []int64{5, 0, 0}, "c1", "c2", "c3", "c4", "c5"),
+			row("award", "", "", "", []int64{3, 0, 0}, "w1", "w2", "w3")}, 1000, GradeA,
+			[]string{"credit.certification", "credit.award", "credits.cap", "score.clamp", "grade.a_evidence"}},
+		{"score is clamped at 0", []Row{row("accident", "major", "", "", []int64{4, 0, 0}, "a1", "a2", "a3", "a4")},
+			0, GradeD, []string{"accident.larger", "score.clamp", "serious.accident"}},
+		{"overdue serious hazard takes both deductions", []Row{pass, row("hazard", "serious", "", "overdue", []int64{1, 0, 0}, "h1")},
+			1000 - 60 - 80, GradeB, []string{"hazard.serious", "hazard.overdue"}},
+		{"unverified complaints are not features; verified are capped", []Row{pass, row("complaint", "", "", "", []int64{10, 0, 0}, "k")},
+			1000 - 150, GradeB, []string{"complaint.verified"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := sc.Score(Features{USCC: "X", Rows: tt.rows})
+			if res.Score != tt.wantScore || res.Grade != tt.wantGrade {
+				t.Errorf("got %s %s, want %s %s; reasons %+v", res.Score, res.Grade, tt.wantScore, tt.wantGrade, res.Reasons)
+			}
+			var rules []string
+			total := res.Base
+			for _, r := range res.Reasons {
+				rules = append(rules, r.Rule)
+				total += r.Points
+				if r.Basis == "" {
+					t.Errorf("reason %s has no basis", r.Rule)
+				}
+			}
+			if total != res.Score {
+				t.Errorf("base + Σ reasons = %s, score %s", total, res.Score)
+			}
+			if strings.Join(rules, ",") != strings.Join(tt.wantRules, ",") {
+				t.Errorf("rules %v, want %v", rules, tt.wantRules)
+			}
+		})
+	}
+}
+
+func TestVersionFollowsContent(t *testing.T) {
+	a := mustDefault(t)
+	b, err := Parse(append(DefaultYAML(), []byte("\n# edited\n")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Version == b.Version || !strings.HasPrefix(a.Version, "sc-") || len(a.Version) != 15 {
+		t.Errorf("versions %s and %s", a.Version, b.Version)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"unknown field", "base: 100\nbogus: 1\n", "bogus"},
+		{"grades out of order", strings.Replace(string(defaultYAML), "a: 90", "a: 50", 1), "a > b > c"},
+		{"rule without basis", strings.Replace(string(defaultYAML), "basis: 产品质量法第15条、第17条：监督抽查不合格（轻微）", "basis: ''", 1), "basis"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error about %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPointsJSON(t *testing.T) {
+	for _, p := range []Points{0, 5, -5, 855, -1000, 1000} {
+		b, _ := json.Marshal(p)
+		var back Points
+		if err := json.Unmarshal(b, &back); err != nil || back != p {
+			t.Errorf("%d → %s → %d (%v)", p, b, back, err)
+		}
+	}
+}
