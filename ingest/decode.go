@@ -4,11 +4,11 @@
 package ingest
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
@@ -18,18 +18,6 @@ import (
 // strict USCC policy.
 type Decoder struct {
 	Policy model.USCCPolicy
-}
-
-// wireEvent is the JSON as sent. Times stay strings here so a bad time is
-// reported as an invalid field, not as broken JSON.
-type wireEvent struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	USCC       string          `json:"uscc"`
-	Source     string          `json:"source"`
-	OccurredAt string          `json:"occurred_at"`
-	ReportedAt string          `json:"reported_at"`
-	Data       json.RawMessage `json:"data"`
 }
 
 // Decode returns the item, or the dead letter that says why raw was refused.
@@ -48,42 +36,122 @@ func (d Decoder) Decode(raw []byte, origin model.Origin) (warehouse.Item, *model
 	return warehouse.Item{Record: rec, Origin: origin, Raw: raw}, nil
 }
 
+// parsers are reused across calls: fastjson parses each event once without
+// reflection, which keeps decoding well ahead of the warehouse.
+var parsers fastjson.ParserPool
+
 func (d Decoder) decode(raw []byte) (model.Record, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return model.Record{}, fmt.Errorf("not a JSON object")
-	}
-	var w wireEvent
-	if err := json.Unmarshal(trimmed, &w); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return idOnly(w.ID), &model.ValidationError{Reason: model.ReasonInvalidField, Field: te.Field,
-				Detail: fmt.Sprintf("must be a JSON %s", te.Type)}
-		}
+	p := parsers.Get()
+	defer parsers.Put(p)
+	v, err := p.ParseBytes(raw)
+	if err != nil {
 		return model.Record{}, fmt.Errorf("broken JSON: %w", err)
 	}
-	e := model.Event{ID: w.ID, Type: model.EventType(w.Type), USCC: model.USCC(w.USCC), Source: w.Source, Data: w.Data}
-	if w.OccurredAt != "" {
-		t, err := time.Parse(time.RFC3339, w.OccurredAt)
-		if err != nil {
-			return idOnly(w.ID), &model.ValidationError{Reason: model.ReasonInvalidField, Field: "occurred_at",
-				Detail: fmt.Sprintf("%q is not an RFC 3339 time", w.OccurredAt)}
-		}
-		e.OccurredAt = t
+	if v.Type() != fastjson.TypeObject {
+		return model.Record{}, fmt.Errorf("not a JSON object")
 	}
-	if w.ReportedAt != "" {
-		t, err := time.Parse(time.RFC3339, w.ReportedAt)
-		if err != nil {
-			return idOnly(w.ID), &model.ValidationError{Reason: model.ReasonInvalidField, Field: "reported_at",
-				Detail: fmt.Sprintf("%q is not an RFC 3339 time", w.ReportedAt)}
+	var e model.Event
+	var fields []model.DataField
+	var ferr error
+	obj, _ := v.Object()
+	obj.Visit(func(key []byte, v *fastjson.Value) {
+		if ferr != nil {
+			return
 		}
-		e.ReportedAt = &t
+		switch string(key) {
+		case "id":
+			e.ID, ferr = envelopeString(key, v)
+		case "type":
+			var t string
+			t, ferr = envelopeString(key, v)
+			e.Type = model.EventType(t)
+		case "uscc":
+			var u string
+			u, ferr = envelopeString(key, v)
+			e.USCC = model.USCC(u)
+		case "source":
+			e.Source, ferr = envelopeString(key, v)
+		case "occurred_at":
+			e.OccurredAt, ferr = envelopeTime(key, v)
+		case "reported_at":
+			var t time.Time
+			if t, ferr = envelopeTime(key, v); ferr == nil && !t.IsZero() {
+				e.ReportedAt = &t
+			}
+		case "data":
+			fields, ferr = dataFields(v)
+		}
+	})
+	if ferr != nil {
+		return idOnly(e.ID), ferr
 	}
-	rec, err := d.Policy.Validate(e)
+	rec, err := d.Policy.ValidateFields(e, fields)
 	if err != nil {
-		rec.ID = w.ID
+		return idOnly(e.ID), err
 	}
-	return rec, err
+	return rec, nil
+}
+
+func envelopeString(key []byte, v *fastjson.Value) (string, error) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes()), nil
+	case fastjson.TypeNull:
+		return "", nil
+	}
+	return "", &model.ValidationError{Reason: model.ReasonInvalidField, Field: string(key), Detail: "must be a JSON string"}
+}
+
+func envelopeTime(key []byte, v *fastjson.Value) (time.Time, error) {
+	s, err := envelopeString(key, v)
+	if err != nil || s == "" {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, &model.ValidationError{Reason: model.ReasonInvalidField, Field: string(key),
+			Detail: fmt.Sprintf("%q is not an RFC 3339 time", s)}
+	}
+	return t, nil
+}
+
+// dataFields turns the data object into the model's parsed fields.
+func dataFields(v *fastjson.Value) ([]model.DataField, error) {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return nil, nil
+	case fastjson.TypeObject:
+	default:
+		return nil, &model.ValidationError{Reason: model.ReasonInvalidField, Field: "data", Detail: "must be a JSON object"}
+	}
+	obj, _ := v.Object()
+	fields := make([]model.DataField, 0, obj.Len())
+	obj.Visit(func(key []byte, v *fastjson.Value) {
+		f := model.DataField{Name: string(key), Raw: v.MarshalTo(nil)}
+		switch v.Type() {
+		case fastjson.TypeString:
+			f.Kind, f.Text = model.JSONString, string(v.GetStringBytes())
+		case fastjson.TypeNumber:
+			f.Kind, f.Number = model.JSONNumber, v.GetFloat64()
+		case fastjson.TypeTrue, fastjson.TypeFalse:
+			f.Kind, f.Bool = model.JSONBool, v.GetBool()
+		case fastjson.TypeArray:
+			f.Kind, f.StringsOnly = model.JSONArray, true
+			for _, item := range v.GetArray() {
+				if item.Type() != fastjson.TypeString {
+					f.StringsOnly = false
+					break
+				}
+				f.Strings = append(f.Strings, string(item.GetStringBytes()))
+			}
+		case fastjson.TypeObject:
+			f.Kind = model.JSONObject
+		default:
+			f.Kind = model.JSONNull
+		}
+		fields = append(fields, f)
+	})
+	return fields, nil
 }
 
 // idOnly carries the event id of refused input, so its dead letter names it.

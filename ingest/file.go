@@ -84,7 +84,9 @@ func (im Importer) Import(ctx context.Context, name string, r io.Reader) (Import
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	ordered := make(chan *chunk, workers*2)
+	// The ordered queue holds about a batch of decoded chunks, so decoding
+	// goes on while the previous batch is written.
+	ordered := make(chan *chunk, max(workers*2, size/(chunkBytes/256)+1))
 	work := make(chan *chunk, workers*2)
 	var wg sync.WaitGroup
 	for range workers {

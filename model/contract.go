@@ -1,8 +1,6 @@
 package model
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -204,112 +202,120 @@ const MaxIDLength = 128
 // Validate checks an event against the v1 contract and returns it as a Record
 // with canonical data, facets and content hash. The error is a *ValidationError.
 func (p USCCPolicy) Validate(e Event) (Record, error) {
-	if e.ID == "" {
-		return Record{}, invalid(ReasonMissingField, "id", "is required")
-	}
-	if len(e.ID) > MaxIDLength || !utf8.ValidString(e.ID) {
-		return Record{}, invalid(ReasonInvalidField, "id", "must be 1–%d characters of UTF-8", MaxIDLength)
-	}
-	if e.Type == "" {
-		return Record{}, invalid(ReasonMissingField, "type", "is required")
-	}
-	spec, ok := EventSpecs[e.Type]
-	if !ok {
-		return Record{}, invalid(ReasonUnknownType, "type", "%q is not a v1 event type", e.Type)
-	}
-	if e.USCC == "" {
-		return Record{}, invalid(ReasonMissingField, "uscc", "is required")
-	}
-	if r := p.Check(string(e.USCC)); !r.Valid() {
-		return Record{}, invalid(ReasonInvalidUSCC, "uscc", "%s: %s", e.USCC, r.Err())
-	}
-	if e.Source == "" {
-		return Record{}, invalid(ReasonMissingField, "source", "is required")
-	}
-	if !IsHuaianBureau(e.Source) {
-		return Record{}, invalid(ReasonInvalidField, "source", "%q is not the city bureau (320800) or a 3208xx county code", e.Source)
-	}
-	if e.OccurredAt.IsZero() {
-		return Record{}, invalid(ReasonMissingField, "occurred_at", "is required (RFC 3339)")
-	}
-	fields, facets, err := spec.validateData(e.Data)
+	fields, err := ParseData(e.Data)
 	if err != nil {
 		return Record{}, err
 	}
-	canon, _ := json.Marshal(fields) // map keys sorted, raw values compact
-	e.Data = canon
+	return p.ValidateFields(e, fields)
+}
+
+// ValidateFields is Validate for an event whose data object the caller has
+// already parsed into fields (e.Data is ignored and replaced by the canonical
+// form). fields may be reordered.
+func (p USCCPolicy) ValidateFields(e Event, fields []DataField) (Record, error) {
+	if err := p.validateEnvelope(e); err != nil {
+		return Record{}, err
+	}
+	spec := EventSpecs[e.Type]
+	facets, err := spec.validateData(fields)
+	if err != nil {
+		return Record{}, err
+	}
+	e.Data = canonicalData(fields)
 	return Record{Event: e, Facets: facets, Hash: contentHash(e)}, nil
 }
 
-func (s EventSpec) validateData(raw json.RawMessage) (map[string]json.RawMessage, Facets, error) {
-	var facets Facets
-	fields := map[string]json.RawMessage{}
-	if len(bytes.TrimSpace(raw)) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		if err := json.Unmarshal(raw, &fields); err != nil {
-			return nil, facets, invalid(ReasonInvalidField, "data", "must be a JSON object")
-		}
+func (p USCCPolicy) validateEnvelope(e Event) error {
+	switch {
+	case e.ID == "":
+		return invalid(ReasonMissingField, "id", "is required")
+	case len(e.ID) > MaxIDLength || !utf8.ValidString(e.ID):
+		return invalid(ReasonInvalidField, "id", "must be 1–%d characters of UTF-8", MaxIDLength)
+	case e.Type == "":
+		return invalid(ReasonMissingField, "type", "is required")
 	}
-	for k, v := range fields {
-		var c bytes.Buffer
-		if json.Compact(&c, v) == nil {
-			fields[k] = c.Bytes()
+	if _, ok := EventSpecs[e.Type]; !ok {
+		return invalid(ReasonUnknownType, "type", "%q is not a v1 event type", e.Type)
+	}
+	if e.USCC == "" {
+		return invalid(ReasonMissingField, "uscc", "is required")
+	}
+	if r := p.Check(string(e.USCC)); !r.Valid() {
+		return invalid(ReasonInvalidUSCC, "uscc", "%s: %s", e.USCC, r.Err())
+	}
+	switch {
+	case e.Source == "":
+		return invalid(ReasonMissingField, "source", "is required")
+	case !IsHuaianBureau(e.Source):
+		return invalid(ReasonInvalidField, "source", "%q is not the city bureau (320800) or a 3208xx county code", e.Source)
+	case e.OccurredAt.IsZero():
+		return invalid(ReasonMissingField, "occurred_at", "is required (RFC 3339)")
+	}
+	return nil
+}
+
+func (s EventSpec) validateData(fields []DataField) (Facets, error) {
+	var facets Facets
+	byName := make(map[string]*DataField, len(fields))
+	for i := range fields {
+		if _, dup := byName[fields[i].Name]; dup {
+			return facets, invalid(ReasonInvalidField, "data."+fields[i].Name, "appears more than once")
 		}
+		byName[fields[i].Name] = &fields[i]
 	}
 	present := 0
 	for _, f := range s.Fields {
-		v, ok := fields[f.Name]
-		if !ok || string(v) == "null" {
+		v, ok := byName[f.Name]
+		if !ok || v.Kind == JSONNull {
 			if f.Required {
-				return nil, facets, invalid(ReasonMissingField, "data."+f.Name, "is required for %s", s.Type)
+				return facets, invalid(ReasonMissingField, "data."+f.Name, "is required for %s", s.Type)
 			}
 			continue
 		}
 		present++
 		if err := f.check(v, &facets); err != nil {
-			return nil, facets, err
+			return facets, err
 		}
 	}
 	if s.AnyOf && present == 0 {
-		return nil, facets, invalid(ReasonMissingField, "data", "%s needs at least one of its fields", s.Type)
+		return facets, invalid(ReasonMissingField, "data", "%s needs at least one of its fields", s.Type)
 	}
 	if s.Type == EventSpotCheckCompleted && facets.Result == "fail" && facets.Severity == "" {
-		return nil, facets, invalid(ReasonMissingField, "data.severity", "is required when result is fail")
+		return facets, invalid(ReasonMissingField, "data.severity", "is required when result is fail")
 	}
-	return fields, facets, nil
+	return facets, nil
 }
 
-func (f FieldSpec) check(v json.RawMessage, facets *Facets) error {
-	name := "data." + f.Name
+func (f FieldSpec) check(v *DataField, facets *Facets) error {
 	var text string
 	switch f.Kind {
 	case FieldBool:
-		var b bool
-		if json.Unmarshal(v, &b) != nil {
-			return invalid(ReasonInvalidField, name, "must be true or false")
+		if v.Kind != JSONBool {
+			return invalid(ReasonInvalidField, f.path(), "must be true or false")
 		}
 		text = f.BoolFacet[0]
-		if b {
+		if v.Bool {
 			text = f.BoolFacet[1]
 		}
 	case FieldNumber:
-		var n float64
-		if json.Unmarshal(v, &n) != nil || n < 0 {
-			return invalid(ReasonInvalidField, name, "must be a number ≥ 0")
+		if v.Kind != JSONNumber || v.Number < 0 {
+			return invalid(ReasonInvalidField, f.path(), "must be a number ≥ 0")
 		}
 		if f.Facet == FacetAmount {
+			n := v.Number
 			facets.Amount = &n
 		}
 		return nil
 	case FieldStrings:
-		var ss []string
-		if json.Unmarshal(v, &ss) != nil {
-			return invalid(ReasonInvalidField, name, "must be an array of strings")
+		if v.Kind != JSONArray || !v.StringsOnly {
+			return invalid(ReasonInvalidField, f.path(), "must be an array of strings")
 		}
 		return nil
 	default:
-		if json.Unmarshal(v, &text) != nil {
-			return invalid(ReasonInvalidField, name, "must be a string")
+		if v.Kind != JSONString {
+			return invalid(ReasonInvalidField, f.path(), "must be a string")
 		}
+		text = v.Text
 		if err := f.checkText(text); err != nil {
 			return err
 		}
@@ -331,12 +337,14 @@ func (f FieldSpec) check(v json.RawMessage, facets *Facets) error {
 	return nil
 }
 
+// path names the field in errors, e.g. data.severity.
+func (f FieldSpec) path() string { return "data." + f.Name }
+
 func (f FieldSpec) checkText(text string) error {
-	name := "data." + f.Name
 	switch f.Kind {
 	case FieldString:
 		if strings.TrimSpace(text) == "" {
-			return invalid(ReasonInvalidField, name, "must not be empty")
+			return invalid(ReasonInvalidField, f.path(), "must not be empty")
 		}
 	case FieldEnum:
 		for _, e := range f.Enum {
@@ -344,18 +352,18 @@ func (f FieldSpec) checkText(text string) error {
 				return nil
 			}
 		}
-		return invalid(ReasonInvalidField, name, "%q is not one of %s", text, strings.Join(f.Enum, ", "))
+		return invalid(ReasonInvalidField, f.path(), "%q is not one of %s", text, strings.Join(f.Enum, ", "))
 	case FieldDate:
 		if _, err := ParseDate(text); err != nil {
-			return invalid(ReasonInvalidField, name, "%q is not a date (YYYY-MM-DD or RFC 3339)", text)
+			return invalid(ReasonInvalidField, f.path(), "%q is not a date (YYYY-MM-DD or RFC 3339)", text)
 		}
 	case FieldRegion:
 		if _, ok := LookupRegion(text); !ok {
-			return invalid(ReasonInvalidField, name, "%q is not a GB/T 2260 region code", text)
+			return invalid(ReasonInvalidField, f.path(), "%q is not a GB/T 2260 region code", text)
 		}
 	case FieldIndustry:
 		if !ValidIndustryCode(text) {
-			return invalid(ReasonInvalidField, name, "%q is not a GB/T 4754-2017 code such as C3311", text)
+			return invalid(ReasonInvalidField, f.path(), "%q is not a GB/T 4754-2017 code such as C3311", text)
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"strings"
 )
 
 // USCC is an 18-character unified social credit code (统一社会信用代码, GB 32100-2015).
@@ -11,6 +10,17 @@ type USCC string
 // usccAlphabet lists the characters of a USCC in value order (0–30); I, O, S, V
 // and Z are never used.
 const usccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+// usccValue maps a byte to its value in usccAlphabet, or -1.
+var usccValue = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i := 0; i < len(usccAlphabet); i++ {
+		t[usccAlphabet[i]] = int8(i)
+	}
+	return t
+}()
 
 // USCCProblem says what is wrong with a code. Kinds are stable words that
 // callers may switch on; Detail is for people.
@@ -86,7 +96,7 @@ func (p USCCPolicy) Check(s string) USCCResult {
 				Detail: fmt.Sprintf("character %d %q is lower case; USCCs use upper case", i+1, c)})
 			return res
 		}
-		if strings.IndexRune(usccAlphabet, c) < 0 {
+		if c >= 0x80 || usccValue[c] < 0 {
 			res.Problems = append(res.Problems, USCCProblem{Kind: USCCProblemCharacter,
 				Detail: fmt.Sprintf("character %d %q is not allowed (0-9 and A-Y without I, O, S, V, Z)", i+1, c)})
 			return res
@@ -121,7 +131,7 @@ func (p USCCPolicy) Check(s string) USCCResult {
 func usccCheck(s string) byte {
 	sum, w := 0, 1
 	for i := 0; i < 17; i++ {
-		sum += strings.IndexByte(usccAlphabet, s[i]) * w
+		sum += int(usccValue[s[i]]) * w
 		w = w * 3 % 31
 	}
 	return usccAlphabet[(31-sum%31)%31]

@@ -26,3 +26,14 @@ func openTemp(t *testing.T) warehouse.Store {
 func TestConformance(t *testing.T) {
 	conformance.Run(t, openTemp)
 }
+
+func openTempB(b *testing.B) warehouse.Store {
+	s, err := duckdb.Open(b.Context(), filepath.Join(b.TempDir(), "w.duckdb"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}

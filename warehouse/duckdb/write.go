@@ -17,6 +17,7 @@ import (
 // appender speed, then moved into events with one anti-joined INSERT inside a
 // transaction, so a batch is stored whole or not at all.
 const stagingDDL = `
+SET preserve_insertion_order = false;
 CREATE TEMP TABLE IF NOT EXISTS staging_events AS SELECT * FROM events LIMIT 0;
 CREATE TEMP TABLE IF NOT EXISTS staging_dead_letters AS SELECT * FROM dead_letters LIMIT 0`
 
@@ -71,8 +72,11 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 	for _, dl := range conflicts {
 		p.AddDeadLetter(dl)
 	}
-	n, err := execCount(ctx, tx, `INSERT INTO events SELECT * FROM staging_events s
-		WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`)
+	insert := `INSERT INTO events SELECT * FROM staging_events`
+	if dups+len(conflicts) > 0 {
+		insert += ` s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`
+	}
+	n, err := execCount(ctx, tx, insert)
 	if err != nil {
 		return res, fmt.Errorf("insert events: %w", err)
 	}

@@ -1,6 +1,6 @@
 -- Every validated supervision event, stored once per id.
 CREATE TABLE events (
-    id          VARCHAR PRIMARY KEY,
+    id          VARCHAR NOT NULL, -- unique: Write anti-joins on it inside its transaction (one writer per file); no index, which would cost memory and insert speed at tens of millions of rows
     type        VARCHAR NOT NULL,
     uscc        VARCHAR NOT NULL,
     source      VARCHAR NOT NULL,
