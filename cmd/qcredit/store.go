@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/qcredit/qcredit/warehouse"
+	"github.com/qcredit/qcredit/warehouse/clickhouse"
 	"github.com/qcredit/qcredit/warehouse/duckdb"
 )
 
@@ -39,6 +40,8 @@ func openWarehouse(ctx context.Context, raw string, a *app) (warehouse.Store, er
 			path = u.Path
 		}
 		return duckdb.Open(ctx, path, a.log)
+	case "clickhouse":
+		return clickhouse.Open(ctx, raw, a.log)
 	default:
 		return nil, fmt.Errorf("warehouse %q: unknown scheme %q (want duckdb or clickhouse)", raw, scheme)
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 )
@@ -17,6 +19,9 @@ func (s *Store) Enterprise(ctx context.Context, uscc model.USCC) (model.Enterpri
 	var id, scale string
 	var registered *time.Time
 	var deregistered uint8
+	// The filter is pushed into the view's GROUP BY (the default from 19.x on;
+	// 18.16 needs the setting), else every lookup aggregates every enterprise.
+	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"enable_optimize_predicate_expression": 1}))
 	err := s.conn.QueryRow(ctx, fmt.Sprintf(`SELECT uscc, name, region, industry, cluster, scale, registered_at, deregistered, updated_at
 		FROM %s WHERE uscc = ?`, s.table("enterprises")), string(uscc)).
 		Scan(&id, &e.Name, &e.Region, &e.Industry, &e.Cluster, &scale, &registered, &deregistered, &e.UpdatedAt)

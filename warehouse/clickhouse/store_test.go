@@ -40,7 +40,13 @@ func testURL(t *testing.T) string {
 // openTest opens a fresh, migrated store in its own database.
 func openTest(t *testing.T) *clickhouse.Store {
 	t.Helper()
-	s, err := clickhouse.Open(t.Context(), testURL(t), slog.New(slog.DiscardHandler))
+	return openURL(t, testURL(t))
+}
+
+// openURL opens and migrates the store at url.
+func openURL(t *testing.T, url string) *clickhouse.Store {
+	t.Helper()
+	s, err := clickhouse.Open(t.Context(), url, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
