@@ -1,0 +1,383 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+// Defaults of KafkaConfig. A batch closes at 5,000 messages or 1 s after its
+// first message, whichever comes first: both warehouses want few large
+// inserts (ClickHouse asks for about one per second of at least 1,000 rows;
+// a 5,000-row DuckDB write takes a few milliseconds), every batch costs one
+// synchronous offset commit, and 1 s bounds how long a trickling bureau's
+// event waits before it is stored.
+const (
+	DefaultKafkaBatchSize     = 5000
+	DefaultKafkaBatchInterval = time.Second
+	DefaultKafkaMaxBackoff    = 30 * time.Second
+	DefaultKafkaSession       = 10 * time.Second
+	DefaultKafkaShutdown      = 30 * time.Second
+)
+
+// KafkaConfig says what a KafkaWorker consumes and how it batches.
+type KafkaConfig struct {
+	Brokers       []string
+	Topics        []string
+	Group         string
+	BatchSize     int           // messages per warehouse write; default DefaultKafkaBatchSize
+	BatchInterval time.Duration // longest a batch stays open; default DefaultKafkaBatchInterval
+	// MaxBackoff caps the wait between retries of a failed warehouse write.
+	MaxBackoff time.Duration
+	// SessionTimeout is how long the group waits for a silent member (a
+	// crashed process) before giving its partitions to the others.
+	SessionTimeout time.Duration
+	// ShutdownTimeout bounds the final write and commit after ctx ends.
+	ShutdownTimeout time.Duration
+}
+
+// Validate reports what is missing.
+func (c KafkaConfig) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("no brokers (QCREDIT_KAFKA_BROKERS)"))
+	}
+	if len(c.Topics) == 0 {
+		errs = append(errs, errors.New("no topics (QCREDIT_KAFKA_TOPICS)"))
+	}
+	if c.Group == "" {
+		errs = append(errs, errors.New("no consumer group (QCREDIT_KAFKA_GROUP)"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c KafkaConfig) withDefaults() KafkaConfig {
+	if c.BatchSize <= 0 {
+		c.BatchSize = DefaultKafkaBatchSize
+	}
+	if c.BatchInterval <= 0 {
+		c.BatchInterval = DefaultKafkaBatchInterval
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = DefaultKafkaMaxBackoff
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = DefaultKafkaSession
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultKafkaShutdown
+	}
+	return c
+}
+
+// KafkaWorkerInput is what NewKafkaWorker needs.
+type KafkaWorkerInput struct {
+	Config  KafkaConfig
+	Store   warehouse.Store
+	Decoder Decoder
+	Metrics *KafkaMetrics // optional
+	Log     *slog.Logger
+}
+
+// KafkaWorker consumes the configured topics as one member of a consumer
+// group into the warehouse. Delivery is at least once from Kafka and
+// effectively once in the warehouse: a batch's offsets are committed only
+// after Store.Write accepted the batch, and whatever is redelivered after a
+// crash is recognised by the store (event ids, dead-letter keys made of
+// topic/partition/offset and the raw bytes).
+type KafkaWorker struct {
+	cfg     KafkaConfig
+	store   warehouse.Store
+	decoder Decoder
+	metrics *KafkaMetrics
+	log     *slog.Logger
+	reader  *kafka.Reader
+	total   warehouse.WriteResult // read after Run returns
+	inHand  atomic.Int64          // messages fetched and not yet stored
+}
+
+// NewKafkaWorker prepares a worker; Run starts consuming.
+func NewKafkaWorker(in KafkaWorkerInput) (*KafkaWorker, error) {
+	if err := in.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("kafka ingest: %w", err)
+	}
+	if in.Store == nil {
+		return nil, errors.New("kafka ingest: no store")
+	}
+	cfg := in.Config.withDefaults()
+	log := in.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "kafka-ingest", "group", cfg.Group)
+	return &KafkaWorker{
+		cfg: cfg, store: in.Store, decoder: in.Decoder, metrics: in.Metrics, log: log,
+		reader: kafka.NewReader(readerConfig(cfg, log)),
+	}, nil
+}
+
+// readerConfig tunes kafka-go for low latency and explicit commits.
+func readerConfig(cfg KafkaConfig, log *slog.Logger) kafka.ReaderConfig {
+	return kafka.ReaderConfig{
+		Brokers:     cfg.Brokers,
+		GroupID:     cfg.Group,
+		GroupTopics: cfg.Topics,
+		// The broker answers a fetch as soon as it has one byte, or after
+		// 250 ms with nothing: kafka-go's defaults (MaxWait 10 s) would hold
+		// a trickling topic's events for seconds.
+		MinBytes: 1,
+		MaxBytes: 16 << 20,
+		MaxWait:  250 * time.Millisecond,
+		// Enough prefetched messages to fill the next batch while one is written.
+		QueueCapacity: cfg.BatchSize,
+		// 0 makes CommitMessages synchronous: once it returns nil the offsets
+		// are on the broker. We call it once per stored batch.
+		CommitInterval:    0,
+		StartOffset:       kafka.FirstOffset,
+		SessionTimeout:    cfg.SessionTimeout,
+		HeartbeatInterval: cfg.SessionTimeout / 4,
+		RebalanceTimeout:  cfg.SessionTimeout,
+		JoinGroupBackoff:  time.Second,
+		ReadBackoffMin:    50 * time.Millisecond,
+		ReadBackoffMax:    time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			log.Warn("kafka", "detail", fmt.Sprintf(msg, args...))
+		}),
+	}
+}
+
+// Total sums the results of every stored batch. Call it after Run returned.
+func (w *KafkaWorker) Total() warehouse.WriteResult { return w.total }
+
+// InHand is the number of messages fetched and not yet stored.
+func (w *KafkaWorker) InHand() int { return int(w.inHand.Load()) }
+
+// Run consumes until ctx ends or the reader fails. When ctx ends it stores
+// the batch in hand, commits it, leaves the group and returns nil.
+func (w *KafkaWorker) Run(ctx context.Context) error {
+	defer w.reader.Close()
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	defer stopFetch()
+	msgs := make(chan kafka.Message, w.cfg.BatchSize)
+	fetchErr := make(chan error, 1)
+	go func() { fetchErr <- w.fetch(fetchCtx, msgs) }()
+	w.log.Info("consuming", "brokers", w.cfg.Brokers, "topics", w.cfg.Topics,
+		"batch_size", w.cfg.BatchSize, "batch_interval", w.cfg.BatchInterval)
+
+	batch := make([]kafka.Message, 0, w.cfg.BatchSize)
+	timer := time.NewTimer(w.cfg.BatchInterval)
+	timer.Stop()
+	for {
+		select {
+		case m := <-msgs:
+			batch = append(batch, m)
+			w.inHand.Store(int64(len(batch)))
+			if len(batch) == 1 {
+				timer.Reset(w.cfg.BatchInterval)
+			}
+			if len(batch) < w.cfg.BatchSize {
+				continue
+			}
+		case <-timer.C:
+		case err := <-fetchErr:
+			return errors.Join(fmt.Errorf("kafka ingest: fetch: %w", err), w.shutdown(ctx, batch))
+		case <-ctx.Done():
+			stopFetch()
+			return w.shutdown(ctx, batch)
+		}
+		timer.Stop()
+		if err := w.flush(ctx, batch); err != nil {
+			if ctx.Err() != nil {
+				// Interrupted while the warehouse was down: nothing of this
+				// batch was committed, so it is redelivered after a restart.
+				w.log.Warn("stopped with an unstored batch; it will be redelivered", "messages", len(batch))
+				return nil
+			}
+			return err
+		}
+		batch = batch[:0]
+		w.inHand.Store(0)
+	}
+}
+
+// fetch feeds msgs until ctx ends or the reader fails.
+func (w *KafkaWorker) fetch(ctx context.Context, msgs chan<- kafka.Message) error {
+	for {
+		m, err := w.reader.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		select {
+		case msgs <- m:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// shutdown stores and commits the batch in hand with a fresh deadline, since
+// ctx has already ended.
+func (w *KafkaWorker) shutdown(ctx context.Context, batch []kafka.Message) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ShutdownTimeout)
+	defer cancel()
+	w.log.Info("stopping: storing the batch in hand", "messages", len(batch))
+	if err := w.flush(sctx, batch); err != nil {
+		return fmt.Errorf("kafka ingest: final batch: %w", err)
+	}
+	return nil
+}
+
+// flush stores a batch, retrying while the warehouse fails, and only then
+// commits its offsets.
+func (w *KafkaWorker) flush(ctx context.Context, msgs []kafka.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	start := time.Now()
+	b := DecodeMessages(w.decoder, msgs)
+	res, err := w.writeWithRetry(ctx, b)
+	if err != nil {
+		return err
+	}
+	w.total = w.total.Add(res)
+	w.metrics.observeBatch(len(msgs), res, time.Since(start).Seconds())
+	last := lastPerPartition(msgs)
+	for p, m := range last {
+		w.metrics.observeLag(p, max(m.HighWaterMark-m.Offset-1, 0))
+	}
+	if err := w.commit(ctx, last); err != nil {
+		return err
+	}
+	w.log.Debug("batch stored", "messages", len(msgs), "stored", res.Stored, "duplicates", res.Duplicates,
+		"dead_lettered", res.DeadLettered, "took", time.Since(start))
+	return nil
+}
+
+// writeWithRetry writes b until the warehouse accepts it or ctx ends,
+// waiting 100 ms, 200 ms, … up to MaxBackoff between attempts.
+func (w *KafkaWorker) writeWithRetry(ctx context.Context, b warehouse.Batch) (warehouse.WriteResult, error) {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		res, err := w.store.Write(ctx, b)
+		if err == nil {
+			if attempt > 1 {
+				w.log.Info("warehouse write succeeded after retries", "attempts", attempt)
+			}
+			return res, nil
+		}
+		w.metrics.writeFailed()
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("write batch: %w", err)
+		}
+		w.log.Warn("warehouse write failed; retrying", "attempt", attempt, "retry_in", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return res, fmt.Errorf("write batch: %w", errors.Join(err, ctx.Err()))
+		case <-t.C:
+		}
+		wait = min(wait*2, w.cfg.MaxBackoff)
+	}
+}
+
+// commit commits the last offset of every partition in the batch. A failed
+// commit (typically a rebalance that moved the partition) is logged, not
+// fatal: the batch is stored, so its redelivery is only deduplicated.
+func (w *KafkaWorker) commit(ctx context.Context, last map[partitionKey]kafka.Message) error {
+	ms := make([]kafka.Message, 0, len(last))
+	for _, m := range last {
+		ms = append(ms, m)
+	}
+	err := w.reader.CommitMessages(ctx, ms...)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	w.metrics.commitFailed()
+	w.log.Warn("commit failed; the stored batch may be redelivered", "err", err)
+	return nil
+}
+
+type partitionKey struct {
+	topic     string
+	partition int
+}
+
+// lastPerPartition keeps the highest-offset message of each partition.
+func lastPerPartition(msgs []kafka.Message) map[partitionKey]kafka.Message {
+	last := make(map[partitionKey]kafka.Message, 8)
+	for _, m := range msgs {
+		k := partitionKey{m.Topic, m.Partition}
+		if cur, ok := last[k]; !ok || m.Offset > cur.Offset {
+			last[k] = m
+		}
+	}
+	return last
+}
+
+// KafkaOrigin is where a message came from, as recorded on its event or dead
+// letter: kind "kafka", the topic, and "partition/offset".
+func KafkaOrigin(m kafka.Message) model.Origin {
+	return model.Origin{Kind: "kafka", Name: m.Topic,
+		Position: strconv.Itoa(m.Partition) + "/" + strconv.FormatInt(m.Offset, 10)}
+}
+
+// decodeChunk is the number of messages below which decoding stays on one
+// goroutine; starting more costs more than it saves.
+const decodeChunk = 1024
+
+// DecodeMessages decodes a batch through d, in parallel for large batches,
+// keeping message order within items and within dead letters.
+func DecodeMessages(d Decoder, msgs []kafka.Message) warehouse.Batch {
+	workers := min(runtime.GOMAXPROCS(0), (len(msgs)+decodeChunk-1)/decodeChunk)
+	if workers <= 1 {
+		return decodeRange(d, msgs)
+	}
+	parts := make([]warehouse.Batch, workers)
+	per := (len(msgs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for i := range parts {
+		lo, hi := i*per, min((i+1)*per, len(msgs))
+		wg.Go(func() { parts[i] = decodeRange(d, msgs[lo:hi]) })
+	}
+	wg.Wait()
+	b := warehouse.Batch{Items: make([]warehouse.Item, 0, len(msgs))}
+	for _, p := range parts {
+		b.Items = append(b.Items, p.Items...)
+		b.DeadLetters = append(b.DeadLetters, p.DeadLetters...)
+	}
+	return b
+}
+
+func decodeRange(d Decoder, msgs []kafka.Message) warehouse.Batch {
+	b := warehouse.Batch{Items: make([]warehouse.Item, 0, len(msgs))}
+	for _, m := range msgs {
+		it, dl := d.Decode(m.Value, KafkaOrigin(m))
+		if dl != nil {
+			b.DeadLetters = append(b.DeadLetters, *dl)
+			continue
+		}
+		b.Items = append(b.Items, it)
+	}
+	return b
+}
