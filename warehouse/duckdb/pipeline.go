@@ -1,0 +1,357 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+var _ warehouse.PipelineStore = (*Store)(nil)
+
+// featureGroups turns events of the window (CTE ev, with window index w)
+// into feature rows; see the warehouse.Kind* constants for what each means.
+// Revocations, repairs, corrections and withdrawals count whenever they
+// happened before the cutoff, even before the look-back.
+const featureGroups = `
+revoked AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = 'penalty.revoked' AND occurred_at < $cutoff),
+repaired AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = 'credit.repaired' AND occurred_at < $cutoff),
+corrected AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = 'equipment.hazard_corrected' AND occurred_at < $cutoff),
+withdrawn AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = 'certification.withdrawn' AND occurred_at < $cutoff),
+g AS (
+    SELECT uscc, 'spot_check' AS kind, CASE WHEN result = 'pass' THEN 'pass' ELSE severity END AS sub, '' AS category,
+        CASE WHEN result = 'fail' AND link <> '' THEN 'retest' ELSE '' END AS flag, w, id
+    FROM ev WHERE type = 'spot_check.completed'
+    UNION ALL SELECT uscc, 'inspection', result, '', '', w, id FROM ev WHERE type = 'equipment.inspected'
+    UNION ALL SELECT uscc, 'penalty', severity, category,
+        CASE WHEN uscc || '|' || ref IN (SELECT k FROM repaired) THEN 'repaired' ELSE '' END, w, id
+    FROM ev WHERE type = 'penalty.decided' AND uscc || '|' || ref NOT IN (SELECT k FROM revoked)
+    UNION ALL SELECT uscc, 'licence_revoked', '', category, '', w, id FROM ev WHERE type = 'licence.revoked'
+    UNION ALL SELECT uscc, 'hazard', severity, '',
+        CASE WHEN due < CAST($asof AS DATE) AND uscc || '|' || ref NOT IN (SELECT k FROM corrected) THEN 'overdue' ELSE '' END, w, id
+    FROM ev WHERE type = 'equipment.hazard_found'
+    UNION ALL SELECT uscc, 'accident', severity, '', '', w, id FROM ev WHERE type = 'equipment.accident'
+    UNION ALL SELECT uscc, 'complaint', '', '', '', w, id FROM ev WHERE type = 'complaint.closed' AND result = 'verified'
+    UNION ALL SELECT uscc, 'certification', '', '', '', w, id FROM ev
+        WHERE type = 'certification.granted' AND uscc || '|' || ref NOT IN (SELECT k FROM withdrawn)
+    UNION ALL SELECT uscc, 'standard', '', '', '', w, id FROM ev WHERE type = 'standard.declared'
+    UNION ALL SELECT uscc, 'award', '', '', '', w, id FROM ev WHERE type = 'award.granted'
+    UNION ALL SELECT DISTINCT uscc, 'registered', '', '', '', 0, '' FROM events
+        WHERE type = 'enterprise.registered' AND occurred_at < $cutoff
+)`
+
+func featureSQL(windows int) string {
+	var when, counts strings.Builder
+	for i := range windows {
+		fmt.Fprintf(&when, " WHEN occurred_at >= $b%d THEN %d", i, i)
+		fmt.Fprintf(&counts, ", count(*) FILTER (WHERE w = %d)", i)
+	}
+	return `WITH ev AS (
+    SELECT id, uscc, type, ref, link, result, severity, category, due, CASE` + when.String() + ` END AS w
+    FROM events
+    WHERE occurred_at < $cutoff AND occurred_at >= $b` + fmt.Sprint(windows-1) + `
+      AND type IN ('spot_check.completed', 'equipment.inspected', 'penalty.decided', 'licence.revoked',
+                   'equipment.hazard_found', 'equipment.accident', 'complaint.closed', 'certification.granted',
+                   'standard.declared', 'award.granted')
+),` + featureGroups + `
+SELECT uscc, kind, sub, category, flag` + counts.String() + `, list(id ORDER BY id)
+FROM g GROUP BY uscc, kind, sub, category, flag
+ORDER BY uscc, kind, sub, category, flag`
+}
+
+// ScoreFeatures streams the score features; see warehouse.PipelineStore.
+func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn func(warehouse.EnterpriseFeatures) error) error {
+	if err := q.Validate(); err != nil {
+		return fmt.Errorf("feature query: %w", err)
+	}
+	args := []any{sql.Named("cutoff", q.Cutoff), sql.Named("asof", q.AsOf)}
+	for i, b := range q.Bounds {
+		args = append(args, sql.Named(fmt.Sprintf("b%d", i), b))
+	}
+	rows, err := s.db.QueryContext(ctx, featureSQL(len(q.Bounds)), args...)
+	if err != nil {
+		return fmt.Errorf("score features: %w", err)
+	}
+	defer rows.Close()
+	n := len(q.Bounds)
+	var (
+		cur        warehouse.EnterpriseFeatures
+		registered bool
+		uscc       string
+		dest       = make([]any, 0, 6+n)
+	)
+	var r warehouse.FeatureRow
+	flush := func() error {
+		if registered {
+			if err := fn(cur); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for rows.Next() {
+		r = warehouse.FeatureRow{Counts: make([]int64, n)}
+		var ids duckdb.Composite[[]string] // fresh per row: Scan keeps its slice
+		dest = append(dest[:0], &uscc, &r.Kind, &r.Sub, &r.Category, &r.Flag)
+		for i := range r.Counts {
+			dest = append(dest, &r.Counts[i])
+		}
+		dest = append(dest, &ids)
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("score features: %w", err)
+		}
+		if model.USCC(uscc) != cur.USCC {
+			if err := flush(); err != nil {
+				return err
+			}
+			cur, registered = warehouse.EnterpriseFeatures{USCC: model.USCC(uscc)}, false
+		}
+		if r.Kind == warehouse.KindRegistered {
+			registered = true
+			continue
+		}
+		r.IDs = ids.Get()
+		cur.Rows = append(cur.Rows, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("score features: %w", err)
+	}
+	if cur.USCC != "" {
+		return flush()
+	}
+	return nil
+}
+
+// BeginRun stores a new run record.
+func (s *Store) BeginRun(ctx context.Context, r warehouse.Run) error {
+	counts, err := json.Marshal(r.Counts)
+	if err != nil {
+		return fmt.Errorf("begin run: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO pipeline_runs (id, job, as_of, started_at, finished_at, status, counts, model_version, digest, error)
+		VALUES (?, ?, CAST(? AS DATE), ?, NULL, ?, ?, ?, ?, ?)`,
+		r.ID, r.Job, r.AsOf, r.StartedAt, string(r.Status), string(counts), r.ModelVersion, r.Digest, r.Error)
+	if err != nil {
+		return fmt.Errorf("begin run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// FinishRun updates a run record.
+func (s *Store) FinishRun(ctx context.Context, r warehouse.Run) error {
+	counts, err := json.Marshal(r.Counts)
+	if err != nil {
+		return fmt.Errorf("finish run: %w", err)
+	}
+	var finished driver.Value
+	if r.FinishedAt != nil {
+		finished = *r.FinishedAt
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE pipeline_runs SET finished_at = ?, status = ?, counts = ?, model_version = ?, digest = ?, error = ?
+		WHERE id = ?`, finished, string(r.Status), string(counts), r.ModelVersion, r.Digest, r.Error, r.ID)
+	if err != nil {
+		return fmt.Errorf("finish run %s: %w", r.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("finish run %s: %w", r.ID, warehouse.ErrNotFound)
+	}
+	if r.Status == warehouse.RunFailed {
+		// A failed run's partial scores are never read; drop them to save space.
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM scores WHERE run_id = ?`, r.ID); err != nil {
+			return fmt.Errorf("drop scores of failed run %s: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+const runColumns = `id, job, strftime(as_of, '%Y-%m-%d'), started_at, finished_at, status, counts, model_version, digest, error`
+
+// Runs lists run records, newest first.
+func (s *Store) Runs(ctx context.Context, f warehouse.RunFilter) ([]warehouse.Run, error) {
+	q := `SELECT ` + runColumns + ` FROM pipeline_runs WHERE (? = '' OR job = ?) ORDER BY started_at DESC, id DESC`
+	args := []any{f.Job, f.Job}
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	var out []warehouse.Run
+	for rows.Next() {
+		var r warehouse.Run
+		var finished sql.NullTime
+		var status, counts string
+		if err := rows.Scan(&r.ID, &r.Job, &r.AsOf, &r.StartedAt, &finished, &status, &counts, &r.ModelVersion, &r.Digest, &r.Error); err != nil {
+			return nil, fmt.Errorf("list runs: %w", err)
+		}
+		r.Status = warehouse.RunStatus(status)
+		if finished.Valid {
+			r.FinishedAt = &finished.Time
+		}
+		if err := json.Unmarshal([]byte(counts), &r.Counts); err != nil {
+			return nil, fmt.Errorf("run %s counts: %w", r.ID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// WriteScores appends scores with the appender on a connection of its own.
+func (s *Store) WriteScores(ctx context.Context, scores []warehouse.ScoreRow) error {
+	if len(scores) == 0 {
+		return nil
+	}
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("write scores: %w", err)
+	}
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "scores")
+		if err != nil {
+			return fmt.Errorf("scores appender: %w", err)
+		}
+		for _, sr := range scores {
+			asOf, err := time.Parse(time.DateOnly, sr.AsOf)
+			if err != nil {
+				a.Close()
+				return fmt.Errorf("score of %s: as_of: %w", sr.USCC, err)
+			}
+			if err := a.AppendRow(sr.RunID, string(sr.USCC), asOf, sr.ModelVersion, int32(sr.ScoreTenths), sr.Grade, string(sr.Reasons)); err != nil {
+				a.Close()
+				return fmt.Errorf("append score of %s: %w", sr.USCC, err)
+			}
+		}
+		if err := a.Close(); err != nil {
+			return fmt.Errorf("flush scores: %w", err)
+		}
+		return nil
+	})
+}
+
+// latestRun is the run whose scores the rest of the system reads.
+const latestRun = `(SELECT id FROM pipeline_runs WHERE job = 'score' AND status = 'succeeded'
+	ORDER BY as_of DESC, finished_at DESC, id DESC LIMIT 1)`
+
+const scoreColumns = `s.run_id, s.uscc, strftime(s.as_of, '%Y-%m-%d'), s.model_version, s.score_tenths, s.grade, s.reasons`
+
+func scanScore(sc interface{ Scan(...any) error }, extra ...any) (warehouse.ScoreRow, error) {
+	var r warehouse.ScoreRow
+	var reasons, uscc string
+	dest := append([]any{&r.RunID, &uscc, &r.AsOf, &r.ModelVersion, &r.ScoreTenths, &r.Grade, &reasons}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return r, err
+	}
+	r.USCC, r.Reasons = model.USCC(uscc), json.RawMessage(reasons)
+	return r, nil
+}
+
+// LatestScore is the enterprise's score in the latest succeeded run.
+func (s *Store) LatestScore(ctx context.Context, uscc model.USCC) (warehouse.ScoreRow, error) {
+	r, err := scanScore(s.db.QueryRowContext(ctx, `SELECT `+scoreColumns+` FROM scores s
+		WHERE s.run_id = `+latestRun+` AND s.uscc = ?`, string(uscc)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, warehouse.ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("latest score of %s: %w", uscc, err)
+	}
+	return r, nil
+}
+
+// ScoreHistory is the enterprise's scores over succeeded runs, newest first.
+func (s *Store) ScoreHistory(ctx context.Context, uscc model.USCC, limit int) ([]warehouse.ScoreRow, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+scoreColumns+` FROM scores s JOIN pipeline_runs r ON r.id = s.run_id
+		WHERE s.uscc = ? AND r.status = 'succeeded' ORDER BY s.as_of DESC, r.finished_at DESC, s.run_id DESC LIMIT ?`, string(uscc), limit)
+	if err != nil {
+		return nil, fmt.Errorf("score history of %s: %w", uscc, err)
+	}
+	defer rows.Close()
+	var out []warehouse.ScoreRow
+	for rows.Next() {
+		r, err := scanScore(rows)
+		if err != nil {
+			return nil, fmt.Errorf("score history of %s: %w", uscc, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ListScores pages through the latest run's scores.
+func (s *Store) ListScores(ctx context.Context, f warehouse.ScoreFilter) (warehouse.ScorePage, error) {
+	page := warehouse.ScorePage{Items: []warehouse.ScoredEnterprise{}}
+	if err := f.Validate(); err != nil {
+		return page, err
+	}
+	err := s.db.QueryRowContext(ctx, `SELECT id, strftime(as_of, '%Y-%m-%d') FROM pipeline_runs WHERE id = `+latestRun).Scan(&page.RunID, &page.AsOf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return page, nil
+	}
+	if err != nil {
+		return page, fmt.Errorf("latest score run: %w", err)
+	}
+	// The cluster key is the declared cluster, else county + GB/T 4754 division (model.Enterprise.ClusterKey).
+	from := ` FROM scores s LEFT JOIN (
+		SELECT uscc, coalesce(name, '') AS name, coalesce(region, '') AS region, coalesce(industry, '') AS industry,
+			coalesce(nullif(cluster, ''), coalesce(region, '') || '-' || substr(coalesce(industry, ''), 1, 3)) AS cluster
+		FROM enterprises) e ON e.uscc = s.uscc
+		WHERE s.run_id = ? AND (? = '' OR s.grade = ?) AND (? = '' OR e.region = ?)
+		  AND (? = '' OR starts_with(e.industry, ?)) AND (? = '' OR e.cluster = ?)`
+	args := []any{page.RunID, f.Grade, f.Grade, f.Region, f.Region, f.Industry, f.Industry, f.Cluster, f.Cluster}
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*)`+from, args...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("count scores: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+scoreColumns+`, coalesce(e.name, ''), coalesce(e.region, ''), coalesce(e.industry, ''), coalesce(e.cluster, '')`+
+		from+` ORDER BY s.uscc LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return page, fmt.Errorf("list scores: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it warehouse.ScoredEnterprise
+		it.ScoreRow, err = scanScore(rows, &it.Name, &it.Region, &it.Industry, &it.Cluster)
+		if err != nil {
+			return page, fmt.Errorf("list scores: %w", err)
+		}
+		page.Items = append(page.Items, it)
+	}
+	return page, rows.Err()
+}
+
+// Timeline is the enterprise's events in occurred_at order.
+func (s *Store) Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, type, uscc, source, occurred_at, reported_at, data FROM events
+		WHERE uscc = ? ORDER BY occurred_at, id LIMIT ?`, string(uscc), limit)
+	if err != nil {
+		return nil, fmt.Errorf("timeline of %s: %w", uscc, err)
+	}
+	defer rows.Close()
+	out := []model.Event{}
+	for rows.Next() {
+		var e model.Event
+		var typ, code, data string
+		var reported sql.NullTime
+		if err := rows.Scan(&e.ID, &typ, &code, &e.Source, &e.OccurredAt, &reported, &data); err != nil {
+			return nil, fmt.Errorf("timeline of %s: %w", uscc, err)
+		}
+		e.Type, e.USCC, e.Data = model.EventType(typ), model.USCC(code), json.RawMessage(data)
+		if reported.Valid {
+			e.ReportedAt = &reported.Time
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
