@@ -16,7 +16,7 @@ import (
 
 // testURL is a clickhouse:// URL of a database no other test uses; the
 // database is dropped when the test ends.
-func testURL(t *testing.T) string {
+func testURL(t testing.TB) string {
 	t.Helper()
 	base := strings.TrimRight(testenv.ClickHouse(t), "/")
 	b := make([]byte, 6)
@@ -38,13 +38,13 @@ func testURL(t *testing.T) string {
 }
 
 // openTest opens a fresh, migrated store in its own database.
-func openTest(t *testing.T) *clickhouse.Store {
+func openTest(t testing.TB) *clickhouse.Store {
 	t.Helper()
 	return openURL(t, testURL(t))
 }
 
 // openURL opens and migrates the store at url.
-func openURL(t *testing.T, url string) *clickhouse.Store {
+func openURL(t testing.TB, url string) *clickhouse.Store {
 	t.Helper()
 	s, err := clickhouse.Open(t.Context(), url, slog.New(slog.DiscardHandler))
 	if err != nil {

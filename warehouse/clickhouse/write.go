@@ -29,6 +29,7 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 	s.writeM.Lock()
 	defer s.writeM.Unlock()
 
+	start := time.Now()
 	fresh, dups, conflicts, err := s.classify(ctx, p.Items)
 	if err != nil {
 		return res, err
@@ -42,6 +43,7 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 		return res, err
 	}
 	res.Stored = len(fresh)
+	inserted := time.Now()
 
 	n, err := s.insertDeadLetters(ctx, p.DeadLetters)
 	if err != nil {
@@ -49,6 +51,8 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 	}
 	res.DeadLettered = n
 	res.DeadLetterRepeats = len(p.DeadLetters) - n
+	s.log.Debug("batch written", "items", len(b.Items), "stored", res.Stored,
+		"events_took", inserted.Sub(start), "dead_letters_took", time.Since(inserted))
 	return res, nil
 }
 

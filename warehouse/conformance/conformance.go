@@ -25,6 +25,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("DeadLettersAreIdempotent", func(t *testing.T) { testDeadLettersAreIdempotent(t, open) })
 	t.Run("EnterpriseLatestState", func(t *testing.T) { testEnterpriseLatestState(t, open) })
 	t.Run("MigrateIsIdempotent", func(t *testing.T) { testMigrateIsIdempotent(t, open) })
+	t.Run("RetryAfterPartialWrite", func(t *testing.T) { testRetryAfterPartialWrite(t, open) })
 	t.Run("Pipeline", func(t *testing.T) { RunPipeline(t, open) })
 }
 
