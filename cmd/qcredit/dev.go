@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,8 +53,11 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 			} else {
 				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
 			}
-			return a.serve(ctx, s, prometheus.NewRegistry(), func(addr string) {
-				printDevBanner(cmd, addr, st.Events.Total == 0)
+			reg := prometheus.NewRegistry()
+			return a.withDevKafka(ctx, s, reg, func(ctx context.Context) error {
+				return a.serve(ctx, s, reg, func(addr string) {
+					printDevBanner(cmd, addr, a.cfg.Kafka.Topics[0], st.Events.Total == 0)
+				})
 			})
 		},
 	}
@@ -89,7 +93,7 @@ func writeSimulation(path string, cfg simulate.Config) error {
 	return nil
 }
 
-func printDevBanner(cmd *cobra.Command, addr string, fresh bool) {
+func printDevBanner(cmd *cobra.Command, addr, topic string, fresh bool) {
 	host := addr
 	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 		host = "localhost" + host[strings.LastIndex(host, ":"):]
@@ -98,9 +102,11 @@ func printDevBanner(cmd *cobra.Command, addr string, fresh bool) {
 qcredit dev is running (warehouse: ./data/qcredit.duckdb)
   health:     http://%[1]s/healthz
   metrics:    http://%[1]s/metrics
+  kafka:      %[2]s (in-memory broker, development only; simulated bureaus publish
+              to topic %[3]s, consumed by the ingest worker)
   an enterprise: curl http://%[1]s/api/v1/public/enterprises/<USCC>
                  (USCCs: head -1 data/simulated.jsonl, or qcredit stats)
 Stop with Ctrl-C.
-`, host)
+`, host, devBrokerAddr, topic)
 	_ = fresh
 }

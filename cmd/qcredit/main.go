@@ -72,6 +72,8 @@ func newRootCmd() *cobra.Command {
 		newDevCmd(a),
 		newSimulateCmd(a),
 		newBenchCmd(a),
+		newIngestCmd(a),
+		newBrokerCmd(a),
 	)
 	return root
 }

@@ -25,7 +25,10 @@ func newServeCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			return a.serve(cmd.Context(), s, prometheus.NewRegistry(), nil)
+			reg := prometheus.NewRegistry()
+			return a.alongsideKafkaIngest(cmd.Context(), s, reg, func(ctx context.Context) error {
+				return a.serve(ctx, s, reg, nil)
+			})
 		},
 	}
 	cmd.Flags().String("listen", "", "address to listen on (env QCREDIT_LISTEN, default :8080)")
