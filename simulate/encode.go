@@ -1,0 +1,46 @@
+package simulate
+
+// envelope overrides what a line says about its event; the zero value of a
+// field keeps the event's own. Bad lines and conflicts are made this way.
+type envelope struct {
+	id    string
+	typ   string
+	uscc  string
+	shift int64  // seconds added to occurred_at
+	omit  string // a top-level field left out
+}
+
+// appendEvent writes one v1 event as a JSON line (without the newline).
+func (p *Plan) appendEvent(b []byte, e *event, env envelope) []byte {
+	typ, uscc := string(e.typ), p.firms[e.firm].uscc
+	if env.typ != "" {
+		typ = env.typ
+	}
+	if env.uscc != "" {
+		uscc = env.uscc
+	}
+	o := newObject(b)
+	o.str("id", env.id)
+	o.str("type", typ)
+	if env.omit != "uscc" {
+		o.str("uscc", uscc)
+	}
+	if env.omit != "source" {
+		o.str("source", p.sourceCode(p.source(e)))
+	}
+	at := e.at + env.shift
+	if env.omit != "occurred_at" {
+		o.key("occurred_at")
+		o.b = append(o.b, '"')
+		o.b = p.cal.appendTime(o.b, at)
+		o.b = append(o.b, '"')
+	}
+	if e.rep > 0 {
+		o.key("reported_at")
+		o.b = append(o.b, '"')
+		o.b = p.cal.appendTime(o.b, at+int64(e.rep))
+		o.b = append(o.b, '"')
+	}
+	o.raw("data", e.data)
+	return o.end()
+}

@@ -1,0 +1,131 @@
+package simulate
+
+import (
+	"strconv"
+
+	"github.com/qcredit/qcredit/model"
+)
+
+// ringSize is how many recent valid lines resends and conflicts copy from.
+const ringSize = 4096
+
+// written is a valid line already out: enough to write it again.
+type written struct {
+	event int32
+	id    string
+}
+
+// streamer writes a plan: gives ids, encodes, mixes in bad lines, counts.
+type streamer struct {
+	p       *Plan
+	emit    func(Line) error
+	keys    [][]byte // USCC per firm
+	counter []int    // ids given per reporting bureau
+	ring    []written
+	buf     []byte
+	truth   Truth
+	reg     []bool // firm's registration was written
+	neg     []bool // firm has a negative record written
+}
+
+// Stream writes the plan's lines to emit, in occurred_at order, and returns
+// the truth with exact counts of what was written.
+func (p *Plan) Stream(emit func(Line) error) (Truth, error) {
+	s := &streamer{p: p, emit: emit, keys: make([][]byte, len(p.firms)),
+		reg: make([]bool, len(p.firms)), counter: make([]int, len(counties)+1), neg: make([]bool, len(p.firms)), buf: make([]byte, 0, 1024)}
+	for i, f := range p.firms {
+		s.keys[i] = []byte(f.uscc)
+	}
+	s.truth = p.baseTruth()
+	if err := s.run(); err != nil {
+		return s.truth, err
+	}
+	for i := range s.reg {
+		if s.reg[i] && !s.neg[i] {
+			s.truth.CleanEnterprisesCount++
+		}
+	}
+	return s.truth, nil
+}
+
+func (p *Plan) baseTruth() Truth {
+	t := Truth{Seed: p.cfg.Seed, End: p.cal.date(p.cal.days - 1), Enterprises: len(p.firms),
+		RisingClusters: p.rising, BadReasons: map[model.DeadLetterReason]int{}, BadEnterprises: []model.USCC{}}
+	for _, f := range p.firms {
+		if f.bad {
+			t.BadEnterprises = append(t.BadEnterprises, model.USCC(f.uscc))
+		}
+	}
+	return t
+}
+
+func (s *streamer) run() error {
+	r := s.p.rng(4)
+	limit := s.p.cfg.Limit
+	for _, key := range s.p.order {
+		idx := int32(key & 0xffffffff)
+		if s.p.cfg.BadRate > 0 && r.Float64() < s.p.cfg.BadRate {
+			if s.full(limit) {
+				return nil
+			}
+			if err := s.junk(r, idx); err != nil {
+				return err
+			}
+		}
+		if s.full(limit) {
+			return nil
+		}
+		if err := s.valid(idx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *streamer) full(limit int) bool { return limit > 0 && s.truth.Lines >= limit }
+
+// valid writes an event under a fresh id.
+func (s *streamer) valid(idx int32) error {
+	e := &s.p.events[idx]
+	w := written{event: idx, id: s.nextID(e)}
+	s.buf = s.p.appendEvent(s.buf[:0], e, envelope{id: w.id})
+	if len(s.ring) < ringSize {
+		s.ring = append(s.ring, w)
+	} else {
+		s.ring[s.truth.ValidUniqueEvents%ringSize] = w
+	}
+	s.truth.ValidUniqueEvents++
+	if e.typ == model.EventEnterpriseRegistered {
+		s.reg[e.firm] = true
+	}
+	s.neg[e.firm] = s.neg[e.firm] || e.neg
+	return s.write(Line{Key: s.keys[e.firm], Value: s.buf, Kind: LineValid})
+}
+
+func (s *streamer) write(l Line) error {
+	s.truth.Lines++
+	return s.emit(l)
+}
+
+// nextID is "<source>-<n>", n counting per reporting bureau.
+func (s *streamer) nextID(e *event) string {
+	src := s.p.source(e)
+	s.counter[src]++
+	return s.p.sourceCode(src) + "-" + strconv.Itoa(s.counter[src])
+}
+
+// source is the index of the reporting bureau: the firm's county, or the
+// city bureau (index len(counties)).
+func (p *Plan) source(e *event) int {
+	if e.city {
+		return len(counties)
+	}
+	return p.firms[e.firm].county
+}
+
+func (p *Plan) sourceCode(src int) string {
+	if src == len(counties) {
+		return model.CityHuaian
+	}
+	return counties[src].code
+}
