@@ -70,7 +70,7 @@ func pipelineFixtures(t *testing.T) []warehouse.Item {
 		check("sc1", day(2025, 3, 1), "pass", "", ""),
 		check("sc2", day(2024, 3, 1), "fail", "major", ""),
 		check("sc3", day(2025, 5, 1), "fail", "critical", "C-sc2"),
-		check("sc4", day(2021, 1, 1), "fail", "minor", ""),   // before the look-back
+		check("sc4", day(2021, 1, 1), "fail", "minor", ""),    // before the look-back
 		check("sc5", day(2025, 7, 2), "fail", "critical", ""), // after as_of
 		pen("p1", "CASE-1", "heavy", "counterfeit", day(2024, 9, 1)),
 		Event(t, "p1r", model.EventPenaltyRevoked, FirmA, day(2025, 1, 1), map[string]any{"case_no": "CASE-1"}),
@@ -79,8 +79,8 @@ func pipelineFixtures(t *testing.T) []warehouse.Item {
 		pen("p3", "CASE-3", "general", "false_labeling", day(2025, 2, 1)),
 		pen("p4", "CASE-4", "light", "other", day(2025, 2, 1)),
 		Event(t, "p4r", model.EventPenaltyRevoked, FirmA, day(2025, 8, 1), map[string]any{"case_no": "CASE-4"}), // revoked after as_of: counts
-		hazard("h1", "H1", true, "2025-04-01", day(2025, 3, 1)),  // serious, overdue
-		hazard("h2", "H2", false, "2025-04-01", day(2025, 3, 1)), // corrected
+		hazard("h1", "H1", true, "2025-04-01", day(2025, 3, 1)),                                                 // serious, overdue
+		hazard("h2", "H2", false, "2025-04-01", day(2025, 3, 1)),                                                // corrected
 		Event(t, "h2c", model.EventEquipmentHazardFixed, FirmA, day(2025, 3, 20), map[string]any{"equipment_id": "E1", "hazard_id": "H2", "self_found": true}),
 		hazard("h3", "H3", false, "2025-07-15", day(2025, 6, 1)), // deadline after as_of
 		Event(t, "k1", model.EventComplaintClosed, FirmA, day(2025, 1, 5), map[string]any{"complaint_id": "K1", "verified": true}),
