@@ -113,8 +113,8 @@ func (r *Runner) Run(ctx context.Context, q RunRequest) (warehouse.Run, error) {
 
 	start := r.now()
 	run := warehouse.Run{
-		ID:   fmt.Sprintf("%s-%s-%d", q.Job, asOf, start.UnixMilli()),
-		Job:  q.Job, AsOf: asOf.String(), StartedAt: start, Status: warehouse.RunRunning,
+		ID:  fmt.Sprintf("%s-%s-%d", q.Job, asOf, start.UnixMilli()),
+		Job: q.Job, AsOf: asOf.String(), StartedAt: start, Status: warehouse.RunRunning,
 		Counts: map[string]int64{}, ModelVersion: job.ModelVersion(),
 	}
 	log := r.log.With("job", q.Job, "run", run.ID, "as_of", run.AsOf)
