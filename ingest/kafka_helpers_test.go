@@ -2,11 +2,13 @@ package ingest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,41 +206,20 @@ func makeDataset(prefix string, n int) dataset {
 	return d
 }
 
-// memStore is an in-memory warehouse with the Store's idempotency rules, and
-// a switch to make writes fail.
+// memStore is an in-memory warehouse with the Store's idempotency rules.
 type memStore struct {
-	mu        sync.Mutex
-	events    map[string]uint64
-	letters   map[string]model.DeadLetter
-	writes    int
-	failures  int
-	failing   bool
-	failed    chan struct{} // receives (without blocking) on every failed write
+	mu      sync.Mutex
+	events  map[string]uint64
+	letters map[string]model.DeadLetter
 }
 
 func newMemStore() *memStore {
-	return &memStore{events: map[string]uint64{}, letters: map[string]model.DeadLetter{},
-		failed: make(chan struct{}, 1)}
-}
-
-func (s *memStore) setFailing(v bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failing = v
+	return &memStore{events: map[string]uint64{}, letters: map[string]model.DeadLetter{}}
 }
 
 func (s *memStore) Write(_ context.Context, b warehouse.Batch) (warehouse.WriteResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.failing {
-		s.failures++
-		select {
-		case s.failed <- struct{}{}:
-		default:
-		}
-		return warehouse.WriteResult{}, fmt.Errorf("warehouse unavailable (test)")
-	}
-	s.writes++
 	p := warehouse.Prepare(b)
 	res := warehouse.WriteResult{Duplicates: p.Duplicates, Conflicts: p.Conflicts}
 	for _, it := range p.Items {
@@ -279,4 +260,37 @@ func (s *memStore) Close() error               { return nil }
 
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// flakyStore wraps a Store whose writes fail while failing is set, like a
+// warehouse that is down.
+type flakyStore struct {
+	warehouse.Store
+	failing atomic.Bool
+	failed  chan struct{} // receives, without blocking, on every failed write
+}
+
+func newFlakyStore(s warehouse.Store) *flakyStore {
+	return &flakyStore{Store: s, failed: make(chan struct{}, 1)}
+}
+
+func (s *flakyStore) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteResult, error) {
+	if s.failing.Load() {
+		select {
+		case s.failed <- struct{}{}:
+		default:
+		}
+		return warehouse.WriteResult{}, errors.New("warehouse unavailable (test)")
+	}
+	return s.Store.Write(ctx, b)
+}
+
+// storeCounts returns how many events and dead letters s holds.
+func storeCounts(t *testing.T, s warehouse.Store) (events, letters int) {
+	t.Helper()
+	st, err := s.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(st.Events.Total), int(st.DeadLetters.Total)
 }

@@ -62,8 +62,9 @@ func TestKafkaWorkerCommitsOnlyStoredBatches(t *testing.T) {
 	brokers := startKfake(t, 3)
 	d := makeDataset("down", 1000)
 	publish(t, brokers, "down", d.msgs)
-	s := newMemStore()
-	s.setFailing(true)
+	mem := newMemStore()
+	s := newFlakyStore(mem)
+	s.failing.Store(true)
 	cfg := kfakeConfig(brokers, "down")
 	runWorker(t, cfg, s)
 	for range 3 { // three failed attempts: the worker is retrying, not giving up
@@ -76,9 +77,12 @@ func TestKafkaWorkerCommitsOnlyStoredBatches(t *testing.T) {
 	if n := got.total(); n != 0 {
 		t.Fatalf("committed %d offsets (%v) while the warehouse stored nothing", n, got)
 	}
-	s.setFailing(false)
+	if events, _ := mem.counts(); events != 0 {
+		t.Fatalf("stored %d events through a failing warehouse", events)
+	}
+	s.failing.Store(false)
 	waitCommitted(t, brokers, cfg.Group, "down", 3, time.Minute)
-	if events, letters := s.counts(); events != d.unique || letters != d.malformed {
+	if events, letters := mem.counts(); events != d.unique || letters != d.malformed {
 		t.Fatalf("stored %d events and %d dead letters, want %d and %d", events, letters, d.unique, d.malformed)
 	}
 }

@@ -1,0 +1,460 @@
+package ingest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/qcredit/qcredit/ingest"
+	"github.com/qcredit/qcredit/internal/testenv"
+	"github.com/qcredit/qcredit/warehouse"
+	"github.com/qcredit/qcredit/warehouse/duckdb"
+)
+
+// Integration tests against the Apache Kafka broker that `make test` starts
+// (scripts/kafka.sh). Each test uses its own topic and group, so they share
+// the broker with other packages' tests.
+
+// uniqueName keeps topics and groups of reruns against one broker apart.
+func uniqueName(t *testing.T) string {
+	return fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
+}
+
+// openWarehouse opens a fresh DuckDB warehouse for in-process tests.
+func openWarehouse(t *testing.T, path string) *duckdb.Store {
+	t.Helper()
+	s, err := duckdb.Open(t.Context(), path, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func realConfig(brokers []string, name string) ingest.KafkaConfig {
+	return ingest.KafkaConfig{Brokers: brokers, Topics: []string{name}, Group: name,
+		BatchSize: 2000, BatchInterval: 100 * time.Millisecond, SessionTimeout: 3 * time.Second,
+		MaxBackoff: 200 * time.Millisecond}
+}
+
+// testWarehouseURL is the warehouse the child-process tests give `qcredit
+// ingest`: QCREDIT_TEST_INGEST_WAREHOUSE with {name} replaced by a fresh name
+// (e.g. clickhouse://127.0.0.1:19000/{name}), else a DuckDB file under dir.
+func testWarehouseURL(t *testing.T, dir, name string) string {
+	if u := os.Getenv("QCREDIT_TEST_INGEST_WAREHOUSE"); u != "" {
+		return strings.ReplaceAll(u, "{name}", strings.NewReplacer("-", "_", ".", "_").Replace(name))
+	}
+	return "duckdb://" + filepath.Join(dir, name+".duckdb")
+}
+
+// child is one `qcredit` process.
+type child struct {
+	cmd *exec.Cmd
+	log string
+}
+
+func startIngest(t *testing.T, warehouseURL string, cfg ingest.KafkaConfig, logPath string) *child {
+	t.Helper()
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(testenv.Binary(t), "ingest", "--session-timeout", cfg.SessionTimeout.String())
+	cmd.Env = append(os.Environ(),
+		"QCREDIT_WAREHOUSE="+warehouseURL,
+		"QCREDIT_KAFKA_BROKERS="+strings.Join(cfg.Brokers, ","),
+		"QCREDIT_KAFKA_TOPICS="+strings.Join(cfg.Topics, ","),
+		"QCREDIT_KAFKA_GROUP="+cfg.Group,
+		fmt.Sprintf("QCREDIT_INGEST_BATCH_SIZE=%d", cfg.BatchSize),
+		"QCREDIT_INGEST_BATCH_INTERVAL="+cfg.BatchInterval.String(),
+	)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, log: logPath}
+	t.Cleanup(func() {
+		if c.cmd.ProcessState == nil {
+			_ = c.cmd.Process.Kill()
+			_ = c.cmd.Wait()
+		}
+	})
+	return c
+}
+
+func (c *child) kill(t *testing.T) {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.cmd.Wait()
+}
+
+// stop sends SIGTERM and requires a clean exit.
+func (c *child) stop(t *testing.T) {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatalf("qcredit ingest did not exit cleanly on SIGTERM: %v\n%s", err, tail(c.log))
+	}
+}
+
+func tail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// statsOf runs `qcredit stats` on a warehouse, as an operator would.
+func statsOf(t *testing.T, warehouseURL string) warehouse.Stats {
+	t.Helper()
+	cmd := exec.Command(testenv.Binary(t), "stats")
+	cmd.Env = append(os.Environ(), "QCREDIT_WAREHOUSE="+warehouseURL)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("qcredit stats: %v\n%s", err, stderr.String())
+	}
+	var st warehouse.Stats
+	if err := json.Unmarshal(out, &st); err != nil {
+		t.Fatalf("qcredit stats output: %v\n%s", err, out)
+	}
+	return st
+}
+
+// waitCommittedPast polls until the group has committed more than n messages.
+func waitCommittedPast(t *testing.T, brokers []string, group, topic string, partitions int, n int64, timeout time.Duration) int64 {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		got, err := committedOffsets(t.Context(), brokers, group, topic, partitions)
+		if err == nil && got.total() > n {
+			return got.total()
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatal(t.Context().Err())
+		case <-time.After(20 * time.Millisecond): // polling interval
+		}
+	}
+	t.Fatalf("group %s did not commit past %d messages within %s", group, n, timeout)
+	return 0
+}
+
+func TestKafkaIngestSurvivesKills(t *testing.T) {
+	// given 200,000 messages (1 % resent events, 1 % malformed) on 4 partitions,
+	// when `qcredit ingest` is SIGKILLed at 6 random moments mid-stream and restarted each time,
+	// then the warehouse holds exactly the unique valid events and one dead letter per malformed message.
+	brokers := testenv.KafkaBrokers(t)
+	name := uniqueName(t)
+	const partitions, total = 4, 200_000
+	createTopic(t, brokers, name, partitions)
+	d := makeDataset(name, total)
+	publish(t, brokers, name, d.msgs)
+
+	dir := t.TempDir()
+	url := testWarehouseURL(t, dir, name)
+	cfg := realConfig(brokers, name)
+	logPath := filepath.Join(dir, "ingest.log")
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	const kills = 6
+	var midStream int
+	for k := range kills {
+		// Kill somewhere in the k-th seventh of the stream, plus a random
+		// moment up to 300 ms later so kills also land inside a write.
+		threshold := int64((float64(k) + rng.Float64()) / (kills + 1) * total)
+		c := startIngest(t, url, cfg, logPath)
+		committed := waitCommittedPast(t, brokers, cfg.Group, name, partitions, threshold, 2*time.Minute)
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond) // the random kill moment, not synchronisation
+		c.kill(t)
+		if committed < total {
+			midStream++
+		}
+		t.Logf("kill %d: after %d of %d messages committed", k+1, committed, total)
+	}
+	if midStream < 5 {
+		t.Fatalf("only %d of %d kills landed mid-stream; the test proves nothing", midStream, kills)
+	}
+	c := startIngest(t, url, cfg, logPath)
+	waitCommitted(t, brokers, cfg.Group, name, partitions, 3*time.Minute)
+	c.stop(t)
+
+	st := statsOf(t, url)
+	if st.Events.Total != int64(d.unique) || st.DeadLetters.Total != int64(d.malformed) {
+		t.Fatalf("warehouse holds %d events and %d dead letters, want %d and %d\n%s",
+			st.Events.Total, st.DeadLetters.Total, d.unique, d.malformed, tail(logPath))
+	}
+}
+
+func TestKafkaIngestSurvivesBrokerRestart(t *testing.T) {
+	// given a worker halfway through a topic on a broker of its own,
+	// when that broker is restarted (keeping its data) and more events arrive,
+	// then the worker carries on by itself and every event is stored once.
+	testenv.KafkaBrokers(t) // the script's broker runs only where the test services do
+	port := freePort(t)
+	dir := t.TempDir()
+	script, err := filepath.Abs("../scripts/kafka.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kafkaSh := func(verb string) {
+		t.Helper()
+		cmd := exec.Command(script, verb)
+		cmd.Env = append(os.Environ(), fmt.Sprintf("KAFKA_PORT=%d", port), "KAFKA_DIR="+filepath.Join(dir, "kafka"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("kafka.sh %s: %v\n%s", verb, err, out)
+		}
+	}
+	kafkaSh("start")
+	t.Cleanup(func() { kafkaSh("stop") })
+	brokers := []string{fmt.Sprintf("127.0.0.1:%d", port)}
+
+	name := uniqueName(t)
+	createTopic(t, brokers, name, 4)
+	d := makeDataset(name, 60_000)
+	publish(t, brokers, name, d.msgs[:30_000])
+	s := openWarehouse(t, filepath.Join(dir, "w.duckdb"))
+	cfg := realConfig(brokers, name)
+	cfg.BatchSize = 1000
+	stop := runWorker(t, cfg, s)
+	waitCommittedPast(t, brokers, cfg.Group, name, 4, 5_000, time.Minute)
+	kafkaSh("restart")
+	publish(t, brokers, name, d.msgs[30_000:])
+	waitCommitted(t, brokers, cfg.Group, name, 4, 2*time.Minute)
+	if err := stop(); err != nil {
+		t.Fatalf("worker: %v", err)
+	}
+	if events, letters := storeCounts(t, s); events != d.unique || letters != d.malformed {
+		t.Fatalf("stored %d events and %d dead letters, want %d and %d", events, letters, d.unique, d.malformed)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	// The controller takes the next port, so find two free ones in a row.
+	for range 20 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if ln2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1)); err == nil {
+			ln2.Close()
+			return p
+		}
+	}
+	t.Fatal("no two free ports in a row")
+	return 0
+}
+
+func TestKafkaIngestCommitsNothingPastTheWarehouse(t *testing.T) {
+	// given a worker that has stored and committed a first part of a topic,
+	// when the warehouse fails every write while more events arrive,
+	// then the committed offsets stay where the stored data ends, and once it
+	// is back every event is stored once.
+	brokers := testenv.KafkaBrokers(t)
+	name := uniqueName(t)
+	createTopic(t, brokers, name, 4)
+	d := makeDataset(name, 20_000)
+	s := newFlakyStore(openWarehouse(t, filepath.Join(t.TempDir(), "w.duckdb")))
+	cfg := realConfig(brokers, name)
+	stop := runWorker(t, cfg, s)
+
+	publish(t, brokers, name, d.msgs[:5_000])
+	waitCommitted(t, brokers, cfg.Group, name, 4, time.Minute)
+	stored, err := committedOffsets(t.Context(), brokers, cfg.Group, name, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storedEvents, _ := storeCounts(t, s)
+
+	s.failing.Store(true)
+	publish(t, brokers, name, d.msgs[5_000:])
+	for range 4 { // the worker has fetched the new messages and is retrying
+		<-s.failed
+	}
+	during, err := committedOffsets(t.Context(), brokers, cfg.Group, name, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if during.total() != stored.total() {
+		t.Fatalf("committed offsets moved from %v to %v while the warehouse was down", stored, during)
+	}
+	if events, _ := storeCounts(t, s); events != storedEvents {
+		t.Fatalf("events went from %d to %d while writes failed", storedEvents, events)
+	}
+
+	s.failing.Store(false)
+	waitCommitted(t, brokers, cfg.Group, name, 4, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if events, letters := storeCounts(t, s); events != d.unique || letters != d.malformed {
+		t.Fatalf("stored %d events and %d dead letters, want %d and %d", events, letters, d.unique, d.malformed)
+	}
+}
+
+func TestTwoIngestProcessesShareTheGroup(t *testing.T) {
+	// given two `qcredit ingest` processes in one group, each with its own
+	// DuckDB file (DuckDB allows one writer per file), both holding partitions,
+	// when a topic is published, then the two files together hold every event
+	// exactly once: the union is complete and the two are disjoint.
+	brokers := testenv.KafkaBrokers(t)
+	name := uniqueName(t)
+	const partitions = 4
+	createTopic(t, brokers, name, partitions)
+	dir := t.TempDir()
+	cfg := realConfig(brokers, name)
+	cfg.SessionTimeout = 10 * time.Second // no spurious rebalance on a busy machine
+	paths := []string{filepath.Join(dir, "a.duckdb"), filepath.Join(dir, "b.duckdb")}
+	var children []*child
+	for i, p := range paths {
+		children = append(children, startIngest(t, "duckdb://"+p, cfg, filepath.Join(dir, fmt.Sprintf("ingest-%d.log", i))))
+	}
+	waitGroupMembers(t, brokers, cfg.Group, 2, partitions, 2*time.Minute)
+
+	d := makeDataset(name, 20_000)
+	publish(t, brokers, name, d.msgs)
+	waitCommitted(t, brokers, cfg.Group, name, partitions, 2*time.Minute)
+	for _, c := range children {
+		c.stop(t)
+	}
+
+	seen := map[string]int{}
+	var letters int
+	for _, p := range paths {
+		ids, dl := eventIDs(t, p)
+		if len(ids) == 0 {
+			t.Fatalf("%s holds no events: the partitions were not shared", p)
+		}
+		for _, id := range ids {
+			seen[id]++
+		}
+		letters += dl
+	}
+	for id, n := range seen {
+		if n > 1 {
+			t.Fatalf("event %s stored by both processes", id)
+		}
+		if !d.validIDs[id] {
+			t.Fatalf("unexpected event %s", id)
+		}
+	}
+	if len(seen) != d.unique || letters != d.malformed {
+		t.Fatalf("stored %d events and %d dead letters together, want %d and %d", len(seen), letters, d.unique, d.malformed)
+	}
+}
+
+// waitGroupMembers polls until the group is stable with members members
+// holding all partitions between them.
+func waitGroupMembers(t *testing.T, brokers []string, group string, members, partitions int, timeout time.Duration) {
+	t.Helper()
+	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		res, err := cl.DescribeGroups(t.Context(), &kafka.DescribeGroupsRequest{GroupIDs: []string{group}})
+		if err == nil && len(res.Groups) == 1 && res.Groups[0].GroupState == "Stable" && len(res.Groups[0].Members) == members {
+			assigned, holders := 0, 0
+			for _, m := range res.Groups[0].Members {
+				n := 0
+				for _, tp := range m.MemberAssignments.Topics {
+					n += len(tp.Partitions)
+				}
+				assigned += n
+				if n > 0 {
+					holders++
+				}
+			}
+			if assigned == partitions && holders == members {
+				return
+			}
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatal(t.Context().Err())
+		case <-time.After(100 * time.Millisecond): // polling interval
+		}
+	}
+	t.Fatalf("group %s did not settle with %d members within %s", group, members, timeout)
+}
+
+// eventIDs reads the event ids and the dead-letter count of a DuckDB file
+// after its process exited.
+func eventIDs(t *testing.T, path string) ([]string, int) {
+	t.Helper()
+	s := openWarehouse(t, path)
+	rows, err := s.DB().QueryContext(t.Context(), "SELECT id FROM events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, letters := storeCounts(t, s)
+	return ids, letters
+}
+
+func TestKafkaIngestTakesEventsFromKcat(t *testing.T) {
+	// given events and one malformed line produced by kcat (an outside
+	// client, as a bureau would use it), when the worker consumes the topic,
+	// then the events are stored and the bad line is dead-lettered.
+	brokers := testenv.KafkaBrokers(t)
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Fatalf("kcat is required (scripts/kafka.sh installs it): %v", err)
+	}
+	name := uniqueName(t)
+	createTopic(t, brokers, name, 4)
+	var in bytes.Buffer
+	const n = 500
+	for i := range n {
+		m := ingest.SampleEvent(name, i)
+		fmt.Fprintf(&in, "%s:%s\n", m.Key, m.Value)
+	}
+	in.WriteString("91320804MA1XXXXXXX:{\"id\": \"from-kcat-broken\"\n")
+	cmd := exec.Command(kcat, "-P", "-b", strings.Join(brokers, ","), "-t", name, "-K:")
+	cmd.Stdin = &in
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("kcat: %v\n%s", err, out)
+	}
+	s := newMemStore()
+	cfg := realConfig(brokers, name)
+	stop := runWorker(t, cfg, s)
+	waitCommitted(t, brokers, cfg.Group, name, 4, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if events, letters := s.counts(); events != n || letters != 1 {
+		t.Fatalf("stored %d events and %d dead letters, want %d and 1", events, letters, n)
+	}
+}
