@@ -3,7 +3,7 @@ package simulate
 // envelope overrides what a line says about its event; the zero value of a
 // field keeps the event's own. Bad lines and conflicts are made this way.
 type envelope struct {
-	id    string
+	id    eventID
 	typ   string
 	uscc  string
 	shift int64  // seconds added to occurred_at
@@ -20,13 +20,16 @@ func (p *Plan) appendEvent(b []byte, e *event, env envelope) []byte {
 		uscc = env.uscc
 	}
 	o := newObject(b)
-	o.str("id", env.id)
+	o.key("id")
+	o.b = append(o.b, '"')
+	o.b = env.id.append(o.b)
+	o.b = append(o.b, '"')
 	o.str("type", typ)
 	if env.omit != "uscc" {
 		o.str("uscc", uscc)
 	}
 	if env.omit != "source" {
-		o.str("source", p.sourceCode(p.source(e)))
+		o.str("source", sourceCode(e.src))
 	}
 	at := e.at + env.shift
 	if env.omit != "occurred_at" {

@@ -16,8 +16,8 @@ type event struct {
 	rep  int32 // reported this many seconds after occurring; 0 = no reported_at
 	firm int32
 	typ  model.EventType
-	city bool // reported by the city bureau (320800), not the county's
-	neg  bool // a negative record: the firm is no longer clean once it is written
+	src  uint8 // reporting bureau: the firm's county, or len(counties) for the city bureau
+	neg  bool  // a negative record: the firm is no longer clean once it is written
 	data []byte
 }
 
@@ -80,7 +80,10 @@ func (g *firmGen) addAt(typ model.EventType, at int64, o object, neg bool) {
 	if g.r.Float64() < 0.3 {
 		e.rep = int32(600 + g.r.IntN(5*daySeconds))
 	}
-	e.city = g.r.Float64() < 0.1
+	e.src = uint8(g.f.county)
+	if g.r.Float64() < 0.1 {
+		e.src = uint8(len(counties))
+	}
 	g.out = append(g.out, e)
 }
 

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -17,41 +18,20 @@ type Plan struct {
 	rising []RisingCluster
 }
 
-// pilotFirms is how many firms are generated to learn the events per firm
-// when a run is sized by Config.Events.
-const pilotFirms = 2000
-
 // NewPlan generates everything cfg asks for. It does the work; streaming the
-// plan only encodes.
+// plan only encodes. A plan is prefix-stable: the first k firms of a bigger
+// run are the firms of a run of k, which is how Config.Events sizes a run.
 func NewPlan(cfg Config) (*Plan, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("simulate: %w", err)
 	}
 	if cfg.Events > 0 {
-		cfg = sized(cfg)
+		cfg.Limit = cfg.Events
 	}
 	p := &Plan{cfg: cfg, cal: newCalendar(cfg.End, cfg.Years)}
 	p.rising = p.pickRising()
-	p.drawFirms()
-	p.plantBadFirms()
 	p.planEvents()
 	return p, nil
-}
-
-// sized sets Enterprises so the run has a bit more than cfg.Events lines
-// (learned from a pilot of the same seed) and stops it at exactly that many.
-func sized(cfg Config) Config {
-	pilot := cfg
-	pilot.Events, pilot.Limit = 0, 0
-	pilot.Enterprises = pilotFirms
-	p, err := NewPlan(pilot)
-	perFirm := 20.0
-	if err == nil && len(p.events) > 0 {
-		perFirm = float64(len(p.events)) / pilotFirms * (1 + cfg.BadRate)
-	}
-	cfg.Enterprises = max(1, int(float64(cfg.Events)*1.05/perFirm)+1)
-	cfg.Limit = cfg.Events
-	return cfg
 }
 
 // rng is the stream for one part of the run; each firm has its own (stream
@@ -86,48 +66,16 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// drawFirms draws every firm's profile from one stream, in order.
-func (p *Plan) drawFirms() {
-	r := p.rng(2)
-	issued := make(map[string]bool, p.cfg.Enterprises)
-	endYear := p.cal.year(p.cal.days - 1)
-	p.firms = make([]firm, p.cfg.Enterprises)
-	for i := range p.firms {
-		f := newFirm(r, p.cal.days, endYear, issued)
-		if f.regDay == 0 && r.Float64() < 0.02 {
-			f.dereg = true
-			f.endDay = 60 + r.IntN(p.cal.days-60)
-		}
-		for _, rc := range p.rising {
-			f.rising = f.rising || f.cluster == rc.Cluster
-		}
-		p.firms[i] = f
-	}
-}
-
-// plantBadFirms marks about one firm in a thousand (at least three) as
-// consistently bad: established manufacturers outside the rising clusters,
-// active the whole period.
-func (p *Plan) plantBadFirms() {
-	want := max(3, len(p.firms)/1000)
-	r := p.rng(3)
-	for tries := 0; want > 0 && tries < 100*len(p.firms); tries++ {
-		f := &p.firms[r.IntN(len(p.firms))]
-		if f.bad || f.rising || f.regDay != 0 || f.dereg || !industries[f.industry].manufacturing || f.uscc[1] != '1' {
-			continue
-		}
-		f.bad = true
-		want--
-	}
-}
-
-// planEvents draws each firm's history and sorts all events by time; ties
-// keep firm order, then the firm's own order.
+// planEvents draws firms and their histories until the run has
+// cfg.Enterprises firms or, sized by cfg.Events, just enough events, then
+// sorts all events by time; ties keep firm order, then the firm's own order.
 func (p *Plan) planEvents() {
+	d := p.newDrawer()
 	a := &arena{}
-	p.events = make([]event, 0, len(p.firms)*22)
+	p.events = make([]event, 0, p.capacity())
 	lastYear := p.cal.days - 365
-	for i := range p.firms {
+	for i := 0; !p.enough(i); i++ {
+		p.firms = append(p.firms, d.next())
 		g := firmGen{r: p.rng(16 + uint64(i)), cal: &p.cal, f: &p.firms[i], idx: int32(i), arena: a,
 			out: p.events, lastYear: lastYear}
 		p.events = g.plan()
@@ -137,6 +85,68 @@ func (p *Plan) planEvents() {
 		p.order[i] = uint64(e.at)<<32 | uint64(i)
 	}
 	slices.Sort(p.order)
+}
+
+// enough says whether firms ≥ n complete the run. Sized runs stop once the
+// expected lines (events plus bad lines) exceed the target by three standard
+// deviations of the bad-line count, so the cut at the target drops only the
+// last minutes of the period.
+func (p *Plan) enough(n int) bool {
+	if p.cfg.Events <= 0 {
+		return n >= p.cfg.Enterprises
+	}
+	target := float64(p.cfg.Events)
+	margin := 3*math.Sqrt(target*p.cfg.BadRate) + 50
+	return float64(len(p.events))*(1+p.cfg.BadRate) >= target+margin
+}
+
+func (p *Plan) capacity() int {
+	if p.cfg.Events > 0 {
+		return p.cfg.Events + p.cfg.Events/20
+	}
+	return p.cfg.Enterprises * 22
+}
+
+// drawer draws firm profiles one after another from one stream.
+type drawer struct {
+	p       *Plan
+	r       *rand.Rand
+	issued  map[string]bool // USCCs given out; membership only, never iterated
+	endYear int
+	planted int
+}
+
+func (p *Plan) newDrawer() *drawer {
+	return &drawer{p: p, r: p.rng(2), issued: map[string]bool{}, endYear: p.cal.year(p.cal.days - 1)}
+}
+
+// badShare is the chance an eligible firm is planted as consistently bad;
+// about half the firms are eligible, so about 0.1 % of all firms are bad.
+const badShare = 0.002
+
+func (d *drawer) next() firm {
+	p := d.p
+	f := newFirm(d.r, p.cal.days, d.endYear, d.issued)
+	if f.regDay == 0 && d.r.Float64() < 0.02 {
+		f.dereg = true
+		f.endDay = 60 + d.r.IntN(p.cal.days-60)
+	}
+	for _, rc := range p.rising {
+		f.rising = f.rising || f.cluster == rc.Cluster
+	}
+	badDraw := d.r.Float64()
+	if canBeBad(f) && (d.planted < 3 || badDraw < badShare) {
+		f.bad = true
+		d.planted++
+	}
+	return f
+}
+
+// canBeBad says whether a firm may be planted as consistently bad:
+// established manufacturers outside the rising clusters, active the whole
+// period, so their record is long and unambiguous.
+func canBeBad(f firm) bool {
+	return !f.rising && f.regDay == 0 && !f.dereg && industries[f.industry].manufacturing && f.uscc[1] == '1'
 }
 
 // Events is how many valid events the plan holds.

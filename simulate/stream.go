@@ -12,7 +12,13 @@ const ringSize = 4096
 // written is a valid line already out: enough to write it again.
 type written struct {
 	event int32
-	id    string
+	id    eventID
+}
+
+// eventID is "<source>-<n>", n counting per reporting bureau.
+type eventID struct {
+	src uint8
+	n   int32
 }
 
 // streamer writes a plan: gives ids, encodes, mixes in bad lines, counts.
@@ -107,25 +113,21 @@ func (s *streamer) write(l Line) error {
 	return s.emit(l)
 }
 
-// nextID is "<source>-<n>", n counting per reporting bureau.
-func (s *streamer) nextID(e *event) string {
-	src := s.p.source(e)
-	s.counter[src]++
-	return s.p.sourceCode(src) + "-" + strconv.Itoa(s.counter[src])
+func (s *streamer) nextID(e *event) eventID {
+	s.counter[e.src]++
+	return eventID{src: e.src, n: int32(s.counter[e.src])}
 }
 
-// source is the index of the reporting bureau: the firm's county, or the
-// city bureau (index len(counties)).
-func (p *Plan) source(e *event) int {
-	if e.city {
-		return len(counties)
-	}
-	return p.firms[e.firm].county
-}
-
-func (p *Plan) sourceCode(src int) string {
-	if src == len(counties) {
+// sourceCode is the GB/T 2260 code of a reporting bureau.
+func sourceCode(src uint8) string {
+	if int(src) == len(counties) {
 		return model.CityHuaian
 	}
 	return counties[src].code
+}
+
+func (id eventID) append(b []byte) []byte {
+	b = append(b, sourceCode(id.src)...)
+	b = append(b, '-')
+	return strconv.AppendInt(b, int64(id.n), 10)
 }
