@@ -24,16 +24,16 @@ type firm struct {
 
 // newFirm draws one enterprise. issued keeps USCCs unique (membership only,
 // never iterated).
-func newFirm(r *rand.Rand, days int, endYear int, issued map[string]bool) firm {
+func newFirm(r *rand.Rand, cal *calendar, issued map[string]bool) firm {
 	f := firm{county: pickCounty(r)}
 	c := counties[f.county]
 	f.industry, f.cluster = pickIndustry(r, c)
 	f.scale = pickScale(r)
-	f.founded = endYear - int(r.ExpFloat64()*7)
-	f.endDay = days - 1
+	f.founded = cal.year(0) - int(r.ExpFloat64()*7)
+	f.endDay = cal.days - 1
 	if r.Float64() < 0.12 {
-		f.regDay = 1 + r.IntN(days-1)
-		f.founded = endYear
+		f.regDay = 1 + r.IntN(cal.days-1)
+		f.founded = cal.year(f.regDay)
 	}
 	entity := pickEntity(r, industries[f.industry])
 	f.uscc = issueUSCC(r, entity, usccRegion(r, c, f.founded), f.founded, issued)

@@ -98,6 +98,11 @@ func (g *firmGen) complaints() {
 	}
 }
 
+// awards are the quality honours a Huai'an firm can receive.
+var awards = []struct{ name, level string }{
+	{"淮安市市长质量奖", "city"}, {"江苏省质量奖", "provincial"}, {"江苏省质量信用AA级企业", "provincial"},
+}
+
 // credentials are the few positive records: certifications (some withdrawn),
 // self-declared enterprise standards and, rarely, quality awards.
 func (g *firmGen) credentials() {
@@ -115,8 +120,9 @@ func (g *firmGen) credentials() {
 	if !g.f.bad && g.r.Float64() < 0.01 {
 		day, _ := g.day(g.lo())
 		o := g.obj()
-		o.str("award", pick(g.r, []string{"淮安市市长质量奖", "江苏省质量信用AA级企业"}, []float64{0.5}))
-		o.str("level", "city")
+		award := awards[g.r.IntN(len(awards))]
+		o.str("award", award.name)
+		o.str("level", award.level)
 		g.add(model.EventAwardGranted, day, o, false)
 	}
 }

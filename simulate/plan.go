@@ -112,12 +112,11 @@ type drawer struct {
 	p       *Plan
 	r       *rand.Rand
 	issued  map[string]bool // USCCs given out; membership only, never iterated
-	endYear int
 	planted int
 }
 
 func (p *Plan) newDrawer() *drawer {
-	return &drawer{p: p, r: p.rng(2), issued: map[string]bool{}, endYear: p.cal.year(p.cal.days - 1)}
+	return &drawer{p: p, r: p.rng(2), issued: map[string]bool{}}
 }
 
 // badShare is the chance an eligible firm is planted as consistently bad;
@@ -126,7 +125,7 @@ const badShare = 0.002
 
 func (d *drawer) next() firm {
 	p := d.p
-	f := newFirm(d.r, p.cal.days, d.endYear, d.issued)
+	f := newFirm(d.r, &p.cal, d.issued)
 	if f.regDay == 0 && d.r.Float64() < 0.02 {
 		f.dereg = true
 		f.endDay = 60 + d.r.IntN(p.cal.days-60)

@@ -3,7 +3,6 @@ package simulate_test
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -275,7 +274,28 @@ func TestEventsSizesAndStopsTheRun(t *testing.T) {
 	if len(lines) != 30000 || truth.Lines != 30000 {
 		t.Fatalf("%d lines, truth says %d; want 30000", len(lines), truth.Lines)
 	}
-	if !strings.HasPrefix(truth.End, "2026-06-30") {
+	if truth.End != "2026-06-30" {
 		t.Fatalf("end %s", truth.End)
+	}
+	last := events(t, lines)
+	if at := last[len(last)-1].OccurredAt; at.Before(end.AddDate(0, 0, -7)) {
+		t.Errorf("sized run ends at %s: the cut dropped more than the last days", at)
+	}
+}
+
+func TestSizedRunIsPrefixOfBiggerRun(t *testing.T) {
+	// given a run of 300 firms and one of 600, when planned, then the smaller one's firms are the bigger one's first
+	small, _ := run(t, simulate.Config{Enterprises: 300, Years: 2, Seed: 5, End: end})
+	big, _ := run(t, simulate.Config{Enterprises: 600, Years: 2, Seed: 5, End: end})
+	firms := map[string]string{}
+	for _, e := range events(t, big) {
+		if e.Type == "enterprise.registered" {
+			firms[e.USCC] = e.Data.Region
+		}
+	}
+	for _, e := range events(t, small) {
+		if _, ok := firms[e.USCC]; !ok {
+			t.Fatalf("firm %s of the small run is not in the big run", e.USCC)
+		}
 	}
 }
