@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/simulate"
@@ -22,8 +22,8 @@ import (
 type simulateFlags struct {
 	cfg          simulate.Config
 	end, out     string
-	truth, kafka string
-	topic        string
+	truth, topic string
+	kafka        []string
 	quiet        bool
 }
 
@@ -50,10 +50,21 @@ publish them to Kafka (key = USCC). The same flags always give the same bytes.
 	fl.StringVar(&f.end, "end", "", "last simulated day, YYYY-MM-DD (default today UTC)")
 	fl.StringVarP(&f.out, "out", "o", "-", "JSONL file to write, - for stdout")
 	fl.StringVar(&f.truth, "truth", "", "write the planted ground truth as JSON to this file")
-	fl.StringVar(&f.kafka, "kafka", "", "publish to these Kafka brokers (comma-separated) instead of writing a file")
+	fl.StringSliceVar(&f.kafka, "kafka-brokers", nil, "publish to these Kafka brokers (comma-separated; --kafka for short) instead of writing a file")
+	fl.SetNormalizeFunc(kafkaAlias)
 	fl.StringVar(&f.topic, "topic", "qcredit.events", "Kafka topic for --kafka")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	return cmd
+}
+
+// kafkaAlias accepts --kafka for --kafka-brokers. A flag named plain "kafka"
+// would collide with the kafka section of the configuration, which every
+// command loads from its flags.
+func kafkaAlias(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+	if name == "kafka" {
+		name = "kafka-brokers"
+	}
+	return pflag.NormalizedName(name)
 }
 
 func runSimulate(ctx context.Context, f simulateFlags, stdout io.Writer) error {
@@ -75,7 +86,7 @@ func runSimulate(ctx context.Context, f simulateFlags, stdout io.Writer) error {
 		return err
 	}
 	var bar *progressbar.ProgressBar
-	if !f.quiet && (f.out != "-" || f.kafka != "") {
+	if !f.quiet && (f.out != "-" || len(f.kafka) > 0) {
 		bar = progressbar.NewOptions(plan.Lines(), progressbar.OptionSetWriter(os.Stderr),
 			progressbar.OptionSetDescription("simulate"), progressbar.OptionShowCount(),
 			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
@@ -118,9 +129,8 @@ type simSink interface {
 }
 
 func openSink(f simulateFlags, stdout io.Writer) (simSink, error) {
-	if f.kafka != "" {
-		brokers := strings.Split(f.kafka, ",")
-		return &kafkaSink{pub: ingest.NewPublisher(brokers, f.topic)}, nil
+	if len(f.kafka) > 0 {
+		return &kafkaSink{pub: ingest.NewPublisher(f.kafka, f.topic)}, nil
 	}
 	if f.out == "-" {
 		return &fileSink{w: bufio.NewWriterSize(stdout, 1<<20)}, nil
