@@ -1,9 +1,11 @@
 # qcredit — see README.md. `make run` is the demo, `make test` runs every test.
 GO        ?= go
+# DuckDB stages writes through Arrow with this tag (about twice as fast as its appender).
+export GOFLAGS += -tags=duckdb_arrow
 BIN       := bin/qcredit
 PKGS      := ./...
 
-.PHONY: build run test test-unit lint bench services-up services-down clean
+.PHONY: build run test lint bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/qcredit

@@ -27,6 +27,9 @@ func NewBatcher(store warehouse.Store, size int) *Batcher {
 
 // AddItem queues a valid item; it writes the batch when it is full.
 func (b *Batcher) AddItem(ctx context.Context, it warehouse.Item) error {
+	if b.batch.Items == nil {
+		b.batch.Items = make([]warehouse.Item, 0, b.size) // items are large: grow once, not by copying
+	}
 	b.batch.Items = append(b.batch.Items, it)
 	return b.flushIfFull(ctx)
 }

@@ -17,4 +17,7 @@ trap cleanup EXIT
 [ -x scripts/kafka.sh ] && scripts/kafka.sh start
 [ -x scripts/clickhouse.sh ] && scripts/clickhouse.sh start
 
+case "${GOFLAGS:-}" in *duckdb_arrow*) ;; *) export GOFLAGS="${GOFLAGS:-} -tags=duckdb_arrow" ;; esac
 go test -count=1 -timeout 30m "$@" ./...
+# The portable DuckDB write path (no Arrow) is kept working too.
+GOFLAGS= go test -count=1 ./warehouse/duckdb/

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/qcredit/qcredit/warehouse"
@@ -35,11 +34,7 @@ func openWarehouse(ctx context.Context, raw string, a *app) (warehouse.Store, er
 	}
 	switch scheme {
 	case "duckdb":
-		path := rest
-		if u, err := url.Parse(raw); err == nil && u.Host == "" && u.Path != "" {
-			path = u.Path
-		}
-		return duckdb.Open(ctx, path, a.log)
+		return duckdb.Open(ctx, rest, a.log) // duckdb://data/x.duckdb is relative, duckdb:///abs/x.duckdb absolute
 	case "clickhouse":
 		return clickhouse.Open(ctx, raw, a.log)
 	default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,10 +14,9 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// Staging tables live on the write connection; a batch is appended there at
-// appender speed, then moved into events with one anti-joined INSERT inside a
-// transaction, so a batch is stored whole or not at all.
-const stagingDDL = `
+// The write connection keeps temp staging tables; its settings favour bulk
+// inserts (insertion order of rows carries no meaning here).
+const writeConnSetup = `
 SET preserve_insertion_order = false;
 CREATE TEMP TABLE IF NOT EXISTS staging_events AS SELECT * FROM events LIMIT 0;
 CREATE TEMP TABLE IF NOT EXISTS staging_dead_letters AS SELECT * FROM dead_letters LIMIT 0`
@@ -29,168 +29,142 @@ func (s *Store) writeConn(ctx context.Context) (*sql.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write connection: %w", err)
 	}
-	for _, stmt := range warehouse.SplitStatements(stagingDDL) {
+	for _, stmt := range warehouse.SplitStatements(writeConnSetup) {
 		if _, err := c.ExecContext(ctx, stmt); err != nil {
 			c.Close()
-			return nil, fmt.Errorf("create staging tables: %w", err)
+			return nil, fmt.Errorf("prepare write connection: %w", err)
 		}
 	}
 	s.wconn = c
 	return c, nil
 }
 
-// Write stores a batch; see warehouse.Store.
+// Write stores a batch in one transaction; see warehouse.Store. The batch is
+// staged, compared with stored ids (duplicates and conflicts), and inserted
+// with one INSERT … SELECT, so DuckDB bulk-loads it.
 func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteResult, error) {
 	p := warehouse.Prepare(b)
-	res := warehouse.WriteResult{Duplicates: p.Duplicates, Conflicts: p.Conflicts}
 	s.writeM.Lock()
 	defer s.writeM.Unlock()
 	c, err := s.writeConn(ctx)
 	if err != nil {
-		return res, err
+		return warehouse.WriteResult{}, err
 	}
-	for _, t := range []string{"staging_events", "staging_dead_letters"} {
-		if _, err := c.ExecContext(ctx, "DELETE FROM "+t); err != nil {
-			return res, fmt.Errorf("clear %s: %w", t, err)
-		}
-	}
-	if err := stageEvents(c, p.Items); err != nil {
-		return res, err
-	}
-	tx, err := c.BeginTx(ctx, nil)
-	if err != nil {
+	var res warehouse.WriteResult
+	err = c.Raw(func(dc any) error {
+		res, err = writeTx(rawConn{ctx: ctx, conn: dc.(driver.Conn)}, p)
+		return err
+	})
+	return res, err
+}
+
+func writeTx(r rawConn, p warehouse.Prepared) (res warehouse.WriteResult, err error) {
+	res = warehouse.WriteResult{Duplicates: p.Duplicates, Conflicts: p.Conflicts}
+	if _, err := r.exec("BEGIN TRANSACTION"); err != nil {
 		return res, fmt.Errorf("begin write: %w", err)
 	}
-	defer tx.Rollback()
-
-	dups, conflicts, err := classifyStored(ctx, tx, p.Items)
-	if err != nil {
-		return res, err
-	}
-	res.Duplicates += dups
-	res.Conflicts += len(conflicts)
-	for _, dl := range conflicts {
-		p.AddDeadLetter(dl)
-	}
-	insert := `INSERT INTO events SELECT * FROM staging_events`
-	if dups+len(conflicts) > 0 {
-		insert += ` s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`
-	}
-	n, err := execCount(ctx, tx, insert)
-	if err != nil {
-		return res, fmt.Errorf("insert events: %w", err)
-	}
-	res.Stored = int(n)
-
-	if len(p.DeadLetters) > 0 {
-		if err := stageDeadLetters(c, p.DeadLetters); err != nil {
+	defer func() {
+		if err != nil {
+			if _, rerr := r.exec("ROLLBACK"); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+			}
+		}
+	}()
+	if len(p.Items) > 0 {
+		stored, err := writeEvents(r, p.Items)
+		if err != nil {
 			return res, err
 		}
-		n, err := execCount(ctx, tx, `INSERT INTO dead_letters
-			SELECT DISTINCT ON (key) * FROM staging_dead_letters s
-			WHERE NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.key = s.key)`)
-		if err != nil {
-			return res, fmt.Errorf("insert dead letters: %w", err)
+		res.Stored = stored.stored
+		res.Duplicates += stored.duplicates
+		res.Conflicts += len(stored.conflicts)
+		for _, dl := range stored.conflicts {
+			p.AddDeadLetter(dl)
 		}
-		res.DeadLettered = int(n)
-		res.DeadLetterRepeats = len(p.DeadLetters) - int(n)
 	}
-	if err := tx.Commit(); err != nil {
+	if len(p.DeadLetters) > 0 {
+		n, err := writeDeadLetters(r, p.DeadLetters)
+		if err != nil {
+			return res, err
+		}
+		res.DeadLettered = n
+		res.DeadLetterRepeats = len(p.DeadLetters) - n
+	}
+	if _, err := r.exec("COMMIT"); err != nil {
 		return res, fmt.Errorf("commit write: %w", err)
 	}
 	return res, nil
 }
 
-// classifyStored compares staged items with stored events of the same id:
-// the same hash is a duplicate, another hash a conflict.
-func classifyStored(ctx context.Context, tx *sql.Tx, items []warehouse.Item) (int, []model.DeadLetter, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.hash = e.hash FROM staging_events s JOIN events e ON e.id = s.id`)
+type eventsWritten struct {
+	stored, duplicates int
+	conflicts          []model.DeadLetter
+}
+
+func writeEvents(r rawConn, items []warehouse.Item) (eventsWritten, error) {
+	var w eventsWritten
+	st, err := stageEvents(r, items)
 	if err != nil {
-		return 0, nil, fmt.Errorf("find stored ids: %w", err)
+		return w, err
 	}
-	defer rows.Close()
+	defer st.Release()
 	conflicting := map[string]bool{}
-	dups := 0
-	for rows.Next() {
-		var id string
-		var same bool
-		if err := rows.Scan(&id, &same); err != nil {
-			return 0, nil, fmt.Errorf("find stored ids: %w", err)
-		}
-		if same {
-			dups++
+	err = r.rows(`SELECT s.id, s.hash = e.hash FROM `+st.IDs()+` s JOIN events e ON e.id = s.id`, func(v []driver.Value) error {
+		if v[1].(bool) {
+			w.duplicates++
 		} else {
-			conflicting[id] = true
+			conflicting[v[0].(string)] = true
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return 0, nil, fmt.Errorf("find stored ids: %w", err)
-	}
-	var letters []model.DeadLetter
-	if len(conflicting) > 0 {
-		for _, it := range items {
-			if conflicting[it.Record.ID] {
-				letters = append(letters, warehouse.ConflictLetter(it))
-			}
-		}
-	}
-	return dups, letters, nil
-}
-
-func execCount(ctx context.Context, tx *sql.Tx, query string) (int64, error) {
-	r, err := tx.ExecContext(ctx, query)
+		return nil
+	})
 	if err != nil {
-		return 0, err
+		return w, fmt.Errorf("find stored ids: %w", err)
 	}
-	return r.RowsAffected()
+	for _, it := range items {
+		if conflicting[it.Record.ID] {
+			w.conflicts = append(w.conflicts, warehouse.ConflictLetter(it))
+		}
+	}
+	insert := `INSERT INTO events SELECT * FROM ` + st.Rows()
+	if w.duplicates+len(conflicting) > 0 { // rare: only then is the anti-join worth its scan
+		insert += ` s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`
+	}
+	n, err := r.exec(insert)
+	if err != nil {
+		return w, fmt.Errorf("insert events: %w", err)
+	}
+	w.stored = int(n)
+	return w, nil
 }
 
-func withAppender(c *sql.Conn, table string, fill func(*duckdb.Appender) error) error {
-	return c.Raw(func(dc any) error {
-		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", table)
-		if err != nil {
-			return fmt.Errorf("appender %s: %w", table, err)
+func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, error) {
+	if _, err := r.exec("DELETE FROM staging_dead_letters"); err != nil {
+		return 0, fmt.Errorf("clear dead-letter staging: %w", err)
+	}
+	a, err := duckdb.NewAppender(r.conn, "temp", "main", "staging_dead_letters")
+	if err != nil {
+		return 0, fmt.Errorf("appender: %w", err)
+	}
+	for _, dl := range letters {
+		raw := dl.Raw
+		if raw == nil {
+			raw = []byte{}
 		}
-		if err := fill(a); err != nil {
+		if err := a.AppendRow(dl.Key, dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position, string(dl.Reason),
+			dl.Detail, dl.EventID, raw, dl.Received); err != nil {
 			a.Close()
-			return fmt.Errorf("append %s: %w", table, err)
+			return 0, fmt.Errorf("stage dead letter: %w", err)
 		}
-		if err := a.Close(); err != nil {
-			return fmt.Errorf("flush %s: %w", table, err)
-		}
-		return nil
-	})
-}
-
-func stageEvents(c *sql.Conn, items []warehouse.Item) error {
-	now := time.Now()
-	return withAppender(c, "staging_events", func(a *duckdb.Appender) error {
-		for _, it := range items {
-			r := it.Record
-			if err := a.AppendRow(r.ID, string(r.Type), string(r.USCC), r.Source, r.OccurredAt, optTime(r.ReportedAt),
-				r.Facets.Ref, r.Facets.Link, r.Facets.Result, r.Facets.Severity, r.Facets.Category,
-				optFloat(r.Facets.Amount), optDate(r.Facets.Due), string(r.Data), r.Hash, it.Origin.String(), now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-func stageDeadLetters(c *sql.Conn, letters []warehouse.KeyedDeadLetter) error {
-	return withAppender(c, "staging_dead_letters", func(a *duckdb.Appender) error {
-		for _, dl := range letters {
-			raw := dl.Raw
-			if raw == nil {
-				raw = []byte{}
-			}
-			if err := a.AppendRow(dl.Key, dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position, string(dl.Reason),
-				dl.Detail, dl.EventID, raw, dl.Received); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	if err := a.Close(); err != nil {
+		return 0, fmt.Errorf("stage dead letters: %w", err)
+	}
+	n, err := r.exec(`INSERT INTO dead_letters SELECT DISTINCT ON (key) * FROM staging_dead_letters s
+		WHERE NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.key = s.key)`)
+	if err != nil {
+		return 0, fmt.Errorf("insert dead letters: %w", err)
+	}
+	return int(n), nil
 }
 
 func optTime(t *time.Time) driver.Value {

@@ -1,0 +1,65 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql/driver"
+	"io"
+	"time"
+
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+// rawConn runs statements on the write connection's driver connection, so
+// one transaction can span staging (appender or Arrow), queries and inserts.
+type rawConn struct {
+	ctx  context.Context
+	conn driver.Conn
+}
+
+func (r rawConn) exec(query string) (int64, error) {
+	res, err := r.conn.(driver.ExecerContext).ExecContext(r.ctx, query, nil)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// rows runs a query and calls each with every row's values.
+func (r rawConn) rows(query string, each func([]driver.Value) error) error {
+	rows, err := r.conn.(driver.QueryerContext).QueryContext(r.ctx, query, nil)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	vals := make([]driver.Value, len(rows.Columns()))
+	for {
+		err := rows.Next(vals)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := each(vals); err != nil {
+			return err
+		}
+	}
+}
+
+// stagedEvents is a batch made visible to SQL as two relations: one with the
+// ids and hashes (for classification), one with full rows (for the insert).
+// Implementations: Arrow views (build tag duckdb_arrow, the fast path) or a
+// temp table filled by the appender.
+type stagedEvents interface {
+	IDs() string  // relation with columns id, hash
+	Rows() string // relation with the columns of events, in order
+	Release()
+}
+
+// eventRow is one event in the column order of the events table.
+func eventRow(it warehouse.Item, now time.Time) []driver.Value {
+	r := it.Record
+	return []driver.Value{r.ID, string(r.Type), string(r.USCC), r.Source, r.OccurredAt, optTime(r.ReportedAt),
+		r.Facets.Ref, r.Facets.Link, r.Facets.Result, r.Facets.Severity, r.Facets.Category,
+		optFloat(r.Facets.Amount), optDate(r.Facets.Due), string(r.Data), r.Hash, it.Origin.String(), now}
+}
