@@ -1,5 +1,7 @@
 package simulate
 
+import "bytes"
+
 // envelope overrides what a line says about its event; the zero value of a
 // field keeps the event's own. Bad lines and conflicts are made this way.
 type envelope struct {
@@ -7,7 +9,7 @@ type envelope struct {
 	typ   string
 	uscc  string
 	shift int64  // seconds added to occurred_at
-	omit  string // a top-level field left out
+	omit  string // a top-level field left out, or "data" for the first data field
 }
 
 // appendEvent writes one v1 event as a JSON line (without the newline).
@@ -44,6 +46,21 @@ func (p *Plan) appendEvent(b []byte, e *event, env envelope) []byte {
 		o.b = p.cal.appendTime(o.b, at+int64(e.rep))
 		o.b = append(o.b, '"')
 	}
-	o.raw("data", e.data)
+	data := e.data
+	if env.omit == "data" {
+		data = dropFirstField(data)
+	}
+	o.raw("data", data)
 	return o.end()
+}
+
+// dropFirstField removes the first field of an encoded data object. The
+// simulator writes a type's leading required field first, always a string
+// without escapes, so the value ends at the first `",`.
+func dropFirstField(data []byte) []byte {
+	i := bytes.Index(data, []byte(`",`))
+	if i < 0 {
+		return []byte("{}")
+	}
+	return append([]byte{'{'}, data[i+2:]...)
 }

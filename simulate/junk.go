@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"bytes"
 	"math/rand/v2"
 
 	"github.com/qcredit/qcredit/model"
@@ -57,7 +58,10 @@ func (s *streamer) malformed(r *rand.Rand, idx int32) error {
 	case 2:
 		reason, env.typ = model.ReasonUnknownType, unknownTypes[r.IntN(len(unknownTypes))]
 	default:
-		reason, env.omit = model.ReasonMissingField, []string{"uscc", "source", "occurred_at"}[r.IntN(3)]
+		reason, env.omit = model.ReasonMissingField, []string{"uscc", "source", "occurred_at", "data"}[r.IntN(4)]
+		if env.omit == "data" && !leadsWithRequired(e) {
+			env.omit = "occurred_at"
+		}
 		if env.omit == "uscc" {
 			key = nil
 		}
@@ -69,6 +73,18 @@ func (s *streamer) malformed(r *rand.Rand, idx int32) error {
 	s.truth.BadLines++
 	s.truth.BadReasons[reason]++
 	return s.write(Line{Key: key, Value: s.buf, Kind: LineBad, Reason: reason})
+}
+
+// leadsWithRequired says whether the event's first data field is required,
+// so dropping it makes the line miss a required field.
+func leadsWithRequired(e *event) bool {
+	spec := model.EventSpecs[e.typ]
+	for _, f := range spec.Fields {
+		if f.Required && bytes.HasPrefix(e.data, []byte(`{"`+f.Name+`":"`)) {
+			return true
+		}
+	}
+	return false
 }
 
 // corruptUSCC changes the check character, as a typo would.
