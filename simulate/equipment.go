@@ -36,6 +36,9 @@ func (g *firmGen) equipmentCount() int {
 
 func (g *firmGen) equipment() {
 	n := g.equipmentCount()
+	if g.f.bad {
+		n = max(n, 2) // so the planted bad firms can leave serious hazards open
+	}
 	for k := range n {
 		g.unit(k)
 	}
