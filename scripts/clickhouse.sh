@@ -4,6 +4,11 @@
 # never touches a system ClickHouse on 9000/8123.
 #
 #   scripts/clickhouse.sh start|stop|status
+#   scripts/clickhouse.sh cluster-start|cluster-stop
+#
+# cluster-start starts ZooKeeper (Debian zookeeperd, installed when missing) on
+# ${ZOOKEEPER_PORT:-12181} and instances 2 and 3 as the two shards of the
+# cluster "qcredit" (native ports 19100 and 19200), for the cluster tests.
 #
 # Environment:
 #   CLICKHOUSE_INSTANCE  1, 2, … : several servers side by side (default 1).
@@ -151,9 +156,68 @@ stop() {
 	rm -rf "$dir"
 }
 
+zk_port=${ZOOKEEPER_PORT:-12181}
+zk_dir=${TMPDIR:-/tmp}/qcredit-zookeeper
+
+zookeeper_start() {
+	if [ ! -f /usr/share/java/zookeeper.jar ]; then
+		echo "zookeeper: installing zookeeperd (apt)" >&2
+		local sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+		$sudo apt-get update
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y zookeeperd
+	fi
+	zookeeper_stop
+	mkdir -p "$zk_dir/data"
+	# Standalone server on a test port; the Debian service (2181) is not used.
+	setsid java -cp "/etc/zookeeper/conf:/usr/share/java/*" -Dzookeeper.admin.enableServer=false \
+		org.apache.zookeeper.server.ZooKeeperServerMain "$zk_port" "$zk_dir/data" >"$zk_dir/zookeeper.log" 2>&1 </dev/null &
+	echo $! >"$zk_dir/zookeeper.pid"
+	local deadline=$((SECONDS + 60))
+	until (exec 3<>"/dev/tcp/127.0.0.1/$zk_port") 2>/dev/null; do
+		if ! kill -0 "$(cat "$zk_dir/zookeeper.pid")" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+			echo "zookeeper: not listening on $zk_port within 60 s" >&2
+			tail -n 40 "$zk_dir/zookeeper.log" >&2 || true
+			zookeeper_stop
+			exit 1
+		fi
+		sleep 0.5
+	done
+	echo "zookeeper: 127.0.0.1:$zk_port (pid $(cat "$zk_dir/zookeeper.pid"))"
+}
+
+zookeeper_stop() {
+	if [ -f "$zk_dir/zookeeper.pid" ]; then
+		kill "$(cat "$zk_dir/zookeeper.pid")" 2>/dev/null || true
+	fi
+	rm -rf "$zk_dir"
+}
+
+cluster() {
+	for i in 2 3; do
+		CLICKHOUSE_INSTANCE=$i CLICKHOUSE_PORT="" CLICKHOUSE_DIR="" CLICKHOUSE_CLUSTER_PORTS=19100,19200 \
+			CLICKHOUSE_ZOOKEEPER=127.0.0.1:$zk_port "$0" "$1"
+	done
+}
+
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
+cluster-start)
+	zookeeper_start
+	cluster start
+	# Ready when a shard reaches ZooKeeper (the JVM accepts before it serves).
+	deadline=$((SECONDS + 60))
+	until clickhouse-client --port 19100 -q "SELECT count() FROM system.zookeeper WHERE path = '/'" >/dev/null 2>&1; do
+		if [ $SECONDS -ge $deadline ]; then
+			echo "cluster: shard 1 cannot reach ZooKeeper on $zk_port within 60 s" >&2
+			tail -n 40 "$zk_dir/zookeeper.log" >&2 || true
+			exit 1
+		fi
+		sleep 0.5
+	done
+	;;
+cluster-stop) cluster stop; zookeeper_stop ;;
 status) if running; then echo "running (pid $(cat "$pidfile"), port $port)"; else echo stopped; exit 1; fi ;;
-*) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|status|cluster-start|cluster-stop" >&2; exit 2 ;;
 esac

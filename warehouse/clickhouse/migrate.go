@@ -53,6 +53,15 @@ func (s Schema) funcs() template.FuncMap {
 			}
 			return fmt.Sprintf("Replicated%s('/clickhouse/tables/{shard}/%s/%s', '{replica}')", engine, s.DB, table)
 		},
+		// 18.16 cannot create a Replicated table with column comments ("Table
+		// structure in ZooKeeper is too different"), and ALTER … COMMENT COLUMN
+		// corrupts its metadata file; servers with table comments are fine.
+		"comment": func(text string) string {
+			if s.Cluster != "" && s.Replicated && !s.TableComments {
+				return ""
+			}
+			return "COMMENT '" + text + "'"
+		},
 		"lc": func() string {
 			if s.LowCardinality {
 				return "LowCardinality(String)"

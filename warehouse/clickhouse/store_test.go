@@ -14,14 +14,21 @@ import (
 	"github.com/qcredit/qcredit/warehouse/conformance"
 )
 
-// testURL is a clickhouse:// URL of a database no other test uses; the
-// database is dropped when the test ends.
+// testURL is a clickhouse:// URL of a database on the test server that no
+// other test uses; the database is dropped when the test ends.
 func testURL(t testing.TB) string {
 	t.Helper()
-	base := strings.TrimRight(testenv.ClickHouse(t), "/")
+	return testDBURL(t, testenv.ClickHouse(t), "")
+}
+
+// testDBURL is a URL of a fresh database on the server at base (a URL
+// without a database) with query (e.g. "?cluster=qcredit"), dropped when the
+// test ends.
+func testDBURL(t testing.TB, base, query string) string {
+	t.Helper()
 	b := make([]byte, 6)
 	rand.Read(b)
-	url := base + "/qcredit_test_" + hex.EncodeToString(b)
+	url := strings.TrimRight(base, "/") + "/qcredit_test_" + hex.EncodeToString(b) + query
 	t.Cleanup(func() {
 		ctx := context.WithoutCancel(t.Context()) // t.Context is done during cleanup
 		s, err := clickhouse.Open(ctx, url, slog.New(slog.DiscardHandler))
