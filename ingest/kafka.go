@@ -252,10 +252,12 @@ func (w *KafkaWorker) flush(ctx context.Context, msgs []kafka.Message) error {
 	}
 	start := time.Now()
 	b := DecodeMessages(w.decoder, msgs)
+	decoded := time.Now()
 	res, err := w.writeWithRetry(ctx, b)
 	if err != nil {
 		return err
 	}
+	written := time.Now()
 	w.total = w.total.Add(res)
 	w.metrics.observeBatch(len(msgs), res, time.Since(start).Seconds())
 	last := lastPerPartition(msgs)
@@ -266,7 +268,8 @@ func (w *KafkaWorker) flush(ctx context.Context, msgs []kafka.Message) error {
 		return err
 	}
 	w.log.Debug("batch stored", "messages", len(msgs), "stored", res.Stored, "duplicates", res.Duplicates,
-		"dead_lettered", res.DeadLettered, "took", time.Since(start))
+		"dead_lettered", res.DeadLettered, "decode", decoded.Sub(start), "write", written.Sub(decoded),
+		"commit", time.Since(written))
 	return nil
 }
 
