@@ -37,32 +37,34 @@ type streamer struct {
 // Stream writes the plan's lines to emit, in occurred_at order, and returns
 // the truth with exact counts of what was written.
 func (p *Plan) Stream(emit func(Line) error) (Truth, error) {
-	s := &streamer{p: p, emit: emit, keys: make([][]byte, len(p.firms)),
-		reg: make([]bool, len(p.firms)), counter: make([]int, len(counties)+1), neg: make([]bool, len(p.firms)), buf: make([]byte, 0, 1024)}
+	n := len(p.firms)
+	s := &streamer{p: p, emit: emit, keys: make([][]byte, n), counter: make([]int, len(counties)+1),
+		reg: make([]bool, n), neg: make([]bool, n), buf: make([]byte, 0, 1024)}
 	for i, f := range p.firms {
 		s.keys[i] = []byte(f.uscc)
 	}
-	s.truth = p.baseTruth()
-	if err := s.run(); err != nil {
-		return s.truth, err
-	}
-	for i := range s.reg {
-		if s.reg[i] && !s.neg[i] {
+	s.truth = Truth{Seed: p.cfg.Seed, End: p.cal.date(p.cal.days - 1), RisingClusters: p.rising,
+		BadReasons: map[model.DeadLetterReason]int{}, BadEnterprises: []model.USCC{}}
+	err := s.run()
+	s.countFirms()
+	return s.truth, err
+}
+
+// countFirms counts the firms whose registration was written (a limit may
+// cut late registrations): all, the planted bad ones, the clean ones.
+func (s *streamer) countFirms() {
+	for i, f := range s.p.firms {
+		if !s.reg[i] {
+			continue
+		}
+		s.truth.Enterprises++
+		if f.bad {
+			s.truth.BadEnterprises = append(s.truth.BadEnterprises, model.USCC(f.uscc))
+		}
+		if !s.neg[i] {
 			s.truth.CleanEnterprisesCount++
 		}
 	}
-	return s.truth, nil
-}
-
-func (p *Plan) baseTruth() Truth {
-	t := Truth{Seed: p.cfg.Seed, End: p.cal.date(p.cal.days - 1), Enterprises: len(p.firms),
-		RisingClusters: p.rising, BadReasons: map[model.DeadLetterReason]int{}, BadEnterprises: []model.USCC{}}
-	for _, f := range p.firms {
-		if f.bad {
-			t.BadEnterprises = append(t.BadEnterprises, model.USCC(f.uscc))
-		}
-	}
-	return t
 }
 
 func (s *streamer) run() error {

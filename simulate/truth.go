@@ -7,7 +7,7 @@ import "github.com/qcredit/qcredit/model"
 type Truth struct {
 	Seed           int64           `json:"seed"`
 	End            string          `json:"end"`
-	Enterprises    int             `json:"enterprises"`
+	Enterprises    int             `json:"enterprises"` // registered in the output
 	BadEnterprises []model.USCC    `json:"bad_enterprises"`
 	RisingClusters []RisingCluster `json:"rising_clusters"`
 	// CleanEnterprisesCount is firms registered in the output with no negative
