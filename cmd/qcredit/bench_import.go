@@ -37,6 +37,7 @@ of that file into a fresh DuckDB file and, when --clickhouse is given, into a
 fresh ClickHouse database, in the same run. Prints events/s per backend and
 their ratio as JSON.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			bulkGC()
 			ctx := cmd.Context()
 			work, err := os.MkdirTemp(dir, "qcredit-bench-import-")
 			if err != nil {
