@@ -108,4 +108,3 @@ func timeImport(ctx context.Context, name string, s warehouse.Store, file string
 	el := time.Since(start).Seconds()
 	return importBench{Backend: name, Events: int(sum.Stored), Seconds: el, EventsPerSec: float64(sum.Stored) / el}, nil
 }
-
