@@ -20,11 +20,11 @@ import (
 // then flags. Keys nest with dots in YAML (kafka.brokers) and with the first
 // underscore in env (QCREDIT_KAFKA_BROKERS).
 type Config struct {
-	Warehouse string      `koanf:"warehouse"`
-	Listen    string      `koanf:"listen"`
-	Log       LogConfig   `koanf:"log"`
-	Kafka     KafkaConfig `koanf:"kafka"`
-	USCC      USCCConfig  `koanf:"uscc"`
+	Warehouse string       `koanf:"warehouse"`
+	Listen    string       `koanf:"listen"`
+	Log       LogConfig    `koanf:"log"`
+	Kafka     KafkaConfig  `koanf:"kafka"`
+	USCC      USCCConfig   `koanf:"uscc"`
 	Ingest    IngestConfig `koanf:"ingest"`
 }
 
@@ -49,15 +49,18 @@ type IngestConfig struct {
 	BatchInterval time.Duration `koanf:"batch_interval"`
 }
 
+// defaults names every configuration key; flags and env only set keys listed here.
 var defaults = map[string]any{
-	"warehouse":             "duckdb://data/qcredit.duckdb",
-	"listen":                ":8080",
-	"log.level":             "info",
-	"log.format":            "text",
-	"kafka.topics":          []string{"qcredit.events"},
-	"kafka.group":           "qcredit-ingest",
-	"ingest.batch_size":     5000,
-	"ingest.batch_interval": "1s",
+	"warehouse":                  "duckdb://data/qcredit.duckdb",
+	"listen":                     ":8080",
+	"log.level":                  "info",
+	"log.format":                 "text",
+	"kafka.brokers":              []string{},
+	"uscc.accept_check_failures": false,
+	"kafka.topics":               []string{"qcredit.events"},
+	"kafka.group":                "qcredit-ingest",
+	"ingest.batch_size":          5000,
+	"ingest.batch_interval":      "1s",
 }
 
 // configSections are the nested keys; env and flag names split after them.
@@ -101,10 +104,11 @@ func loadConfig(flags *pflag.FlagSet) (Config, error) {
 		return cfg, fmt.Errorf("environment: %w", err)
 	}
 	err = k.Load(posflag.ProviderWithFlag(flags, ".", k, func(f *pflag.Flag) (string, any) {
-		if !f.Changed || f.Name == "config" {
+		key := splitSection(f.Name, "-")
+		if _, setting := defaults[key]; !f.Changed || !setting { // a command's own flag
 			return "", nil
 		}
-		return splitSection(f.Name, "-"), posflag.FlagVal(flags, f)
+		return key, posflag.FlagVal(flags, f)
 	}), nil)
 	if err != nil {
 		return cfg, fmt.Errorf("flags: %w", err)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/simulate"
@@ -50,21 +49,10 @@ publish them to Kafka (key = USCC). The same flags always give the same bytes.
 	fl.StringVar(&f.end, "end", "", "last simulated day, YYYY-MM-DD (default today UTC)")
 	fl.StringVarP(&f.out, "out", "o", "-", "JSONL file to write, - for stdout")
 	fl.StringVar(&f.truth, "truth", "", "write the planted ground truth as JSON to this file")
-	fl.StringSliceVar(&f.kafka, "kafka-brokers", nil, "publish to these Kafka brokers (comma-separated; --kafka for short) instead of writing a file")
-	fl.SetNormalizeFunc(kafkaAlias)
+	fl.StringSliceVar(&f.kafka, "kafka", nil, "publish to these Kafka brokers (comma-separated) instead of writing a file")
 	fl.StringVar(&f.topic, "topic", "qcredit.events", "Kafka topic for --kafka")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	return cmd
-}
-
-// kafkaAlias accepts --kafka for --kafka-brokers. A flag named plain "kafka"
-// would collide with the kafka section of the configuration, which every
-// command loads from its flags.
-func kafkaAlias(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-	if name == "kafka" {
-		name = "kafka-brokers"
-	}
-	return pflag.NormalizedName(name)
 }
 
 func runSimulate(ctx context.Context, f simulateFlags, stdout io.Writer) error {
