@@ -164,7 +164,12 @@ func (w *KafkaWorker) Total() warehouse.WriteResult { return w.total }
 func (w *KafkaWorker) InHand() int { return int(w.inHand.Load()) }
 
 // Run consumes until ctx ends or the reader fails. When ctx ends it stores
-// the batch in hand, commits it, leaves the group and returns nil.
+// the batches in hand, commits them, leaves the group and returns nil.
+//
+// Three stages overlap: fetching (kafka-go prefetches), collecting and
+// decoding a batch, and writing and committing the previous one. One writer
+// stores batches in fetch order, so a partition's commits never overtake its
+// stored data.
 func (w *KafkaWorker) Run(ctx context.Context) error {
 	defer w.reader.Close()
 	fetchCtx, stopFetch := context.WithCancel(ctx)
@@ -172,13 +177,50 @@ func (w *KafkaWorker) Run(ctx context.Context) error {
 	msgs := make(chan kafka.Message, w.cfg.BatchSize)
 	fetchErr := make(chan error, 1)
 	go func() { fetchErr <- w.fetch(fetchCtx, msgs) }()
+
+	// The writer outlives ctx by ShutdownTimeout, to store what is in hand.
+	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWrites()
+	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(w.cfg.ShutdownTimeout, cancelWrites) })
+	defer stopAfter()
+	ready := make(chan decodedBatch, 1)
+	writerDone := make(chan struct{})
+	var writeErr error
+	go func() {
+		defer close(writerDone)
+		writeErr = w.writeLoop(wctx, ready)
+	}()
+
 	w.log.Info("consuming", "brokers", w.cfg.Brokers, "topics", w.cfg.Topics,
 		"batch_size", w.cfg.BatchSize, "batch_interval", w.cfg.BatchInterval)
+	err := w.collect(ctx, msgs, fetchErr, ready, writerDone)
+	stopFetch()
+	close(ready)
+	<-writerDone
+	if writeErr != nil {
+		w.log.Warn("stopped with unstored messages; they will be redelivered", "err", writeErr)
+	}
+	return errors.Join(err, writeErr)
+}
 
+// decodedBatch is a closed batch on its way to the writer.
+type decodedBatch struct {
+	batch    warehouse.Batch
+	messages int
+	last     map[partitionKey]kafka.Message
+	decoded  time.Time
+}
+
+// collect closes batches by count and by time and hands them, decoded, to
+// the writer, until ctx ends (the batch in hand is handed over) or fetching
+// or writing fails.
+func (w *KafkaWorker) collect(ctx context.Context, msgs <-chan kafka.Message, fetchErr <-chan error,
+	ready chan<- decodedBatch, writerDone <-chan struct{}) error {
 	batch := make([]kafka.Message, 0, w.cfg.BatchSize)
 	timer := time.NewTimer(w.cfg.BatchInterval)
 	timer.Stop()
-	for {
+	var stopErr error
+	for stopErr == nil {
 		select {
 		case m := <-msgs:
 			batch = append(batch, m)
@@ -191,24 +233,33 @@ func (w *KafkaWorker) Run(ctx context.Context) error {
 			}
 		case <-timer.C:
 		case err := <-fetchErr:
-			return errors.Join(fmt.Errorf("kafka ingest: fetch: %w", err), w.shutdown(ctx, batch))
+			stopErr = fmt.Errorf("kafka ingest: fetch: %w", err)
+		case <-writerDone:
+			return nil // the writer reports its own error
 		case <-ctx.Done():
-			stopFetch()
-			return w.shutdown(ctx, batch)
+			stopErr = context.Canceled
 		}
 		timer.Stop()
-		if err := w.flush(ctx, batch); err != nil {
-			if ctx.Err() != nil {
-				// Interrupted while the warehouse was down: nothing of this
-				// batch was committed, so it is redelivered after a restart.
-				w.log.Warn("stopped with an unstored batch; it will be redelivered", "messages", len(batch))
-				return nil
-			}
-			return err
+		if len(batch) == 0 {
+			continue
 		}
-		batch = batch[:0]
+		select {
+		case ready <- w.decode(batch):
+		case <-writerDone:
+			return nil
+		}
+		batch = make([]kafka.Message, 0, w.cfg.BatchSize)
 		w.inHand.Store(0)
 	}
+	if errors.Is(stopErr, context.Canceled) {
+		return nil
+	}
+	return stopErr
+}
+
+func (w *KafkaWorker) decode(msgs []kafka.Message) decodedBatch {
+	return decodedBatch{batch: DecodeMessages(w.decoder, msgs), messages: len(msgs),
+		last: lastPerPartition(msgs), decoded: time.Now()}
 }
 
 // fetch feeds msgs until ctx ends or the reader fails.
@@ -229,46 +280,38 @@ func (w *KafkaWorker) fetch(ctx context.Context, msgs chan<- kafka.Message) erro
 	}
 }
 
-// shutdown stores and commits the batch in hand with a fresh deadline, since
-// ctx has already ended.
-func (w *KafkaWorker) shutdown(ctx context.Context, batch []kafka.Message) error {
-	if len(batch) == 0 {
-		return nil
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.ShutdownTimeout)
-	defer cancel()
-	w.log.Info("stopping: storing the batch in hand", "messages", len(batch))
-	if err := w.flush(sctx, batch); err != nil {
-		return fmt.Errorf("kafka ingest: final batch: %w", err)
+// writeLoop stores and commits batches in order until ready is closed or
+// ctx ends.
+func (w *KafkaWorker) writeLoop(ctx context.Context, ready <-chan decodedBatch) error {
+	for b := range ready {
+		if err := w.storeBatch(ctx, b); err != nil {
+			for range ready { // unblock the collector; these are redelivered
+			}
+			return err
+		}
 	}
 	return nil
 }
 
-// flush stores a batch, retrying while the warehouse fails, and only then
+// storeBatch writes a batch, retrying while the warehouse fails, and only then
 // commits its offsets.
-func (w *KafkaWorker) flush(ctx context.Context, msgs []kafka.Message) error {
-	if len(msgs) == 0 {
-		return nil
-	}
+func (w *KafkaWorker) storeBatch(ctx context.Context, b decodedBatch) error {
 	start := time.Now()
-	b := DecodeMessages(w.decoder, msgs)
-	decoded := time.Now()
-	res, err := w.writeWithRetry(ctx, b)
+	res, err := w.writeWithRetry(ctx, b.batch)
 	if err != nil {
 		return err
 	}
 	written := time.Now()
 	w.total = w.total.Add(res)
-	w.metrics.observeBatch(len(msgs), res, time.Since(start).Seconds())
-	last := lastPerPartition(msgs)
-	for p, m := range last {
+	w.metrics.observeBatch(b.messages, res, written.Sub(start).Seconds())
+	for p, m := range b.last {
 		w.metrics.observeLag(p, max(m.HighWaterMark-m.Offset-1, 0))
 	}
-	if err := w.commit(ctx, last); err != nil {
+	if err := w.commit(ctx, b.last); err != nil {
 		return err
 	}
-	w.log.Debug("batch stored", "messages", len(msgs), "stored", res.Stored, "duplicates", res.Duplicates,
-		"dead_lettered", res.DeadLettered, "decode", decoded.Sub(start), "write", written.Sub(decoded),
+	w.log.Debug("batch stored", "messages", b.messages, "stored", res.Stored, "duplicates", res.Duplicates,
+		"dead_lettered", res.DeadLettered, "queued", start.Sub(b.decoded), "write", written.Sub(start),
 		"commit", time.Since(written))
 	return nil
 }
