@@ -59,7 +59,7 @@ write_config() {
 	local shards="" i=0 p
 	IFS=, read -ra ports <<<"$cluster_ports"
 	for p in "${ports[@]}"; do
-		shards+="<shard><replica><host>127.0.0.1</host><port>$p</port></replica></shard>"
+		shards+="<shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>$p</port></replica></shard>"
 	done
 	local zk=""
 	if [ -n "${CLICKHOUSE_ZOOKEEPER:-}" ]; then

@@ -47,11 +47,18 @@ func (s Schema) funcs() template.FuncMap {
 			}
 			return table + "_local"
 		},
-		"engine": func(engine, table string) string {
-			if s.Cluster == "" || !s.Replicated {
+		// engine "ReplacingMergeTree" "t" "version" is ReplacingMergeTree(version)
+		// on one server, ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/db/t',
+		// '{replica}', version) on a replicated cluster.
+		"engine": func(engine, table string, args ...string) string {
+			if s.Cluster != "" && s.Replicated {
+				engine = "Replicated" + engine
+				args = append([]string{fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s'", s.DB, table), "'{replica}'"}, args...)
+			}
+			if len(args) == 0 {
 				return engine
 			}
-			return fmt.Sprintf("Replicated%s('/clickhouse/tables/{shard}/%s/%s', '{replica}')", engine, s.DB, table)
+			return engine + "(" + strings.Join(args, ", ") + ")"
 		},
 		// 18.16 cannot create a Replicated table with column comments ("Table
 		// structure in ZooKeeper is too different"), and ALTER … COMMENT COLUMN

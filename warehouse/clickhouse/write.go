@@ -216,6 +216,15 @@ func (s *Store) insertDeadLetters(ctx context.Context, letters []warehouse.Keyed
 	return len(fresh), nil
 }
 
+// localName is the table that holds the rows: name itself on one server,
+// name_local on every server of a cluster (ALTER … DELETE goes there).
+func (s *Store) localName(name string) string {
+	if s.schema.Cluster == "" {
+		return name
+	}
+	return name + "_local"
+}
+
 // table is the qualified name queries and inserts use: the table itself on
 // one server, the Distributed table over the shards on a cluster.
 func (s *Store) table(name string) string { return s.schema.DB + "." + name }
