@@ -147,9 +147,13 @@ func waitCommitted(t *testing.T, brokers []string, group, topic string, partitio
 
 // runWorker runs a worker until the test ends or stop is called; stop
 // returns Run's error.
-func runWorker(t *testing.T, cfg ingest.KafkaConfig, s warehouse.Store) (stop func() error) {
+func runWorker(t *testing.T, cfg ingest.KafkaConfig, s warehouse.Store, m ...*ingest.KafkaMetrics) (stop func() error) {
 	t.Helper()
-	w, err := ingest.NewKafkaWorker(ingest.KafkaWorkerInput{Config: cfg, Store: s, Log: testLogger(t)})
+	in := ingest.KafkaWorkerInput{Config: cfg, Store: s, Log: testLogger(t)}
+	if len(m) > 0 {
+		in.Metrics = m[0]
+	}
+	w, err := ingest.NewKafkaWorker(in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/qcredit/qcredit/ingest"
@@ -159,3 +160,50 @@ func TestDecodeMessagesRecordsTopicPartitionOffset(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestKafkaWorkerMetrics(t *testing.T) {
+	// given 1,000 messages with known resends and malformed ones, when they
+	// are ingested, then the counters say exactly that and no lag is left.
+	brokers := startKfake(t, 2)
+	d := makeDataset("metrics", 1000)
+	publish(t, brokers, "metrics", d.msgs)
+	reg := prometheus.NewRegistry()
+	m, err := ingest.NewKafkaMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := kfakeConfig(brokers, "metrics")
+	stop := runWorker(t, cfg, newMemStore(), m)
+	waitCommitted(t, brokers, cfg.Group, "metrics", 2, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{
+		"qcredit_ingest_kafka_consumed_total":      1000,
+		"qcredit_ingest_kafka_stored_total":        float64(d.unique),
+		"qcredit_ingest_kafka_duplicates_total":    float64(d.duplicates),
+		"qcredit_ingest_kafka_dead_lettered_total": float64(d.malformed),
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, metric := range f.GetMetric() {
+			switch {
+			case f.GetName() == "qcredit_ingest_kafka_lag_messages":
+				if v := metric.GetGauge().GetValue(); v != 0 {
+					t.Errorf("lag %v after catching up", v)
+				}
+			case want[f.GetName()] != 0:
+				if v := metric.GetCounter().GetValue(); v != want[f.GetName()] {
+					t.Errorf("%s = %v, want %v", f.GetName(), v, want[f.GetName()])
+				}
+				delete(want, f.GetName())
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("metrics missing: %v", want)
+	}
+}
