@@ -66,6 +66,7 @@ func (s *Server) routes() {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 	v1 := r.Group("/api/v1")
 	v1.GET("/public/enterprises/:uscc", s.publicEnterprise)
+	s.analystRoutes(v1)
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 }
 
@@ -118,7 +119,9 @@ func (s *Server) publicEnterprise(c *gin.Context) {
 		s.log.Error("enterprise lookup", "uscc", code, "err", err)
 		abort(c, http.StatusInternalServerError, "internal", "lookup failed")
 	default:
-		c.JSON(http.StatusOK, publicView(e))
+		p := publicView(e)
+		p.Grade = s.publicGrade(c, e.USCC)
+		c.JSON(http.StatusOK, p)
 	}
 }
 
@@ -132,6 +135,8 @@ type PublicEnterprise struct {
 	IndustryName string     `json:"industry_name,omitempty"`
 	Cluster      string     `json:"cluster,omitempty"`
 	Deregistered bool       `json:"deregistered"`
+	// Grade is the latest quality-credit grade (A–D), empty before the first score run.
+	Grade string `json:"grade,omitempty"`
 }
 
 func publicView(e model.Enterprise) PublicEnterprise {

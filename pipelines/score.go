@@ -50,7 +50,7 @@ func (j *ScoreJob) ModelVersion() string { return j.scorecard.Version }
 // so two backends (or two runs) agree exactly when their scores do.
 func (j *ScoreJob) Run(ctx context.Context, in RunInput) (Output, error) {
 	q := warehouse.FeatureQuery{Cutoff: in.Cutoff, AsOf: in.AsOf, Bounds: j.scorecard.Bounds(in.Cutoff)}
-	w := scoreWriter{ctx: ctx, job: j, in: in, digest: sha256.New(), counts: map[string]int64{"enterprises": 0},
+	w := scoreWriter{ctx: ctx, job: j, in: in, digest: sha256.New(), counts: map[string]int64{"enterprises": 0, "reasons": 0},
 		batch: make([]warehouse.ScoreRow, 0, j.BatchSize), started: time.Now()}
 	for _, g := range []scoring.Grade{scoring.GradeA, scoring.GradeB, scoring.GradeC, scoring.GradeD} {
 		w.counts["grade_"+string(g)] = 0

@@ -20,12 +20,13 @@ import (
 // then flags. Keys nest with dots in YAML (kafka.brokers) and with the first
 // underscore in env (QCREDIT_KAFKA_BROKERS).
 type Config struct {
-	Warehouse string       `koanf:"warehouse"`
-	Listen    string       `koanf:"listen"`
-	Log       LogConfig    `koanf:"log"`
-	Kafka     KafkaConfig  `koanf:"kafka"`
-	USCC      USCCConfig   `koanf:"uscc"`
-	Ingest    IngestConfig `koanf:"ingest"`
+	Warehouse string        `koanf:"warehouse"`
+	Listen    string        `koanf:"listen"`
+	Log       LogConfig     `koanf:"log"`
+	Kafka     KafkaConfig   `koanf:"kafka"`
+	USCC      USCCConfig    `koanf:"uscc"`
+	Ingest    IngestConfig  `koanf:"ingest"`
+	Scoring   ScoringConfig `koanf:"scoring"`
 }
 
 type LogConfig struct {
@@ -50,6 +51,12 @@ type IngestConfig struct {
 }
 
 // defaults names every configuration key; flags and env only set keys listed here.
+// ScoringConfig says which scorecard the score job uses.
+type ScoringConfig struct {
+	// File is a scorecard YAML (see scoring/default.yaml); empty = the embedded default.
+	File string `koanf:"file"`
+}
+
 var defaults = map[string]any{
 	"warehouse":                  "duckdb://data/qcredit.duckdb",
 	"listen":                     ":8080",
@@ -64,7 +71,7 @@ var defaults = map[string]any{
 }
 
 // configSections are the nested keys; env and flag names split after them.
-var configSections = []string{"log", "kafka", "uscc", "ingest"}
+var configSections = []string{"log", "kafka", "uscc", "ingest", "scoring"}
 
 func splitSection(name, sep string) string {
 	for _, s := range configSections {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/simulate"
 )
 
@@ -52,6 +53,10 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				a.log.Info("imported", "stored", sum.Stored, "dead_lettered", sum.DeadLettered)
 			} else {
 				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
+			}
+			// Score once now, so the API has grades from the start; then on schedule.
+			if err := a.runPipelineOnce(ctx, s, pipelines.JobScore); err != nil {
+				return err
 			}
 			reg := prometheus.NewRegistry()
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context) error {

@@ -72,6 +72,7 @@ func newRootCmd() *cobra.Command {
 		newDevCmd(a),
 		newSimulateCmd(a),
 		newBenchCmd(a),
+		newPipelineCmd(a),
 		newIngestCmd(a),
 		newBrokerCmd(a),
 	)

@@ -42,6 +42,11 @@ func (a *app) serve(ctx context.Context, s warehouse.Store, reg *prometheus.Regi
 		Handler:           api.New(s, a.log, api.Options{Registry: reg}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	stopPipelines, err := a.startPipelines(ctx, s, reg)
+	if err != nil {
+		return err
+	}
+	defer stopPipelines()
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.cfg.Listen, err)

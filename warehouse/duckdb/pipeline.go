@@ -1,12 +1,14 @@
 package duckdb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,9 +65,10 @@ func featureSQL(windows int) string {
                    'equipment.hazard_found', 'equipment.accident', 'complaint.closed', 'certification.granted',
                    'standard.declared', 'award.granted')
 ),` + featureGroups + `
-SELECT uscc, kind, sub, category, flag` + counts.String() + `, list(id ORDER BY id)
+SELECT uscc, kind, sub, category, flag` + counts.String() + `,
+    CASE WHEN sub = 'pass' THEN [max(id)] ELSE list(id) FILTER (WHERE sub <> 'pass') END
 FROM g GROUP BY uscc, kind, sub, category, flag
-ORDER BY uscc, kind, sub, category, flag`
+ORDER BY uscc`
 }
 
 // ScoreFeatures streams the score features; see warehouse.PipelineStore.
@@ -92,6 +95,9 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 	var r warehouse.FeatureRow
 	flush := func() error {
 		if registered {
+			// The query orders by USCC only: sorting its millions of rows by
+			// all five keys costs more than sorting each firm's few rows here.
+			slices.SortFunc(cur.Rows, compareFeatureRows)
 			if err := fn(cur); err != nil {
 				return err
 			}
@@ -100,7 +106,7 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 	}
 	for rows.Next() {
 		r = warehouse.FeatureRow{Counts: make([]int64, n)}
-		var ids duckdb.Composite[[]string] // fresh per row: Scan keeps its slice
+		var ids any // a LIST scans as []any; duckdb.Composite decodes by reflection, far slower
 		dest = append(dest[:0], &uscc, &r.Kind, &r.Sub, &r.Category, &r.Flag)
 		for i := range r.Counts {
 			dest = append(dest, &r.Counts[i])
@@ -119,7 +125,14 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 			registered = true
 			continue
 		}
-		r.IDs = ids.Get()
+		list, _ := ids.([]any)
+		r.IDs = make([]string, len(list))
+		for i, v := range list {
+			r.IDs[i], _ = v.(string)
+		}
+		// Sorted here, not by list(id ORDER BY id): DuckDB's ordered
+		// aggregate costs more than the whole rest of the query.
+		slices.Sort(r.IDs)
 		cur.Rows = append(cur.Rows, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -129,6 +142,10 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 		return flush()
 	}
 	return nil
+}
+
+func compareFeatureRows(a, b warehouse.FeatureRow) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Sub, b.Sub), cmp.Compare(a.Category, b.Category), cmp.Compare(a.Flag, b.Flag))
 }
 
 // BeginRun stores a new run record.

@@ -1,0 +1,208 @@
+package api_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/pipelines"
+	"github.com/qcredit/qcredit/scoring"
+	"github.com/qcredit/qcredit/warehouse"
+	"github.com/qcredit/qcredit/warehouse/conformance"
+	"github.com/qcredit/qcredit/warehouse/duckdb"
+)
+
+var (
+	quiet = slog.New(slog.DiscardHandler)
+	cst   = time.FixedZone("CST", 8*3600)
+	firmA = conformance.FirmA // registered, checked and passed, one minor failure
+	firmB = conformance.FirmB // registered, a heavy penalty for counterfeiting
+)
+
+// scoredServer is an API over a real DuckDB warehouse holding two firms,
+// scored once as of 2025-06-30.
+func scoredServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	s, err := duckdb.Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	at := func(m time.Month, d int) time.Time { return time.Date(2025, m, d, 9, 0, 0, 0, cst) }
+	items := []warehouse.Item{
+		conformance.Event(t, "a0", model.EventEnterpriseRegistered, firmA, at(1, 2), map[string]any{"name": "盱眙龙虾食品有限公司", "region": "320830", "industry": "C1361"}),
+		conformance.Event(t, "a2", model.EventSpotCheckCompleted, firmA, at(3, 1), map[string]any{"check_id": "C2", "product": "小龙虾", "result": "fail", "severity": "minor"}),
+		conformance.Event(t, "a1", model.EventSpotCheckCompleted, firmA, at(2, 1), map[string]any{"check_id": "C1", "product": "小龙虾", "result": "pass"}),
+		conformance.Event(t, "b0", model.EventEnterpriseRegistered, firmB, at(1, 2), map[string]any{"name": "淮安特钢有限公司", "region": "320812", "industry": "C3130"}),
+		conformance.Event(t, "b1", model.EventPenaltyDecided, firmB, at(4, 1), map[string]any{"case_no": "P1", "violation": "counterfeit", "severity": "heavy"}),
+	}
+	if _, err := s.Write(t.Context(), warehouse.Batch{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scoring.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := pipelines.NewScoreJob(s, sc, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(t.Context(), pipelines.RunRequest{Job: pipelines.JobScore, AsOf: "2025-06-30"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(s, quiet, api.Options{}).Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func getJSON(t *testing.T, srv *httptest.Server, path string, wantStatus int, into any) {
+	t.Helper()
+	resp, err := http.Get(srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("GET %s: status %d, want %d", path, resp.StatusCode, wantStatus)
+	}
+	if into != nil {
+		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+}
+
+type reason struct {
+	Rule   string          `json:"rule"`
+	Points json.Number     `json:"points"`
+	Events []string        `json:"events"`
+	Basis  string          `json:"basis"`
+	Extra  json.RawMessage `json:"-"`
+}
+
+func TestCreditFile(t *testing.T) {
+	// Given two scored firms, when the analyst opens a credit file, then it
+	// has the enterprise, the latest score with reasons citing its events,
+	// the score history and the records in occurred_at order.
+	srv := scoredServer(t)
+	var file struct {
+		Enterprise model.Enterprise `json:"enterprise"`
+		Score      struct {
+			AsOf    string      `json:"as_of"`
+			Score   json.Number `json:"score"`
+			Grade   string      `json:"grade"`
+			Reasons []reason    `json:"reasons"`
+		} `json:"score"`
+		History []struct {
+			AsOf  string `json:"as_of"`
+			Grade string `json:"grade"`
+		} `json:"history"`
+		Records []model.Event `json:"records"`
+	}
+	getJSON(t, srv, "/api/v1/enterprises/"+string(firmA), http.StatusOK, &file)
+	if file.Enterprise.Name != "盱眙龙虾食品有限公司" || file.Score.AsOf != "2025-06-30" || file.Score.Score != "96.0" || file.Score.Grade != "A" {
+		t.Errorf("file: %+v", file)
+	}
+	if len(file.Score.Reasons) != 2 || file.Score.Reasons[0].Rule != "spot_check.fail.minor" || file.Score.Reasons[0].Events[0] != "a2" ||
+		file.Score.Reasons[1].Rule != "grade.a_evidence" || file.Score.Reasons[1].Events[0] != "a1" {
+		t.Errorf("reasons: %+v", file.Score.Reasons)
+	}
+	if len(file.History) != 1 || file.History[0].Grade != "A" {
+		t.Errorf("history: %+v", file.History)
+	}
+	if len(file.Records) != 3 || file.Records[0].ID != "a0" || file.Records[1].ID != "a1" || file.Records[2].ID != "a2" {
+		t.Errorf("records: %+v", file.Records)
+	}
+}
+
+func TestCreditFileErrors(t *testing.T) {
+	srv := scoredServer(t)
+	tests := []struct {
+		name, path string
+		status     int
+		code       string
+	}{
+		{"invalid USCC", "/api/v1/enterprises/91320830MA1AAA01XX", http.StatusBadRequest, "invalid_uscc"},
+		{"unknown enterprise", "/api/v1/enterprises/" + string(model.CompleteUSCC("91320826MA1CCC03")), http.StatusNotFound, "enterprise_not_found"},
+		{"bad grade", "/api/v1/scores?grade=E", http.StatusBadRequest, "invalid_query"},
+		{"bad limit", "/api/v1/scores?limit=x", http.StatusBadRequest, "invalid_query"},
+		{"limit too large", "/api/v1/scores?limit=5000", http.StatusBadRequest, "invalid_query"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body struct {
+				Error struct{ Code string } `json:"error"`
+			}
+			getJSON(t, srv, tt.path, tt.status, &body)
+			if body.Error.Code != tt.code {
+				t.Errorf("code %q, want %q", body.Error.Code, tt.code)
+			}
+		})
+	}
+}
+
+func TestListScores(t *testing.T) {
+	srv := scoredServer(t)
+	tests := []struct {
+		name, query string
+		total       int64
+		want        []string // grades of the items, in USCC order
+	}{
+		{"all", "", 2, nil},
+		{"grade D", "?grade=D", 1, []string{"D"}},
+		{"region", "?region=320830", 1, []string{"A"}},
+		{"industry prefix", "?industry=C31", 1, []string{"D"}},
+		{"cluster", "?cluster=320830-C13", 1, []string{"A"}},
+		{"page", "?limit=1&offset=1", 2, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var page struct {
+				AsOf  string `json:"as_of"`
+				Total int64  `json:"total"`
+				Items []struct {
+					USCC  string      `json:"uscc"`
+					Name  string      `json:"name"`
+					Score json.Number `json:"score"`
+					Grade string      `json:"grade"`
+				} `json:"items"`
+			}
+			getJSON(t, srv, "/api/v1/scores"+tt.query, http.StatusOK, &page)
+			if page.Total != tt.total || page.AsOf != "2025-06-30" {
+				t.Errorf("page: %+v", page)
+			}
+			if tt.want != nil {
+				if len(page.Items) != len(tt.want) {
+					t.Fatalf("items: %+v", page.Items)
+				}
+				for i, g := range tt.want {
+					if page.Items[i].Grade != g || page.Items[i].Name == "" || page.Items[i].Score == "" {
+						t.Errorf("item %d: %+v, want grade %s", i, page.Items[i], g)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestPublicLookupShowsGrade(t *testing.T) {
+	srv := scoredServer(t)
+	var p api.PublicEnterprise
+	getJSON(t, srv, "/api/v1/public/enterprises/"+string(firmB), http.StatusOK, &p)
+	if p.Grade != "D" || p.Name != "淮安特钢有限公司" {
+		t.Errorf("public view: %+v", p)
+	}
+}
