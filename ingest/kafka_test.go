@@ -207,3 +207,15 @@ func TestKafkaWorkerMetrics(t *testing.T) {
 		t.Errorf("metrics missing: %v", want)
 	}
 }
+
+func BenchmarkDecodeMessages(b *testing.B) {
+	msgs := make([]kafka.Message, 5000)
+	for i := range msgs {
+		msgs[i] = kafka.Message{Topic: "t", Partition: i % 4, Offset: int64(i), Value: ingest.SampleEvent("b", i).Value}
+	}
+	b.SetBytes(int64(len(msgs)))
+	for b.Loop() {
+		ingest.DecodeMessages(ingest.Decoder{}, msgs)
+	}
+	b.ReportMetric(float64(len(msgs)*b.N)/b.Elapsed().Seconds(), "events/s")
+}
