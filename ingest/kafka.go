@@ -20,9 +20,9 @@ import (
 // Defaults of KafkaConfig. A batch closes at 5,000 messages or 1 s after its
 // first message, whichever comes first: both warehouses want few large
 // inserts (ClickHouse asks for about one per second of at least 1,000 rows;
-// a 5,000-row DuckDB write takes a few milliseconds), every batch costs one
-// synchronous offset commit, and 1 s bounds how long a trickling bureau's
-// event waits before it is stored.
+// a DuckDB write has a fixed cost of a transaction and a lookup of the batch's
+// ids), every batch costs one synchronous offset commit, and 1 s bounds how
+// long a trickling bureau's event waits before it is stored.
 const (
 	DefaultKafkaBatchSize     = 5000
 	DefaultKafkaBatchInterval = time.Second
@@ -285,9 +285,7 @@ func (w *KafkaWorker) fetch(ctx context.Context, msgs chan<- kafka.Message) erro
 func (w *KafkaWorker) writeLoop(ctx context.Context, ready <-chan decodedBatch) error {
 	for b := range ready {
 		if err := w.storeBatch(ctx, b); err != nil {
-			for range ready { // unblock the collector; these are redelivered
-			}
-			return err
+			return err // the collector sees writerDone; unstored batches are redelivered
 		}
 	}
 	return nil
