@@ -216,7 +216,7 @@ func TestScoreOnSimulatedCity(t *testing.T) {
 }
 
 func sameReason(x, y scoring.Reason) bool {
-	return x.Rule == y.Rule && x.Points == y.Points && x.Count == y.Count && slices.Equal(x.Events, y.Events) && x.Basis == y.Basis && x.Detail == y.Detail
+	return x.Rule == y.Rule && x.Points == y.Points && x.Count == y.Count && slices.Equal(x.Events, y.Events) && slices.Equal(x.Windows, y.Windows) && x.Basis == y.Basis && x.Detail == y.Detail
 }
 
 func hasEvidence(reasons []scoring.Reason, events map[string]storedEvent) bool {

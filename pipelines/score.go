@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -48,26 +49,65 @@ func (j *ScoreJob) ModelVersion() string { return j.scorecard.Version }
 // Run scores every enterprise. The digest covers, per enterprise in USCC
 // order, "uscc TAB score TAB grade TAB reasons-json LF": the outputs only,
 // so two backends (or two runs) agree exactly when their scores do.
+//
+// Reading, scoring and writing overlap: the warehouse streams features into
+// a channel, one goroutine scores them in order (the digest needs the
+// order), another writes full batches.
 func (j *ScoreJob) Run(ctx context.Context, in RunInput) (Output, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	q := warehouse.FeatureQuery{Cutoff: in.Cutoff, AsOf: in.AsOf, Bounds: j.scorecard.Bounds(in.Cutoff)}
-	w := scoreWriter{ctx: ctx, job: j, in: in, digest: sha256.New(), counts: map[string]int64{"enterprises": 0, "reasons": 0},
+	w := scoreWriter{job: j, in: in, digest: sha256.New(), counts: map[string]int64{"enterprises": 0, "reasons": 0},
 		batch: make([]warehouse.ScoreRow, 0, j.BatchSize), started: time.Now()}
 	for _, g := range []scoring.Grade{scoring.GradeA, scoring.GradeB, scoring.GradeC, scoring.GradeD} {
 		w.counts["grade_"+string(g)] = 0
 	}
-	if err := j.store.ScoreFeatures(ctx, q, w.add); err != nil {
-		return Output{}, err
+	features := make(chan warehouse.EnterpriseFeatures, 1024)
+	batches := make(chan []warehouse.ScoreRow, 2)
+	scored, written := make(chan struct{}), make(chan error, 1)
+	go func() {
+		defer close(scored)
+		defer close(batches)
+		w.scoreAll(ctx, cancel, features, batches)
+	}()
+	go func() { written <- j.writeAll(ctx, cancel, batches) }()
+
+	readErr := j.store.ScoreFeatures(ctx, q, func(f warehouse.EnterpriseFeatures) error {
+		select {
+		case features <- f:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	})
+	close(features)
+	if readErr != nil {
+		cancel(readErr)
 	}
-	if err := w.flush(ctx); err != nil {
+	<-scored
+	writeErr := <-written
+	if err := cmp.Or(readErr, writeErr, context.Cause(ctx)); err != nil {
 		return Output{}, err
 	}
 	return Output{Counts: w.counts, Digest: hex.EncodeToString(w.digest.Sum(nil))}, nil
 }
 
-// scoreWriter scores enterprises as the warehouse streams them and writes
-// the scores in batches.
+// writeAll writes batches until the channel closes; on an error it cancels
+// the run and drains, so the scorer never blocks.
+func (j *ScoreJob) writeAll(ctx context.Context, cancel context.CancelCauseFunc, batches <-chan []warehouse.ScoreRow) error {
+	var err error
+	for b := range batches {
+		if err == nil {
+			if err = j.store.WriteScores(ctx, b); err != nil {
+				cancel(err)
+			}
+		}
+	}
+	return err
+}
+
+// scoreWriter scores enterprises in USCC order and cuts the scores into batches.
 type scoreWriter struct {
-	ctx     context.Context // the run's: add is a callback and cannot take one
 	job     *ScoreJob
 	in      RunInput
 	digest  hash.Hash
@@ -75,6 +115,25 @@ type scoreWriter struct {
 	batch   []warehouse.ScoreRow
 	line    []byte
 	started time.Time
+}
+
+func (w *scoreWriter) scoreAll(ctx context.Context, cancel context.CancelCauseFunc, features <-chan warehouse.EnterpriseFeatures, batches chan<- []warehouse.ScoreRow) {
+	for f := range features {
+		if ctx.Err() != nil {
+			continue // drain: the reader stops on the same cancellation
+		}
+		if err := w.add(f); err != nil {
+			cancel(err)
+			continue
+		}
+		if len(w.batch) >= w.job.BatchSize {
+			batches <- w.batch
+			w.batch = make([]warehouse.ScoreRow, 0, w.job.BatchSize)
+		}
+	}
+	if len(w.batch) > 0 && ctx.Err() == nil {
+		batches <- w.batch
+	}
 }
 
 func (w *scoreWriter) add(f warehouse.EnterpriseFeatures) error {
@@ -97,25 +156,9 @@ func (w *scoreWriter) add(f warehouse.EnterpriseFeatures) error {
 	w.counts["reasons"] += int64(len(res.Reasons))
 	w.batch = append(w.batch, warehouse.ScoreRow{RunID: w.in.RunID, USCC: f.USCC, AsOf: w.in.AsOf,
 		ModelVersion: w.job.scorecard.Version, ScoreTenths: int64(res.Score), Grade: string(res.Grade), Reasons: reasons})
-	if len(w.batch) >= w.job.BatchSize {
-		if err := w.flush(w.ctx); err != nil {
-			return err
-		}
-	}
 	if n := w.counts["enterprises"]; w.job.ProgressEvery > 0 && n%w.job.ProgressEvery == 0 {
 		w.in.Log.Info("scoring", "enterprises", n, "elapsed", time.Since(w.started).Round(time.Millisecond))
 	}
-	return nil
-}
-
-func (w *scoreWriter) flush(ctx context.Context) error {
-	if len(w.batch) == 0 {
-		return nil
-	}
-	if err := w.job.store.WriteScores(ctx, w.batch); err != nil {
-		return err
-	}
-	w.batch = w.batch[:0]
 	return nil
 }
 

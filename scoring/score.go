@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // Points are tenths of a score point, so that base + Σ reasons = score holds
@@ -71,7 +70,11 @@ type Reason struct {
 	Count  int64    `json:"count,omitempty"`
 	Events []string `json:"events,omitempty"`
 	Basis  string   `json:"basis"`
-	Detail string   `json:"detail,omitempty"`
+	// Windows counts the events per look-back window (newest first); with
+	// the rule's points and the windows' weights it gives Points. Stored
+	// instead of a prose detail: a score run writes millions of reasons.
+	Windows []int64 `json:"windows,omitempty"`
+	Detail  string  `json:"detail,omitempty"`
 }
 
 // Result is an enterprise's score: Score = Base + Σ Reasons[i].Points.
@@ -135,7 +138,6 @@ func (sc *Scorecard) Score(f Features) Result {
 		ev := Reason{Rule: sc.GradeAEvidence.ID, Basis: sc.GradeAEvidence.Basis}
 		ev.Events = sc.evidence(f.Rows)
 		ev.Count = int64(len(ev.Events))
-		ev.Detail = "passed spot checks or inspections in the look-back"
 		if len(ev.Events) == 0 {
 			res.Grade = GradeB
 			ev.Detail = "no passed spot check or inspection in the look-back: grade capped at B"
@@ -180,26 +182,13 @@ func (sc *Scorecard) apply(rule Rule, rows []Row) (Reason, bool) {
 		return Reason{}, false
 	}
 	p := Points(roundDiv(num, 1000))
-	detail := sc.detail(perWindow, rule.Points)
+	detail := ""
 	if rule.Cap != 0 && abs(p) > abs(rule.Cap) {
 		p = rule.Cap
-		detail += "; capped at " + rule.Cap.String()
+		detail = "capped at " + rule.Cap.String()
 	}
 	slices.Sort(ids)
-	return Reason{Rule: rule.ID, Points: p, Count: count, Events: ids, Basis: rule.Basis, Detail: detail}, true
-}
-
-func (sc *Scorecard) detail(perWindow []int64, pts Points) string {
-	var parts []string
-	for i, n := range perWindow {
-		if n == 0 {
-			continue
-		}
-		w := sc.Windows[i]
-		parts = append(parts, fmt.Sprintf("%d within %d months × %s × %s", n, w.Months, pts,
-			strconv.FormatFloat(float64(w.Permille)/1000, 'f', -1, 64)))
-	}
-	return strings.Join(parts, "; ")
+	return Reason{Rule: rule.ID, Points: p, Count: count, Events: ids, Basis: rule.Basis, Windows: perWindow, Detail: detail}, true
 }
 
 // serious returns the first serious-list condition the rows meet.

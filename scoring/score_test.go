@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -112,5 +113,14 @@ func TestPointsJSON(t *testing.T) {
 		if err := json.Unmarshal(b, &back); err != nil || back != p {
 			t.Errorf("%d → %s → %d (%v)", p, b, back, err)
 		}
+	}
+}
+
+func TestReasonCountsPerWindow(t *testing.T) {
+	// Given failures in the first and last window, then the reason says how
+	// many fell in each, so its points can be recomputed from the scorecard.
+	res := mustDefault(t).Score(Features{Rows: []Row{row("spot_check", "minor", "", "", []int64{2, 0, 1}, "a", "b", "c")}})
+	if r := res.Reasons[0]; !slices.Equal(r.Windows, []int64{2, 0, 1}) || r.Points != -80-12 || r.Count != 3 {
+		t.Errorf("reason %+v", r)
 	}
 }

@@ -46,9 +46,12 @@ type PipelineStore interface {
 // Feature kinds: what the score aggregation groups events into. Rows carry
 // Sub, Category and Flag as documented per kind.
 const (
-	KindRegistered     = "registered"      // enterprise.registered; no window filter
-	KindSpotCheck      = "spot_check"      // sub: "pass" or the failure severity; flag "retest" when a failed check has retest_of
-	KindInspection     = "inspection"      // equipment.inspected; sub: pass/fail
+	KindRegistered = "registered" // enterprise.registered; no window filter
+	KindSpotCheck  = "spot_check" // sub: "pass" or the failure severity; flag "retest" when a failed check has retest_of
+	KindInspection = "inspection" // equipment.inspected; sub: pass/fail
+	// Rows with sub "pass" (passed checks and inspections, most of all
+	// events) carry one id, the greatest: grade A evidence needs one, and
+	// listing them all would dominate the run's cost and storage.
 	KindPenalty        = "penalty"         // penalty.decided not revoked by a penalty.revoked of the same case_no before the cutoff; sub: severity; category: violation; flag "repaired" when a credit.repaired names its case_no
 	KindLicenceRevoked = "licence_revoked" // category: reason
 	KindHazard         = "hazard"          // equipment.hazard_found; sub: serious/ordinary; flag "overdue" when due < as_of and no hazard_corrected of its hazard_id before the cutoff

@@ -68,6 +68,7 @@ func pipelineFixtures(t *testing.T) []warehouse.Item {
 	return []warehouse.Item{
 		reg("r-a", FirmA, "320830", "C3831"), reg("r-c", FirmC, "320826", "C1361"),
 		check("sc1", day(2025, 3, 1), "pass", "", ""),
+		check("sc0", day(2025, 1, 1), "pass", "", ""), // passes cite only the greatest id
 		check("sc2", day(2024, 3, 1), "fail", "major", ""),
 		check("sc3", day(2025, 5, 1), "fail", "critical", "C-sc2"),
 		check("sc4", day(2021, 1, 1), "fail", "minor", ""),    // before the look-back
@@ -127,7 +128,7 @@ func testScoreFeatures(t *testing.T, open Opener) {
 			row("penalty", "light", "other", "", []int64{1, 0, 0}, "p4"),
 			row("spot_check", "critical", "", "retest", []int64{1, 0, 0}, "sc3"),
 			row("spot_check", "major", "", "", []int64{0, 1, 0}, "sc2"),
-			row("spot_check", "pass", "", "", []int64{1, 0, 0}, "sc1"),
+			row("spot_check", "pass", "", "", []int64{2, 0, 0}, "sc1"),
 		}},
 		{USCC: FirmC},
 	}
@@ -276,8 +277,8 @@ func testTimeline(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 25 {
-		t.Fatalf("timeline has %d events, want 25", len(evs))
+	if len(evs) != 26 {
+		t.Fatalf("timeline has %d events, want 26", len(evs))
 	}
 	for i := 1; i < len(evs); i++ {
 		a, b := evs[i-1], evs[i]

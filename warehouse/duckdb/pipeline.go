@@ -20,55 +20,64 @@ import (
 
 var _ warehouse.PipelineStore = (*Store)(nil)
 
-// featureGroups turns events of the window (CTE ev, with window index w)
-// into feature rows; see the warehouse.Kind* constants for what each means.
-// Revocations, repairs, corrections and withdrawals count whenever they
-// happened before the cutoff, even before the look-back.
-const featureGroups = `
-revoked AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = 'penalty.revoked' AND occurred_at < $cutoff),
-repaired AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = 'credit.repaired' AND occurred_at < $cutoff),
-corrected AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = 'equipment.hazard_corrected' AND occurred_at < $cutoff),
-withdrawn AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = 'certification.withdrawn' AND occurred_at < $cutoff),
-g AS (
-    SELECT uscc, 'spot_check' AS kind, CASE WHEN result = 'pass' THEN 'pass' ELSE severity END AS sub, '' AS category,
-        CASE WHEN result = 'fail' AND link <> '' THEN 'retest' ELSE '' END AS flag, w, id
-    FROM ev WHERE type = 'spot_check.completed'
-    UNION ALL SELECT uscc, 'inspection', result, '', '', w, id FROM ev WHERE type = 'equipment.inspected'
-    UNION ALL SELECT uscc, 'penalty', severity, category,
-        CASE WHEN uscc || '|' || ref IN (SELECT k FROM repaired) THEN 'repaired' ELSE '' END, w, id
-    FROM ev WHERE type = 'penalty.decided' AND uscc || '|' || ref NOT IN (SELECT k FROM revoked)
-    UNION ALL SELECT uscc, 'licence_revoked', '', category, '', w, id FROM ev WHERE type = 'licence.revoked'
-    UNION ALL SELECT uscc, 'hazard', severity, '',
-        CASE WHEN due < CAST($asof AS DATE) AND uscc || '|' || ref NOT IN (SELECT k FROM corrected) THEN 'overdue' ELSE '' END, w, id
-    FROM ev WHERE type = 'equipment.hazard_found'
-    UNION ALL SELECT uscc, 'accident', severity, '', '', w, id FROM ev WHERE type = 'equipment.accident'
-    UNION ALL SELECT uscc, 'complaint', '', '', '', w, id FROM ev WHERE type = 'complaint.closed' AND result = 'verified'
-    UNION ALL SELECT uscc, 'certification', '', '', '', w, id FROM ev
-        WHERE type = 'certification.granted' AND uscc || '|' || ref NOT IN (SELECT k FROM withdrawn)
-    UNION ALL SELECT uscc, 'standard', '', '', '', w, id FROM ev WHERE type = 'standard.declared'
-    UNION ALL SELECT uscc, 'award', '', '', '', w, id FROM ev WHERE type = 'award.granted'
-    UNION ALL SELECT DISTINCT uscc, 'registered', '', '', '', 0, '' FROM events
-        WHERE type = 'enterprise.registered' AND occurred_at < $cutoff
-)`
-
+// featureSQL aggregates the score features. Each kind reads events
+// directly with its own type filter (DuckDB pushes equality filters into the
+// scan; one IN list over all kinds cost more than the aggregation). Passed
+// checks and inspections, most of all events, are counted apart without an
+// id list: grade A evidence cites one of them (the greatest id). See the
+// warehouse.Kind* constants for what each row means. Revocations, repairs,
+// corrections and withdrawals count whenever they happened before the
+// cutoff, even before the look-back.
 func featureSQL(windows int) string {
-	var when, counts strings.Builder
+	var w, counts, zeros strings.Builder
+	w.WriteString("CASE")
 	for i := range windows {
-		fmt.Fprintf(&when, " WHEN occurred_at >= $b%d THEN %d", i, i)
+		fmt.Fprintf(&w, " WHEN occurred_at >= $b%d THEN %d", i, i)
 		fmt.Fprintf(&counts, ", count(*) FILTER (WHERE w = %d)", i)
+		zeros.WriteString(", 0")
 	}
-	return `WITH ev AS (
-    SELECT id, uscc, type, ref, link, result, severity, category, due, CASE` + when.String() + ` END AS w
-    FROM events
-    WHERE occurred_at < $cutoff AND occurred_at >= $b` + fmt.Sprint(windows-1) + `
-      AND type IN ('spot_check.completed', 'equipment.inspected', 'penalty.decided', 'licence.revoked',
-                   'equipment.hazard_found', 'equipment.accident', 'complaint.closed', 'certification.granted',
-                   'standard.declared', 'award.granted')
-),` + featureGroups + `
-SELECT uscc, kind, sub, category, flag` + counts.String() + `,
-    CASE WHEN sub = 'pass' THEN [max(id)] ELSE list(id) FILTER (WHERE sub <> 'pass') END
-FROM g GROUP BY uscc, kind, sub, category, flag
-ORDER BY uscc`
+	w.WriteString(" END")
+	inWindow := fmt.Sprintf("occurred_at < $cutoff AND occurred_at >= $b%d", windows-1)
+	branch := func(kind, sub, category, flag, where string) string {
+		return fmt.Sprintf("SELECT uscc, '%s' AS kind, %s AS sub, %s AS category, %s AS flag, %s AS w, id FROM events WHERE %s AND %s",
+			kind, sub, category, flag, w.String(), inWindow, where)
+	}
+	keyed := func(set, typ string) string {
+		return set + " AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = '" + typ + "' AND occurred_at < $cutoff)"
+	}
+	branches := []string{
+		branch("spot_check", "severity", "''", "CASE WHEN link <> '' THEN 'retest' ELSE '' END", "type = 'spot_check.completed' AND result = 'fail'"),
+		branch("inspection", "result", "''", "''", "type = 'equipment.inspected' AND result = 'fail'"),
+		branch("penalty", "severity", "category", "CASE WHEN uscc || '|' || ref IN (SELECT k FROM repaired) THEN 'repaired' ELSE '' END",
+			"type = 'penalty.decided' AND uscc || '|' || ref NOT IN (SELECT k FROM revoked)"),
+		branch("licence_revoked", "''", "category", "''", "type = 'licence.revoked'"),
+		branch("hazard", "severity", "''", "CASE WHEN due < CAST($asof AS DATE) AND uscc || '|' || ref NOT IN (SELECT k FROM corrected) THEN 'overdue' ELSE '' END",
+			"type = 'equipment.hazard_found'"),
+		branch("accident", "severity", "''", "''", "type = 'equipment.accident'"),
+		branch("complaint", "''", "''", "''", "type = 'complaint.closed' AND result = 'verified'"),
+		branch("certification", "''", "''", "''", "type = 'certification.granted' AND uscc || '|' || ref NOT IN (SELECT k FROM withdrawn)"),
+		branch("standard", "''", "''", "''", "type = 'standard.declared'"),
+		branch("award", "''", "''", "''", "type = 'award.granted'"),
+	}
+	return `WITH ` + keyed("revoked", "penalty.revoked") + `,
+` + keyed("repaired", "credit.repaired") + `,
+` + keyed("corrected", "equipment.hazard_corrected") + `,
+` + keyed("withdrawn", "certification.withdrawn") + `,
+g AS (
+    ` + strings.Join(branches, "\n    UNION ALL ") + `
+),
+passed AS (
+    SELECT uscc, CASE WHEN type = 'spot_check.completed' THEN 'spot_check' ELSE 'inspection' END AS kind, ` + w.String() + ` AS w, id
+    FROM events WHERE ` + inWindow + ` AND (type = 'spot_check.completed' OR type = 'equipment.inspected') AND result = 'pass'
+)
+SELECT * FROM (
+    SELECT uscc, kind, sub, category, flag` + counts.String() + `, list(id) AS ids FROM g GROUP BY uscc, kind, sub, category, flag
+    UNION ALL
+    SELECT uscc, kind, 'pass', '', ''` + counts.String() + `, [max(id)] FROM passed GROUP BY uscc, kind
+    UNION ALL
+    SELECT DISTINCT uscc, 'registered', '', '', ''` + zeros.String() + `, CAST([] AS VARCHAR[]) FROM events
+    WHERE type = 'enterprise.registered' AND occurred_at < $cutoff
+) ORDER BY uscc`
 }
 
 // ScoreFeatures streams the score features; see warehouse.PipelineStore.
