@@ -164,16 +164,27 @@ func waitCommittedPast(t *testing.T, brokers []string, group, topic string, part
 func TestKafkaIngestSurvivesKills(t *testing.T) {
 	// given 200,000 messages (1 % resent events, 1 % malformed) on 4 partitions,
 	// when `qcredit ingest` is SIGKILLed at 6 random moments mid-stream and restarted each time,
-	// then the warehouse holds exactly the unique valid events and one dead letter per malformed message.
+	// then the warehouse holds exactly the unique valid events and one dead letter per malformed message,
+	// with DuckDB and with ClickHouse as the warehouse.
+	t.Run("duckdb", func(t *testing.T) {
+		name := uniqueName(t)
+		testSurvivesKills(t, name, testWarehouseURL(t, t.TempDir(), name))
+	})
+	t.Run("clickhouse", func(t *testing.T) {
+		name := uniqueName(t)
+		db := strings.NewReplacer("-", "_", ".", "_").Replace(name)
+		testSurvivesKills(t, name, testenv.ClickHouse(t)+"/"+db)
+	})
+}
+
+func testSurvivesKills(t *testing.T, name, url string) {
 	brokers := testenv.KafkaBrokers(t)
-	name := uniqueName(t)
 	const partitions, total = 4, 200_000
 	createTopic(t, brokers, name, partitions)
 	d := makeDataset(name, total)
 	publish(t, brokers, name, d.msgs)
 
 	dir := t.TempDir()
-	url := testWarehouseURL(t, dir, name)
 	cfg := realConfig(brokers, name)
 	logPath := filepath.Join(dir, "ingest.log")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
