@@ -57,6 +57,13 @@ func NewRunner(store warehouse.Store, log *slog.Logger, opts RunnerOptions) (*Ru
 		return nil, err
 	}
 	r.metrics = m
+	// Series exist from the start, so dashboards and alerts see zeros, not gaps.
+	for name := range r.jobs {
+		m.running.WithLabelValues(name).Set(0)
+		for _, st := range []warehouse.RunStatus{warehouse.RunSucceeded, warehouse.RunFailed} {
+			m.runs.WithLabelValues(name, string(st))
+		}
+	}
 	return r, nil
 }
 
