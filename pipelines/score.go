@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash"
 	"log/slog"
@@ -139,10 +138,8 @@ func (w *scoreWriter) scoreAll(ctx context.Context, cancel context.CancelCauseFu
 
 func (w *scoreWriter) add(f warehouse.EnterpriseFeatures) error {
 	res := w.job.scorecard.Score(toScoring(f))
-	reasons, err := json.Marshal(res.Reasons)
-	if err != nil {
-		return fmt.Errorf("reasons of %s: %w", f.USCC, err)
-	}
+	// Each row keeps its own copy: the batch outlives this call.
+	reasons := scoring.AppendReasonsJSON(make([]byte, 0, 512), res.Reasons)
 	w.line = append(w.line[:0], f.USCC...)
 	w.line = append(w.line, '\t')
 	w.line = strconv.AppendInt(w.line, int64(res.Score), 10)

@@ -163,11 +163,14 @@ func (sc *Scorecard) grade(p Points) Grade {
 // rounded once to tenths, then capped.
 func (sc *Scorecard) apply(rule Rule, rows []Row) (Reason, bool) {
 	var num, count int64
-	perWindow := make([]int64, len(sc.Windows))
+	var perWindow []int64 // allocated on the first match: most rules match nothing
 	var ids []string
 	for _, row := range rows {
 		if !rule.Match.matches(row) {
 			continue
+		}
+		if perWindow == nil {
+			perWindow = make([]int64, len(sc.Windows))
 		}
 		for i, n := range row.Counts {
 			if i < len(sc.Windows) {
