@@ -54,11 +54,11 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 			} else {
 				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
 			}
+			reg := prometheus.NewRegistry()
 			// Score once now, so the API has grades from the start; then on schedule.
-			if err := a.runPipelineOnce(ctx, s, pipelines.JobScore); err != nil {
+			if err := a.runPipelineOnce(ctx, s, reg, pipelines.JobScore); err != nil {
 				return err
 			}
-			reg := prometheus.NewRegistry()
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context) error {
 				return a.serve(ctx, s, reg, func(addr string) {
 					printDevBanner(cmd, addr, a.cfg.Kafka.Topics[0], st.Events.Total == 0)

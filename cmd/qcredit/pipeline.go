@@ -161,11 +161,11 @@ func (a *app) startPipelines(ctx context.Context, s warehouse.Store, reg prometh
 }
 
 // runPipelineOnce runs a job now (qcredit dev scores right after its import).
-func (a *app) runPipelineOnce(ctx context.Context, s warehouse.Store, job string) error {
+func (a *app) runPipelineOnce(ctx context.Context, s warehouse.Store, reg prometheus.Registerer, job string) error {
 	if _, ok := s.(warehouse.PipelineStore); !ok {
 		return nil
 	}
-	r, err := a.newRunner(s, nil)
+	r, err := a.newRunner(s, reg)
 	if err != nil {
 		return err
 	}
