@@ -28,7 +28,7 @@ func (s *Store) featureSQL(q warehouse.FeatureQuery) string {
 		return fmt.Sprintf("(SELECT concat(uscc, '|', ref) FROM %s WHERE type = '%s' AND occurred_at < toDateTime(%d))",
 			s.table("events"), typ, cutoff)
 	}
-	return fmt.Sprintf(`SELECT uscc, kind, sub, fcategory, flag%[1]s, arraySort(groupArray(id))
+	return fmt.Sprintf(`SELECT uscc, kind, sub, fcategory, flag%[1]s, if(sub = 'pass', [max(id)], arraySort(groupArray(id)))
 FROM (
     SELECT uscc, id, toUInt8(multiIf(%[2]s%[3]d)) AS w,
         multiIf(type = 'spot_check.completed', 'spot_check', type = 'equipment.inspected', 'inspection',
