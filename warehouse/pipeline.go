@@ -199,3 +199,17 @@ type ScorePage struct {
 	Total int64              `json:"total"`
 	Items []ScoredEnterprise `json:"items"`
 }
+
+// ScanScoreRow scans the score columns every backend selects, in this order:
+// run_id, uscc, as_of (YYYY-MM-DD), model_version, score_tenths, grade,
+// reasons; extra receives any further columns.
+func ScanScoreRow(sc interface{ Scan(...any) error }, extra ...any) (ScoreRow, error) {
+	var r ScoreRow
+	var reasons, uscc string
+	dest := append([]any{&r.RunID, &uscc, &r.AsOf, &r.ModelVersion, &r.ScoreTenths, &r.Grade, &reasons}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return r, err
+	}
+	r.USCC, r.Reasons = model.USCC(uscc), json.RawMessage(reasons)
+	return r, nil
+}

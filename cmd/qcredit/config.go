@@ -64,6 +64,7 @@ var defaults = map[string]any{
 	"log.format":                 "text",
 	"kafka.brokers":              []string{},
 	"uscc.accept_check_failures": false,
+	"scoring.file":               "",
 	"kafka.topics":               []string{"qcredit.events"},
 	"kafka.group":                "qcredit-ingest",
 	"ingest.batch_size":          5000,

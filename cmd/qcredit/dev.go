@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/simulate"
+	"github.com/qcredit/qcredit/warehouse"
 )
 
 func newDevCmd(a *app) *cobra.Command {
@@ -59,9 +61,10 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 			if err := a.runPipelineOnce(ctx, s, reg, pipelines.JobScore); err != nil {
 				return err
 			}
+			examples := gradeExamples(ctx, s)
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context) error {
 				return a.serve(ctx, s, reg, func(addr string) {
-					printDevBanner(cmd, addr, a.cfg.Kafka.Topics[0], st.Events.Total == 0)
+					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Kafka.Topics[0], examples)
 				})
 			})
 		},
@@ -98,20 +101,37 @@ func writeSimulation(path string, cfg simulate.Config) error {
 	return nil
 }
 
-func printDevBanner(cmd *cobra.Command, addr, topic string, fresh bool) {
+// gradeExamples picks one scored enterprise per grade for the banner.
+func gradeExamples(ctx context.Context, s warehouse.Store) []warehouse.ScoredEnterprise {
+	ps, ok := s.(warehouse.PipelineStore)
+	if !ok {
+		return nil
+	}
+	var out []warehouse.ScoredEnterprise
+	for _, g := range []string{"A", "B", "C", "D"} {
+		page, err := ps.ListScores(ctx, warehouse.ScoreFilter{Grade: g, Limit: 1})
+		if err == nil && len(page.Items) > 0 {
+			out = append(out, page.Items[0])
+		}
+	}
+	return out
+}
+
+func printDevBanner(w io.Writer, addr, topic string, examples []warehouse.ScoredEnterprise) {
 	host := addr
 	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 		host = "localhost" + host[strings.LastIndex(host, ":"):]
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), `
+	fmt.Fprintf(w, `
 qcredit dev is running (warehouse: ./data/qcredit.duckdb)
-  health:     http://%[1]s/healthz
-  metrics:    http://%[1]s/metrics
-  kafka:      %[2]s (in-memory broker, development only; simulated bureaus publish
-              to topic %[3]s, consumed by the ingest worker)
-  an enterprise: curl http://%[1]s/api/v1/public/enterprises/<USCC>
-                 (USCCs: head -1 data/simulated.jsonl, or qcredit stats)
-Stop with Ctrl-C.
+  health:  http://%[1]s/healthz    metrics: http://%[1]s/metrics
+  kafka:   %[2]s (in-memory broker, development only; simulated bureaus publish
+           to topic %[3]s, consumed by the ingest worker)
+  scores:  curl 'http://%[1]s/api/v1/scores?grade=D&limit=10'
 `, host, devBrokerAddr, topic)
-	_ = fresh
+	for _, e := range examples {
+		fmt.Fprintf(w, "  grade %s: curl http://%s/api/v1/public/enterprises/%s   # %s\n", e.Grade, host, e.USCC, e.Name)
+		fmt.Fprintf(w, "           curl http://%s/api/v1/enterprises/%s          # the credit file\n", host, e.USCC)
+	}
+	fmt.Fprintln(w, "Stop with Ctrl-C.")
 }

@@ -2,11 +2,13 @@ package clickhouse_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/qcredit/qcredit/ingest"
@@ -17,27 +19,52 @@ import (
 	"github.com/qcredit/qcredit/warehouse/conformance"
 )
 
-// clusterURL starts ZooKeeper and two clickhouse-server processes configured
-// as the two shards of cluster "qcredit" (scripts/clickhouse.sh cluster-start),
-// stops them when the test ends, and returns the URL of shard 1.
+// cluster is started once for the whole test binary and stopped by TestMain:
+// stopping and starting it between tests left 18.16 shards dying on their
+// first ON CLUSTER DDL.
+var cluster struct {
+	once    sync.Once
+	started bool
+	err     error
+}
+
+func clusterScript(ctx context.Context, verb string) error {
+	script, err := filepath.Abs("../../scripts/clickhouse.sh")
+	if err != nil {
+		return err
+	}
+	if out, err := exec.CommandContext(ctx, script, verb).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", script, verb, err, out)
+	}
+	return nil
+}
+
+// clusterURL returns the URL of shard 1 of cluster "qcredit": ZooKeeper and
+// two clickhouse-server processes (scripts/clickhouse.sh cluster-start),
+// started on first use unless QCREDIT_TEST_CLICKHOUSE_CLUSTER_RUNNING is set.
 func clusterURL(t *testing.T) string {
 	t.Helper()
 	testenv.ClickHouse(t) // run where the test ClickHouse runs: under make test
-	script, err := filepath.Abs("../../scripts/clickhouse.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(ctx context.Context, cmd string) {
-		out, err := exec.CommandContext(ctx, script, cmd).CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %s: %v\n%s", script, cmd, err, out)
+	if os.Getenv("QCREDIT_TEST_CLICKHOUSE_CLUSTER_RUNNING") == "" {
+		cluster.once.Do(func() {
+			cluster.err = clusterScript(context.Background(), "cluster-start")
+			cluster.started = cluster.err == nil
+		})
+		if cluster.err != nil {
+			t.Fatal(cluster.err)
 		}
 	}
-	if os.Getenv("QCREDIT_TEST_CLICKHOUSE_CLUSTER_RUNNING") == "" {
-		run(t.Context(), "cluster-start")
-		t.Cleanup(func() { run(context.WithoutCancel(t.Context()), "cluster-stop") })
-	}
 	return "clickhouse://127.0.0.1:19100"
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cluster.started {
+		if err := clusterScript(context.Background(), "cluster-stop"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
+	os.Exit(code)
 }
 
 func TestClusterConformance(t *testing.T) {

@@ -179,17 +179,6 @@ func (s *Store) WriteScores(ctx context.Context, scores []warehouse.ScoreRow) er
 
 const scoreColumns = `run_id, uscc, toString(as_of), model_version, toInt64(score_tenths), grade, reasons`
 
-func scanScore(sc interface{ Scan(...any) error }, extra ...any) (warehouse.ScoreRow, error) {
-	var r warehouse.ScoreRow
-	var reasons, uscc string
-	dest := append([]any{&r.RunID, &uscc, &r.AsOf, &r.ModelVersion, &r.ScoreTenths, &r.Grade, &reasons}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return r, err
-	}
-	r.USCC, r.Reasons = model.USCC(uscc), json.RawMessage(reasons)
-	return r, nil
-}
-
 // LatestScore is the enterprise's score in the latest succeeded run.
 func (s *Store) LatestScore(ctx context.Context, uscc model.USCC) (warehouse.ScoreRow, error) {
 	runs, err := s.succeededScoreRuns(ctx)
@@ -199,7 +188,7 @@ func (s *Store) LatestScore(ctx context.Context, uscc model.USCC) (warehouse.Sco
 	if len(runs) == 0 {
 		return warehouse.ScoreRow{}, warehouse.ErrNotFound
 	}
-	r, err := scanScore(s.conn.QueryRow(ctx, `SELECT `+scoreColumns+` FROM `+s.table("scores")+
+	r, err := warehouse.ScanScoreRow(s.conn.QueryRow(ctx, `SELECT `+scoreColumns+` FROM `+s.table("scores")+
 		` WHERE run_id = ? AND uscc = ?`, runs[0].ID, string(uscc)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, warehouse.ErrNotFound
@@ -223,7 +212,7 @@ func (s *Store) ScoreHistory(ctx context.Context, uscc model.USCC, limit int) ([
 	defer rows.Close()
 	byRun := map[string]warehouse.ScoreRow{}
 	for rows.Next() {
-		r, err := scanScore(rows)
+		r, err := warehouse.ScanScoreRow(rows)
 		if err != nil {
 			return nil, fmt.Errorf("score history of %s: %w", uscc, err)
 		}
@@ -300,7 +289,7 @@ func (s *Store) ListScores(ctx context.Context, f warehouse.ScoreFilter) (wareho
 	defer rows.Close()
 	for rows.Next() {
 		var it warehouse.ScoredEnterprise
-		it.ScoreRow, err = scanScore(rows, &it.Name, &it.Region, &it.Industry, &it.Cluster)
+		it.ScoreRow, err = warehouse.ScanScoreRow(rows, &it.Name, &it.Region, &it.Industry, &it.Cluster)
 		if err != nil {
 			return page, fmt.Errorf("list scores: %w", err)
 		}

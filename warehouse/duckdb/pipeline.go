@@ -273,20 +273,9 @@ const latestRun = `(SELECT id FROM pipeline_runs WHERE job = 'score' AND status 
 
 const scoreColumns = `s.run_id, s.uscc, strftime(s.as_of, '%Y-%m-%d'), s.model_version, s.score_tenths, s.grade, s.reasons`
 
-func scanScore(sc interface{ Scan(...any) error }, extra ...any) (warehouse.ScoreRow, error) {
-	var r warehouse.ScoreRow
-	var reasons, uscc string
-	dest := append([]any{&r.RunID, &uscc, &r.AsOf, &r.ModelVersion, &r.ScoreTenths, &r.Grade, &reasons}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return r, err
-	}
-	r.USCC, r.Reasons = model.USCC(uscc), json.RawMessage(reasons)
-	return r, nil
-}
-
 // LatestScore is the enterprise's score in the latest succeeded run.
 func (s *Store) LatestScore(ctx context.Context, uscc model.USCC) (warehouse.ScoreRow, error) {
-	r, err := scanScore(s.db.QueryRowContext(ctx, `SELECT `+scoreColumns+` FROM scores s
+	r, err := warehouse.ScanScoreRow(s.db.QueryRowContext(ctx, `SELECT `+scoreColumns+` FROM scores s
 		WHERE s.run_id = `+latestRun+` AND s.uscc = ?`, string(uscc)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, warehouse.ErrNotFound
@@ -307,7 +296,7 @@ func (s *Store) ScoreHistory(ctx context.Context, uscc model.USCC, limit int) ([
 	defer rows.Close()
 	var out []warehouse.ScoreRow
 	for rows.Next() {
-		r, err := scanScore(rows)
+		r, err := warehouse.ScanScoreRow(rows)
 		if err != nil {
 			return nil, fmt.Errorf("score history of %s: %w", uscc, err)
 		}
@@ -348,7 +337,7 @@ func (s *Store) ListScores(ctx context.Context, f warehouse.ScoreFilter) (wareho
 	defer rows.Close()
 	for rows.Next() {
 		var it warehouse.ScoredEnterprise
-		it.ScoreRow, err = scanScore(rows, &it.Name, &it.Region, &it.Industry, &it.Cluster)
+		it.ScoreRow, err = warehouse.ScanScoreRow(rows, &it.Name, &it.Region, &it.Industry, &it.Cluster)
 		if err != nil {
 			return page, fmt.Errorf("list scores: %w", err)
 		}
