@@ -73,7 +73,16 @@ type Origin struct {
 	Position string `json:"position"` // partition/offset, line number or request index
 }
 
-func (o Origin) String() string { return o.Kind + ":" + o.Name + ":" + o.Position }
+func (o Origin) String() string { return string(o.AppendTo(nil)) }
+
+// AppendTo appends the text of String to dst without allocating.
+func (o Origin) AppendTo(dst []byte) []byte {
+	dst = append(dst, o.Kind...)
+	dst = append(dst, ':')
+	dst = append(dst, o.Name...)
+	dst = append(dst, ':')
+	return append(dst, o.Position...)
+}
 
 // DeadLetterReason is a stable word for why input was refused.
 type DeadLetterReason string

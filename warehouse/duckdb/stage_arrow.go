@@ -76,39 +76,48 @@ func buildRecord(items []warehouse.Item) arrow.RecordBatch {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, eventSchema)
 	defer b.Release()
 	b.Reserve(len(items))
-	str := func(i int) *array.StringBuilder { return b.Field(i).(*array.StringBuilder) }
+	str := func(i int) *array.BinaryBuilder { return b.Field(i).(*array.StringBuilder).BinaryBuilder }
 	ts := func(i int) *array.TimestampBuilder { return b.Field(i).(*array.TimestampBuilder) }
+	var dataBytes, originBytes int
+	for _, it := range items {
+		dataBytes += len(it.Record.Data)
+		originBytes += len(it.Origin.Kind) + len(it.Origin.Name) + len(it.Origin.Position) + 2
+	}
+	str(13).ReserveData(dataBytes) // the large columns grow once, not by copying
+	str(15).ReserveData(originBytes)
 	now := arrow.Timestamp(time.Now().UnixMicro())
+	var origin []byte
 	for _, it := range items {
 		r := it.Record
-		str(0).Append(r.ID)
-		str(1).Append(string(r.Type))
-		str(2).Append(string(r.USCC))
-		str(3).Append(r.Source)
+		str(0).AppendString(r.ID)
+		str(1).AppendString(string(r.Type))
+		str(2).AppendString(string(r.USCC))
+		str(3).AppendString(r.Source)
 		ts(4).Append(arrow.Timestamp(r.OccurredAt.UnixMicro()))
 		if r.ReportedAt != nil {
 			ts(5).Append(arrow.Timestamp(r.ReportedAt.UnixMicro()))
 		} else {
 			ts(5).AppendNull()
 		}
-		str(6).Append(r.Facets.Ref)
-		str(7).Append(r.Facets.Link)
-		str(8).Append(r.Facets.Result)
-		str(9).Append(r.Facets.Severity)
-		str(10).Append(r.Facets.Category)
+		str(6).AppendString(r.Facets.Ref)
+		str(7).AppendString(r.Facets.Link)
+		str(8).AppendString(r.Facets.Result)
+		str(9).AppendString(r.Facets.Severity)
+		str(10).AppendString(r.Facets.Category)
 		if r.Facets.Amount != nil {
 			b.Field(11).(*array.Float64Builder).Append(*r.Facets.Amount)
 		} else {
 			b.Field(11).AppendNull()
 		}
-		if d, err := time.Parse(time.DateOnly, r.Facets.Due); err == nil {
+		if d, err := time.Parse(time.DateOnly, r.Facets.Due); r.Facets.Due != "" && err == nil {
 			b.Field(12).(*array.Date32Builder).Append(arrow.Date32FromTime(d))
 		} else {
 			b.Field(12).AppendNull()
 		}
-		str(13).Append(string(r.Data))
+		str(13).Append(r.Data)
 		b.Field(14).(*array.Uint64Builder).Append(r.Hash)
-		str(15).Append(it.Origin.String())
+		origin = it.Origin.AppendTo(origin[:0])
+		str(15).Append(origin)
 		ts(16).Append(now)
 	}
 	return b.NewRecordBatch()
