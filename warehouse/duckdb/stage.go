@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"io"
-	"time"
-
-	"github.com/qcredit/qcredit/warehouse"
 )
 
 // rawConn runs statements on the write connection's driver connection, so
@@ -54,12 +51,4 @@ type stagedEvents interface {
 	IDs() string  // relation with columns id, hash
 	Rows() string // relation with the columns of events, in order
 	Release()
-}
-
-// eventRow is one event in the column order of the events table.
-func eventRow(it warehouse.Item, now time.Time) []driver.Value {
-	r := it.Record
-	return []driver.Value{r.ID, string(r.Type), string(r.USCC), r.Source, r.OccurredAt, optTime(r.ReportedAt),
-		r.Facets.Ref, r.Facets.Link, r.Facets.Result, r.Facets.Severity, r.Facets.Category,
-		optFloat(r.Facets.Amount), optDate(r.Facets.Due), string(r.Data), r.Hash, it.Origin.String(), now}
 }

@@ -3,6 +3,7 @@
 package duckdb
 
 import (
+	"database/sql/driver"
 	"fmt"
 	"time"
 
@@ -40,3 +41,36 @@ type tableStage struct{}
 func (tableStage) IDs() string  { return "staging_events" }
 func (tableStage) Rows() string { return "staging_events" }
 func (tableStage) Release()     {}
+
+// eventRow is one event in the column order of the events table.
+func eventRow(it warehouse.Item, now time.Time) []driver.Value {
+	r := it.Record
+	return []driver.Value{r.ID, string(r.Type), string(r.USCC), r.Source, r.OccurredAt, optTime(r.ReportedAt),
+		r.Facets.Ref, r.Facets.Link, r.Facets.Result, r.Facets.Severity, r.Facets.Category,
+		optFloat(r.Facets.Amount), optDate(r.Facets.Due), string(r.Data), r.Hash, it.Origin.String(), now}
+}
+
+func optTime(t *time.Time) driver.Value {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
+
+func optFloat(f *float64) driver.Value {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+func optDate(d string) driver.Value {
+	if d == "" {
+		return nil
+	}
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return nil
+	}
+	return t
+}

@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -168,29 +167,4 @@ func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, erro
 		return 0, fmt.Errorf("insert dead letters: %w", err)
 	}
 	return int(n), nil
-}
-
-func optTime(t *time.Time) driver.Value {
-	if t == nil {
-		return nil
-	}
-	return *t
-}
-
-func optFloat(f *float64) driver.Value {
-	if f == nil {
-		return nil
-	}
-	return *f
-}
-
-func optDate(d string) driver.Value {
-	if d == "" {
-		return nil
-	}
-	t, err := time.Parse(time.DateOnly, d)
-	if err != nil {
-		return nil
-	}
-	return t
 }
