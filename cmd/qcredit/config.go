@@ -103,7 +103,7 @@ func loadConfig(flags *pflag.FlagSet) (Config, error) {
 		TransformFunc: func(key, v string) (string, any) {
 			key = splitSection(strings.ToLower(strings.TrimPrefix(key, "QCREDIT_")), "_")
 			if strings.HasSuffix(key, "brokers") || strings.HasSuffix(key, "topics") {
-				return key, strings.Split(v, ",")
+				return key, splitList(v)
 			}
 			return key, v
 		},
@@ -125,4 +125,16 @@ func loadConfig(flags *pflag.FlagSet) (Config, error) {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
 	return cfg, nil
+}
+
+// splitList reads a comma-separated env value; empty items are dropped, so
+// QCREDIT_KAFKA_BROKERS= means no brokers.
+func splitList(v string) []string {
+	out := []string{}
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

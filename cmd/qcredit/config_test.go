@@ -18,7 +18,7 @@ func TestConfigLayers(t *testing.T) {
 	}
 	t.Setenv("QCREDIT_CONFIG", file)
 	t.Setenv("QCREDIT_LISTEN", ":2")
-	t.Setenv("QCREDIT_KAFKA_BROKERS", "b:1,c:2")
+	t.Setenv("QCREDIT_KAFKA_BROKERS", "b:1, c:2,")
 	t.Setenv("QCREDIT_USCC_ACCEPT_CHECK_FAILURES", "true")
 	flags := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	flags.String("config", "", "")
@@ -35,5 +35,15 @@ func TestConfigLayers(t *testing.T) {
 		len(cfg.Kafka.Brokers) != 2 || cfg.Kafka.Brokers[1] != "c:2" || !cfg.USCC.AcceptCheckFailures ||
 		cfg.Log.Level != "info" || cfg.Kafka.Topics[0] != "qcredit.events" {
 		t.Errorf("got %+v", cfg)
+	}
+}
+
+func TestEmptyBrokerListMeansNoBrokers(t *testing.T) {
+	t.Setenv("QCREDIT_KAFKA_BROKERS", "")
+	flags := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	flags.String("config", "", "")
+	cfg, err := loadConfig(flags)
+	if err != nil || len(cfg.Kafka.Brokers) != 0 {
+		t.Fatalf("brokers %q, err %v", cfg.Kafka.Brokers, err)
 	}
 }
