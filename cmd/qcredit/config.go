@@ -67,7 +67,7 @@ var defaults = map[string]any{
 	"scoring.file":               "",
 	"kafka.topics":               []string{"qcredit.events"},
 	"kafka.group":                "qcredit-ingest",
-	"ingest.batch_size":          5000,
+	"ingest.batch_size":          50_000,
 	"ingest.batch_interval":      "1s",
 }
 
