@@ -1,10 +1,12 @@
 package warehouse
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/qcredit/qcredit/model"
@@ -212,4 +214,50 @@ func ScanScoreRow(sc interface{ Scan(...any) error }, extra ...any) (ScoreRow, e
 	}
 	r.USCC, r.Reasons = model.USCC(uscc), json.RawMessage(reasons)
 	return r, nil
+}
+
+// FeatureFolder groups feature rows, streamed in USCC order, into one
+// EnterpriseFeatures per enterprise and hands each to fn. Enterprises without
+// a KindRegistered row are not registered and are skipped. Each enterprise's
+// rows are sorted by (kind, sub, category, flag), so backends only have to
+// order their query by USCC.
+type FeatureFolder struct {
+	fn         func(EnterpriseFeatures) error
+	cur        EnterpriseFeatures
+	registered bool
+}
+
+// NewFeatureFolder folds into fn.
+func NewFeatureFolder(fn func(EnterpriseFeatures) error) *FeatureFolder {
+	return &FeatureFolder{fn: fn}
+}
+
+// Add takes the next row of uscc.
+func (f *FeatureFolder) Add(uscc model.USCC, r FeatureRow) error {
+	if uscc != f.cur.USCC {
+		if err := f.flush(); err != nil {
+			return err
+		}
+		f.cur, f.registered = EnterpriseFeatures{USCC: uscc}, false
+	}
+	if r.Kind == KindRegistered {
+		f.registered = true
+		return nil
+	}
+	f.cur.Rows = append(f.cur.Rows, r)
+	return nil
+}
+
+// Close hands over the last enterprise.
+func (f *FeatureFolder) Close() error { return f.flush() }
+
+func (f *FeatureFolder) flush() error {
+	if f.cur.USCC == "" || !f.registered {
+		return nil
+	}
+	slices.SortFunc(f.cur.Rows, func(a, b FeatureRow) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Sub, b.Sub),
+			cmp.Compare(a.Category, b.Category), cmp.Compare(a.Flag, b.Flag))
+	})
+	return f.fn(f.cur)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,9 +78,7 @@ their ratio as JSON.`,
 			if len(results) == 2 {
 				report["clickhouse_over_duckdb"] = results[1].EventsPerSec / results[0].EventsPerSec
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(report)
+			return printJSON(cmd, report)
 		},
 	}
 	cmd.Flags().IntVar(&events, "events", 1_000_000, "events to simulate and import")

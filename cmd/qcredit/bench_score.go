@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,7 +64,7 @@ func (a *app) benchScore(cmd *cobra.Command, dir string, enterprises, events int
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() { s.Close() }() // s is reopened after generating
 	if _, err := s.Migrate(ctx); err != nil {
 		return err
 	}
@@ -82,6 +81,14 @@ func (a *app) benchScore(cmd *cobra.Command, dir string, enterprises, events int
 	case 0:
 		a.log.Info("generating", "enterprises", enterprises, "events", events)
 		if err := generateBenchEvents(ctx, s, enterprises, events); err != nil {
+			return err
+		}
+		// Reopen, so the timed run starts as a scheduled run would, not in a
+		// buffer pool full of the generator's work (that made it ~40 % slower).
+		if err := s.Close(); err != nil {
+			return fmt.Errorf("close after generating: %w", err)
+		}
+		if s, err = duckdb.Open(ctx, filepath.Join(dir, "bench.duckdb"), a.log); err != nil {
 			return err
 		}
 		res.GenerateSeconds = time.Since(start).Seconds()
@@ -109,9 +116,7 @@ func (a *app) benchScore(cmd *cobra.Command, dir string, enterprises, events int
 	}
 	res.ScoreSeconds = time.Since(start).Seconds()
 	res.Counts, res.Digest = run.Counts, run.Digest
-	enc := json.NewEncoder(cmd.OutOrStdout())
-	enc.SetIndent("", "  ")
-	return enc.Encode(res)
+	return printJSON(cmd, res)
 }
 
 // benchEventsSQL makes events n in [0, $events - $enterprises) for

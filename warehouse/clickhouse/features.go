@@ -56,7 +56,7 @@ FROM (
     FROM %[6]s WHERE type = 'enterprise.registered' AND occurred_at < toDateTime(%[7]d)
 )
 GROUP BY uscc, kind, sub, fcategory, flag
-ORDER BY uscc, kind, sub, fcategory, flag`,
+ORDER BY uscc`,
 		counts.String(), w.String(), len(q.Bounds)-1, refs("credit.repaired"), refs("equipment.hazard_corrected"),
 		s.table("events"), cutoff, q.Bounds[len(q.Bounds)-1].Unix(), refs("penalty.revoked"), refs("certification.withdrawn"))
 }
@@ -72,19 +72,12 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 	}
 	defer rows.Close()
 	n := len(q.Bounds)
+	fold := warehouse.NewFeatureFolder(fn)
 	var (
-		cur        warehouse.EnterpriseFeatures
-		registered bool
-		uscc       string
-		counts     = make([]uint64, n)
-		dest       = make([]any, 0, 6+n)
+		uscc   string
+		counts = make([]uint64, n)
+		dest   = make([]any, 0, 6+n)
 	)
-	flush := func() error {
-		if registered {
-			return fn(cur)
-		}
-		return nil
-	}
 	for rows.Next() {
 		r := warehouse.FeatureRow{Counts: make([]int64, n)}
 		dest = append(dest[:0], &uscc, &r.Kind, &r.Sub, &r.Category, &r.Flag)
@@ -98,23 +91,12 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 		for i, c := range counts {
 			r.Counts[i] = int64(c)
 		}
-		if model.USCC(uscc) != cur.USCC {
-			if err := flush(); err != nil {
-				return err
-			}
-			cur, registered = warehouse.EnterpriseFeatures{USCC: model.USCC(uscc)}, false
+		if err := fold.Add(model.USCC(uscc), r); err != nil {
+			return err
 		}
-		if r.Kind == warehouse.KindRegistered {
-			registered = true
-			continue
-		}
-		cur.Rows = append(cur.Rows, r)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("score features: %w", err)
 	}
-	if cur.USCC != "" {
-		return flush()
-	}
-	return nil
+	return fold.Close()
 }

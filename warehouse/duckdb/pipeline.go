@@ -1,7 +1,6 @@
 package duckdb
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -95,26 +94,15 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 	}
 	defer rows.Close()
 	n := len(q.Bounds)
+	// The query orders by USCC only: sorting its millions of rows by all five
+	// keys costs more than the folder sorting each firm's few rows.
+	fold := warehouse.NewFeatureFolder(fn)
 	var (
-		cur        warehouse.EnterpriseFeatures
-		registered bool
-		uscc       string
-		dest       = make([]any, 0, 6+n)
+		uscc string
+		dest = make([]any, 0, 6+n)
 	)
-	var r warehouse.FeatureRow
-	flush := func() error {
-		if registered {
-			// The query orders by USCC only: sorting its millions of rows by
-			// all five keys costs more than sorting each firm's few rows here.
-			slices.SortFunc(cur.Rows, compareFeatureRows)
-			if err := fn(cur); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	for rows.Next() {
-		r = warehouse.FeatureRow{Counts: make([]int64, n)}
+		r := warehouse.FeatureRow{Counts: make([]int64, n)}
 		var ids any // a LIST scans as []any; duckdb.Composite decodes by reflection, far slower
 		dest = append(dest[:0], &uscc, &r.Kind, &r.Sub, &r.Category, &r.Flag)
 		for i := range r.Counts {
@@ -124,16 +112,6 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("score features: %w", err)
 		}
-		if model.USCC(uscc) != cur.USCC {
-			if err := flush(); err != nil {
-				return err
-			}
-			cur, registered = warehouse.EnterpriseFeatures{USCC: model.USCC(uscc)}, false
-		}
-		if r.Kind == warehouse.KindRegistered {
-			registered = true
-			continue
-		}
 		list, _ := ids.([]any)
 		r.IDs = make([]string, len(list))
 		for i, v := range list {
@@ -142,19 +120,14 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 		// Sorted here, not by list(id ORDER BY id): DuckDB's ordered
 		// aggregate costs more than the whole rest of the query.
 		slices.Sort(r.IDs)
-		cur.Rows = append(cur.Rows, r)
+		if err := fold.Add(model.USCC(uscc), r); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("score features: %w", err)
 	}
-	if cur.USCC != "" {
-		return flush()
-	}
-	return nil
-}
-
-func compareFeatureRows(a, b warehouse.FeatureRow) int {
-	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Sub, b.Sub), cmp.Compare(a.Category, b.Category), cmp.Compare(a.Flag, b.Flag))
+	return fold.Close()
 }
 
 // BeginRun stores a new run record.
