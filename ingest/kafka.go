@@ -139,7 +139,7 @@ func readerConfig(cfg KafkaConfig, log *slog.Logger) kafka.ReaderConfig {
 		// a trickling topic's events for seconds.
 		MinBytes: 1,
 		MaxBytes: 16 << 20,
-		MaxWait:  250 * time.Millisecond,
+		MaxWait:  1250 * time.Millisecond,
 		// Enough prefetched messages to fill the next batch while one is written.
 		QueueCapacity: cfg.BatchSize,
 		// 0 makes CommitMessages synchronous: once it returns nil the offsets
@@ -282,19 +282,39 @@ func (w *KafkaWorker) fetch(ctx context.Context, msgs chan<- kafka.Message) erro
 }
 
 // writeLoop stores and commits batches in order until ready is closed or
-// ctx ends.
+// ctx ends. Offsets whose commit failed stay pending: they go out with the
+// next batch's commit, or on their own after BatchInterval when no batch
+// comes, so a partition that has gone quiet still gets its stored data
+// committed.
 func (w *KafkaWorker) writeLoop(ctx context.Context, ready <-chan decodedBatch) error {
-	for b := range ready {
-		if err := w.storeBatch(ctx, b); err != nil {
-			return err // the collector sees writerDone; unstored batches are redelivered
+	pending := map[partitionKey]kafka.Message{}
+	retry := time.NewTicker(max(w.cfg.BatchInterval, 250*time.Millisecond))
+	defer retry.Stop()
+	for {
+		select {
+		case b, ok := <-ready:
+			if !ok {
+				if len(pending) > 0 {
+					return w.commit(ctx, pending)
+				}
+				return nil
+			}
+			if err := w.storeBatch(ctx, b, pending); err != nil {
+				return err // the collector sees writerDone; unstored batches are redelivered
+			}
+		case <-retry.C:
+			if len(pending) > 0 {
+				if err := w.commit(ctx, pending); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	return nil
 }
 
 // storeBatch writes a batch, retrying while the warehouse fails, and only then
-// commits its offsets.
-func (w *KafkaWorker) storeBatch(ctx context.Context, b decodedBatch) error {
+// commits its offsets together with any still pending.
+func (w *KafkaWorker) storeBatch(ctx context.Context, b decodedBatch, pending map[partitionKey]kafka.Message) error {
 	start := time.Now()
 	res, err := w.writeWithRetry(ctx, b.batch)
 	if err != nil {
@@ -305,8 +325,11 @@ func (w *KafkaWorker) storeBatch(ctx context.Context, b decodedBatch) error {
 	w.metrics.observeBatch(b.messages, res, written.Sub(start).Seconds())
 	for p, m := range b.last {
 		w.metrics.observeLag(p, max(m.HighWaterMark-m.Offset-1, 0))
+		if cur, ok := pending[p]; !ok || m.Offset > cur.Offset {
+			pending[p] = m
+		}
 	}
-	if err := w.commit(ctx, b.last); err != nil {
+	if err := w.commit(ctx, pending); err != nil {
 		return err
 	}
 	w.log.Debug("batch stored", "messages", b.messages, "stored", res.Stored, "duplicates", res.Duplicates,
@@ -343,23 +366,27 @@ func (w *KafkaWorker) writeWithRetry(ctx context.Context, b warehouse.Batch) (wa
 	}
 }
 
-// commit commits the last offset of every partition in the batch. A failed
-// commit (typically a rebalance that moved the partition) is logged, not
-// fatal: the batch is stored, so its redelivery is only deduplicated.
-func (w *KafkaWorker) commit(ctx context.Context, last map[partitionKey]kafka.Message) error {
-	ms := make([]kafka.Message, 0, len(last))
-	for _, m := range last {
+// commit commits the pending offsets (the last stored message of each
+// partition) and forgets them once the broker has them. A failed commit (a
+// rebalance, a slow coordinator) is logged, not fatal: the data is stored, so
+// the offsets stay pending and are retried; if the partition has moved to
+// another member meanwhile, a late commit can at worst make it redeliver
+// what is already stored, which the store recognises.
+func (w *KafkaWorker) commit(ctx context.Context, pending map[partitionKey]kafka.Message) error {
+	ms := make([]kafka.Message, 0, len(pending))
+	for _, m := range pending {
 		ms = append(ms, m)
 	}
 	err := w.reader.CommitMessages(ctx, ms...)
 	if err == nil {
+		clear(pending)
 		return nil
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	w.metrics.commitFailed()
-	w.log.Warn("commit failed; the stored batch may be redelivered", "err", err)
+	w.log.Warn("commit failed; retrying with the next batch", "partitions", len(ms), "err", err)
 	return nil
 }
 

@@ -23,13 +23,19 @@ import (
 // startKfake starts an in-process broker for fast tests.
 func startKfake(t *testing.T, partitions int) []string {
 	t.Helper()
+	return startKfakeCluster(t, partitions).ListenAddrs()
+}
+
+// startKfakeCluster is startKfake for tests that steer the broker's answers.
+func startKfakeCluster(t *testing.T, partitions int) *kfake.Cluster {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(partitions), kfake.GroupMinSessionTimeout(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c.ListenAddrs()
+	return c
 }
 
 // createTopic creates topic with its partitions before anything is published,

@@ -36,7 +36,7 @@ func NewKafkaMetrics(reg prometheus.Registerer) (*KafkaMetrics, error) {
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "qcredit_ingest_kafka_write_errors_total",
 			Help: "Failed warehouse writes; each is retried with backoff."}),
 		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "qcredit_ingest_kafka_commit_errors_total",
-			Help: "Failed offset commits; the stored batch is redelivered and deduplicated."}),
+			Help: "Failed offset commits of stored batches; their offsets are retried with the next commit."}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qcredit_ingest_kafka_batch_messages",
 			Help: "Messages per warehouse write.", Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
 		writeSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qcredit_ingest_kafka_write_seconds",

@@ -3,11 +3,14 @@ package ingest_test
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/qcredit/qcredit/ingest"
 )
@@ -18,7 +21,7 @@ import (
 
 func kfakeConfig(brokers []string, topic string) ingest.KafkaConfig {
 	return ingest.KafkaConfig{Brokers: brokers, Topics: []string{topic}, Group: "g-" + topic,
-		BatchSize: 500, BatchInterval: 50 * time.Millisecond, SessionTimeout: 2 * time.Second,
+		BatchSize: 500, BatchInterval: 50 * time.Millisecond,
 		MaxBackoff: 50 * time.Millisecond}
 }
 
@@ -55,6 +58,80 @@ func TestKafkaWorkerClosesBatchesByTime(t *testing.T) {
 	if events, _ := s.counts(); events != 3 {
 		t.Fatalf("stored %d events, want 3", events)
 	}
+}
+
+func TestKafkaWorkerRetriesFailedCommits(t *testing.T) {
+	// given a group coordinator that refuses the first offset commits (as a
+	// slow or moving coordinator does) and one batch of messages with nothing
+	// after it, when the worker stores the batch and its commit fails, then a
+	// later retry commits it anyway: a partition gone quiet is not left behind.
+	c := startKfakeCluster(t, 2)
+	brokers := c.ListenAddrs()
+	const refuse = 5 // more than kafka-go's own 3 attempts per CommitMessages
+	var refused atomic.Int32
+	c.ControlKey(kmsg.OffsetCommit.Int16(), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		if refused.Load() >= refuse {
+			c.DropControl()
+			return nil, nil, false
+		}
+		refused.Add(1)
+		c.KeepControl()
+		return refuseCommit(kr.(*kmsg.OffsetCommitRequest)), nil, true
+	})
+	d := makeDataset("refused", 200)
+	publish(t, brokers, "refused", d.msgs)
+	s := newMemStore()
+	reg := prometheus.NewRegistry()
+	m, err := ingest.NewKafkaMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := kfakeConfig(brokers, "refused")
+	cfg.BatchSize = 10_000
+	runWorker(t, cfg, s, m)
+	waitCommitted(t, brokers, cfg.Group, "refused", 2, time.Minute)
+	if n := refused.Load(); n != refuse {
+		t.Fatalf("the coordinator refused %d commits, want %d", n, refuse)
+	}
+	if got := counterValue(t, reg, "qcredit_ingest_kafka_commit_errors_total"); got < 1 {
+		t.Fatalf("commit errors metric is %v, want at least 1", got)
+	}
+	if events, letters := s.counts(); events != d.unique || letters != d.malformed {
+		t.Fatalf("stored %d events and %d dead letters, want %d and %d", events, letters, d.unique, d.malformed)
+	}
+}
+
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no counter %s", name)
+	return 0
+}
+
+// refuseCommit answers an offset commit with COORDINATOR_LOAD_IN_PROGRESS
+// for every partition.
+func refuseCommit(req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitResponse {
+	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewOffsetCommitResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewOffsetCommitResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.ErrorCode = kerr.CoordinatorLoadInProgress.Code
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp
 }
 
 func TestKafkaWorkerCommitsOnlyStoredBatches(t *testing.T) {
