@@ -113,8 +113,12 @@ start() {
 		log "already running (pid $(cat "$pidfile")) on 127.0.0.1:$port"
 		return
 	fi
-	install_java
 	install_kcat
+	if answers; then
+		log "a broker not started by this script already answers on 127.0.0.1:$port; using it"
+		return
+	fi
+	install_java
 	fetch_jars
 	write_config
 	local cp="$libs/*"

@@ -4,13 +4,28 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Services and test files live in memory (tmpfs) where the machine has one:
+# Kafka's KRaft log and DuckDB fsync, and a virtual disk that stalls on fsync
+# for seconds makes a broker miss its deadlines. QCREDIT_TEST_TMPDIR overrides.
+tmp=${QCREDIT_TEST_TMPDIR:-} ours=""
+if [ -z "$tmp" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	tmp=/dev/shm/qcredit-test ours=1
+fi
+if [ -n "$tmp" ]; then
+	mkdir -p "$tmp"
+	export TMPDIR=$tmp
+fi
+
 export QCREDIT_TEST_KAFKA_BROKERS=${QCREDIT_TEST_KAFKA_BROKERS:-127.0.0.1:19092}
 export QCREDIT_TEST_CLICKHOUSE=${QCREDIT_TEST_CLICKHOUSE:-clickhouse://127.0.0.1:19000}
 export QCREDIT_TEST_BINARY=${QCREDIT_TEST_BINARY:-$PWD/bin/qcredit}
+# A failed Kafka test prints the end of the broker's log (scripts/kafka.sh's default place).
+export QCREDIT_TEST_KAFKA_LOG=${QCREDIT_TEST_KAFKA_LOG:-${TMPDIR:-/tmp}/qcredit-kafka-19092/kafka.log}
 
 cleanup() {
 	[ -x scripts/kafka.sh ] && scripts/kafka.sh stop || true
 	[ -x scripts/clickhouse.sh ] && scripts/clickhouse.sh stop || true
+	[ -z "$ours" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 

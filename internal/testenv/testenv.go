@@ -4,22 +4,72 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
 
 // KafkaBrokers returns the real Apache Kafka broker(s) started for tests.
+// When the test fails, the machine's state and the end of the broker's log
+// (QCREDIT_TEST_KAFKA_LOG) are logged with it.
 func KafkaBrokers(t testing.TB) []string {
 	t.Helper()
-	return strings.Split(require(t, "QCREDIT_TEST_KAFKA_BROKERS", "Apache Kafka"), ",")
+	brokers := strings.Split(require(t, "QCREDIT_TEST_KAFKA_BROKERS", "Apache Kafka"), ",")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(MachineState())
+			if log := os.Getenv("QCREDIT_TEST_KAFKA_LOG"); log != "" {
+				t.Logf("end of the broker's log %s:\n%s", log, tail(log, 30))
+			}
+		}
+	})
+	return brokers
+}
+
+// MachineState describes what the machine is doing, for the log of a failed
+// integration test: load, free memory and disk, and the busiest processes.
+func MachineState() string {
+	var b strings.Builder
+	b.WriteString("machine state at failure:\n")
+	for _, cmd := range [][]string{
+		{"cat", "/proc/loadavg"},
+		{"free", "-m"},
+		{"df", "-h", os.TempDir()},
+		{"ps", "-eo", "pid,pcpu,rss,etime,args", "--sort=-pcpu", "--columns", "160"},
+	} {
+		out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput()
+		lines := strings.SplitAfter(string(out), "\n")
+		if len(lines) > 10 {
+			lines = lines[:10]
+		}
+		fmt.Fprintf(&b, "$ %s (err %v)\n%s", strings.Join(cmd, " "), err, strings.Join(lines, ""))
+	}
+	return b.String()
+}
+
+// tail returns the last n lines of a file, or why it cannot.
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "")
 }
 
 // ClickHouse returns the clickhouse:// URL of the server started for tests
 // (without a database; tests create their own).
 func ClickHouse(t testing.TB) string {
 	t.Helper()
-	return require(t, "QCREDIT_TEST_CLICKHOUSE", "ClickHouse")
+	url := require(t, "QCREDIT_TEST_CLICKHOUSE", "ClickHouse")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(MachineState())
+		}
+	})
+	return url
 }
 
 // Binary returns the path of the qcredit binary built by `make test`, for
