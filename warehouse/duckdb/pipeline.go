@@ -88,21 +88,36 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 	for i, b := range q.Bounds {
 		args = append(args, sql.Named(fmt.Sprintf("b%d", i), b))
 	}
-	rows, err := s.db.QueryContext(ctx, featureSQL(len(q.Bounds)), args...)
-	if err != nil {
-		return fmt.Errorf("score features: %w", err)
-	}
-	defer rows.Close()
-	n := len(q.Bounds)
 	// The query orders by USCC only: sorting its millions of rows by all five
 	// keys costs more than the folder sorting each firm's few rows.
 	fold := warehouse.NewFeatureFolder(fn)
+	add := func(uscc string, r warehouse.FeatureRow) error {
+		// Sorted here, not by list(id ORDER BY id): DuckDB's ordered
+		// aggregate costs more than the whole rest of the query.
+		slices.Sort(r.IDs)
+		return fold.Add(model.USCC(uscc), r)
+	}
+	if err := s.featureRows(ctx, featureSQL(len(q.Bounds)), args, len(q.Bounds), add); err != nil {
+		return fmt.Errorf("score features: %w", err)
+	}
+	return fold.Close()
+}
+
+// featureRowsSQL reads the feature rows through database/sql: the portable
+// path, used by builds without Arrow (feature_arrow.go).
+func (s *Store) featureRowsSQL(ctx context.Context, query string, args []any, windows int,
+	add func(uscc string, r warehouse.FeatureRow) error) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
 	var (
 		uscc string
-		dest = make([]any, 0, 6+n)
+		dest = make([]any, 0, 6+windows)
 	)
 	for rows.Next() {
-		r := warehouse.FeatureRow{Counts: make([]int64, n)}
+		r := warehouse.FeatureRow{Counts: make([]int64, windows)}
 		var ids any // a LIST scans as []any; duckdb.Composite decodes by reflection, far slower
 		dest = append(dest[:0], &uscc, &r.Kind, &r.Sub, &r.Category, &r.Flag)
 		for i := range r.Counts {
@@ -110,24 +125,18 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 		}
 		dest = append(dest, &ids)
 		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("score features: %w", err)
+			return err
 		}
 		list, _ := ids.([]any)
 		r.IDs = make([]string, len(list))
 		for i, v := range list {
 			r.IDs[i], _ = v.(string)
 		}
-		// Sorted here, not by list(id ORDER BY id): DuckDB's ordered
-		// aggregate costs more than the whole rest of the query.
-		slices.Sort(r.IDs)
-		if err := fold.Add(model.USCC(uscc), r); err != nil {
+		if err := add(uscc, r); err != nil {
 			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("score features: %w", err)
-	}
-	return fold.Close()
+	return rows.Err()
 }
 
 // BeginRun stores a new run record.
