@@ -92,8 +92,17 @@ const (
 	RuleClamp     = "score.clamp"
 )
 
-func (m Match) matches(r Row) bool {
+func (m *Match) matches(r *Row) bool {
 	return r.Kind == m.Kind && in(m.Subs, r.Sub) && in(m.Categories, r.Category) && in(m.Flags, r.Flag)
+}
+
+func (m *Match) matchesAny(rows []Row) bool {
+	for i := range rows {
+		if m.matches(&rows[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 func in(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
@@ -104,8 +113,8 @@ func (sc *Scorecard) Score(f Features) Result {
 	res := Result{USCC: f.USCC, Base: sc.Base, Reasons: []Reason{}}
 	total := sc.Base
 	var credits Points
-	for _, rule := range sc.Rules {
-		r, ok := sc.apply(rule, f.Rows)
+	for i := range sc.Rules {
+		r, ok := sc.apply(&sc.Rules[i], f.Rows)
 		if !ok {
 			continue
 		}
@@ -161,11 +170,12 @@ func (sc *Scorecard) grade(p Points) Grade {
 
 // apply sums one rule over the matching rows: Σ count × points × weight,
 // rounded once to tenths, then capped.
-func (sc *Scorecard) apply(rule Rule, rows []Row) (Reason, bool) {
+func (sc *Scorecard) apply(rule *Rule, rows []Row) (Reason, bool) {
 	var num, count int64
 	var perWindow []int64 // allocated on the first match: most rules match nothing
 	var ids []string
-	for _, row := range rows {
+	for j := range rows {
+		row := &rows[j]
 		if !rule.Match.matches(row) {
 			continue
 		}
@@ -196,10 +206,15 @@ func (sc *Scorecard) apply(rule Rule, rows []Row) (Reason, bool) {
 
 // serious returns the first serious-list condition the rows meet.
 func (sc *Scorecard) serious(rows []Row) (Reason, bool) {
-	for _, rule := range sc.Serious {
+	for r := range sc.Serious {
+		rule := &sc.Serious[r]
+		if !rule.Match.matchesAny(rows) {
+			continue // the common case: nothing to count, nothing to allocate
+		}
 		byCat := map[string][]string{}
 		counts := map[string]int64{}
-		for _, row := range rows {
+		for j := range rows {
+			row := &rows[j]
 			if !rule.Match.matches(row) {
 				continue
 			}
@@ -232,9 +247,10 @@ func (sc *Scorecard) serious(rows []Row) (Reason, bool) {
 
 func (sc *Scorecard) evidence(rows []Row) []string {
 	var ids []string
-	for _, row := range rows {
-		for _, m := range sc.GradeAEvidence.Matches {
-			if m.matches(row) && sum(row.Counts) > 0 {
+	for j := range rows {
+		row := &rows[j]
+		for k := range sc.GradeAEvidence.Matches {
+			if sc.GradeAEvidence.Matches[k].matches(row) && sum(row.Counts) > 0 {
 				ids = append(ids, row.IDs...)
 				break
 			}

@@ -77,11 +77,13 @@ func addFeatureBatch(rec arrow.RecordBatch, windows int, labels labelInterner,
 	if !ok {
 		return fmt.Errorf("feature ids are %s, want utf8", lists.ListValues().DataType())
 	}
-	for row := range int(rec.NumRows()) {
+	n := int(rec.NumRows())
+	slab := make([]int64, n*windows) // one allocation for the batch's counts
+	for row := range n {
 		r := warehouse.FeatureRow{
 			Kind: labels.get(text[1].Value(row)), Sub: labels.get(text[2].Value(row)),
 			Category: labels.get(text[3].Value(row)), Flag: labels.get(text[4].Value(row)),
-			Counts: make([]int64, windows),
+			Counts: slab[row*windows : (row+1)*windows : (row+1)*windows],
 		}
 		for i, a := range counts {
 			r.Counts[i] = a.Value(row)
