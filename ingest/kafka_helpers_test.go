@@ -42,7 +42,7 @@ func startKfakeCluster(t *testing.T, partitions int) *kfake.Cluster {
 // so consumers and producers agree on the partition count.
 func createTopic(t *testing.T, brokers []string, topic string, partitions int) {
 	t.Helper()
-	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second} // a one-shot call: room for a slow broker
 	res, err := cl.CreateTopics(t.Context(), &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
 		{Topic: topic, NumPartitions: partitions, ReplicationFactor: 1}}})
 	if err != nil {

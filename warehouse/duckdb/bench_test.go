@@ -11,8 +11,6 @@ import (
 )
 
 func BenchmarkWrite(b *testing.B) {
-	t := &testing.T{}
-	_ = t
 	items := make([]warehouse.Item, 200000)
 	for i := range items {
 		items[i] = conformance.Event(b, fmt.Sprintf("x-%d", i), model.EventSpotCheckCompleted, conformance.FirmA,
@@ -20,8 +18,9 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	s := openTempB(b)
 	defer s.Close()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	i := 0
+	for b.Loop() {
+		i++
 		for j := range items {
 			items[j].Record.ID = fmt.Sprintf("x-%d-%d", i, j)
 		}
