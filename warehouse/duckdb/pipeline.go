@@ -103,42 +103,6 @@ func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn 
 	return fold.Close()
 }
 
-// featureRowsSQL reads the feature rows through database/sql: the portable
-// path, used by builds without Arrow (feature_arrow.go).
-func (s *Store) featureRowsSQL(ctx context.Context, query string, args []any, windows int,
-	add func(uscc string, r warehouse.FeatureRow) error) error {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var (
-		uscc string
-		dest = make([]any, 0, 6+windows)
-	)
-	for rows.Next() {
-		r := warehouse.FeatureRow{Counts: make([]int64, windows)}
-		var ids any // a LIST scans as []any; duckdb.Composite decodes by reflection, far slower
-		dest = append(dest[:0], &uscc, &r.Kind, &r.Sub, &r.Category, &r.Flag)
-		for i := range r.Counts {
-			dest = append(dest, &r.Counts[i])
-		}
-		dest = append(dest, &ids)
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		list, _ := ids.([]any)
-		r.IDs = make([]string, len(list))
-		for i, v := range list {
-			r.IDs[i], _ = v.(string)
-		}
-		if err := add(uscc, r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 // BeginRun stores a new run record.
 func (s *Store) BeginRun(ctx context.Context, r warehouse.Run) error {
 	counts, err := json.Marshal(r.Counts)
