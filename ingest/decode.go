@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
@@ -63,7 +64,7 @@ func (d Decoder) decode(raw []byte) (model.Record, error) {
 			e.ID, ferr = envelopeString(key, v)
 		case "type":
 			var t string
-			t, ferr = envelopeString(key, v)
+			t, ferr = envelopeLabel(key, v)
 			e.Type = model.EventType(t)
 		case "uscc":
 			var u string
@@ -79,7 +80,7 @@ func (d Decoder) decode(raw []byte) (model.Record, error) {
 				e.ReportedAt = &t
 			}
 		case "data":
-			fields, ferr = dataFields(v)
+			fields, ferr = dataFields(v, len(raw))
 		}
 	})
 	if ferr != nil {
@@ -102,21 +103,64 @@ func envelopeString(key []byte, v *fastjson.Value) (string, error) {
 	return "", &model.ValidationError{Reason: model.ReasonInvalidField, Field: string(key), Detail: "must be a JSON string"}
 }
 
-func envelopeTime(key []byte, v *fastjson.Value) (time.Time, error) {
-	s, err := envelopeString(key, v)
-	if err != nil || s == "" {
-		return time.Time{}, err
+// envelopeLabel is envelopeString for values from a small known set (the
+// event type): those come back without a copy.
+func envelopeLabel(key []byte, v *fastjson.Value) (string, error) {
+	if v.Type() == fastjson.TypeString {
+		return label(v.GetStringBytes()), nil
 	}
-	t, err := time.Parse(time.RFC3339, s)
+	return envelopeString(key, v)
+}
+
+func envelopeTime(key []byte, v *fastjson.Value) (time.Time, error) {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return time.Time{}, nil
+	case fastjson.TypeString:
+	default:
+		return time.Time{}, &model.ValidationError{Reason: model.ReasonInvalidField, Field: string(key), Detail: "must be a JSON string"}
+	}
+	b := v.GetStringBytes()
+	if len(b) == 0 {
+		return time.Time{}, nil
+	}
+	// The parser's bytes are only read here, not kept: no copy is needed.
+	t, err := time.Parse(time.RFC3339, unsafe.String(unsafe.SliceData(b), len(b)))
 	if err != nil {
 		return time.Time{}, &model.ValidationError{Reason: model.ReasonInvalidField, Field: string(key),
-			Detail: fmt.Sprintf("%q is not an RFC 3339 time", s)}
+			Detail: fmt.Sprintf("%q is not an RFC 3339 time", string(b))}
 	}
 	return t, nil
 }
 
-// dataFields turns the data object into the model's parsed fields.
-func dataFields(v *fastjson.Value) ([]model.DataField, error) {
+// labels are the strings the contract itself names: event types, data field
+// names and enum values. Decoding maps input onto them instead of copying
+// the same few words for every event.
+var labels = func() map[string]string {
+	m := map[string]string{}
+	for t, spec := range model.EventSpecs {
+		m[string(t)] = string(t)
+		for _, f := range spec.Fields {
+			m[f.Name] = f.Name
+			for _, v := range f.Enum {
+				m[v] = v
+			}
+		}
+	}
+	return m
+}()
+
+// label returns the contract's own copy of b, or a new string.
+func label(b []byte) string {
+	if s, ok := labels[string(b)]; ok { // the lookup does not allocate
+		return s
+	}
+	return string(b)
+}
+
+// dataFields turns the data object into the model's parsed fields. The
+// fields' raw JSON shares one buffer sized by the whole event (rawLen).
+func dataFields(v *fastjson.Value, rawLen int) ([]model.DataField, error) {
 	switch v.Type() {
 	case fastjson.TypeNull:
 		return nil, nil
@@ -126,11 +170,14 @@ func dataFields(v *fastjson.Value) ([]model.DataField, error) {
 	}
 	obj, _ := v.Object()
 	fields := make([]model.DataField, 0, obj.Len())
+	buf := make([]byte, 0, rawLen)
 	obj.Visit(func(key []byte, v *fastjson.Value) {
-		f := model.DataField{Name: string(key), Raw: v.MarshalTo(nil)}
+		start := len(buf)
+		buf = v.MarshalTo(buf)
+		f := model.DataField{Name: label(key), Raw: buf[start:len(buf):len(buf)]}
 		switch v.Type() {
 		case fastjson.TypeString:
-			f.Kind, f.Text = model.JSONString, string(v.GetStringBytes())
+			f.Kind, f.Text = model.JSONString, label(v.GetStringBytes())
 		case fastjson.TypeNumber:
 			f.Kind, f.Number = model.JSONNumber, v.GetFloat64()
 		case fastjson.TypeTrue, fastjson.TypeFalse:

@@ -3,8 +3,9 @@ package model
 import (
 	"bytes"
 	"encoding/json"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // JSONKind is the JSON type of a data value.
@@ -78,7 +79,7 @@ func ParseData(raw json.RawMessage) ([]DataField, error) {
 // canonicalData renders fields as one compact JSON object with keys sorted,
 // so the same data hashes the same whatever its key order or spacing.
 func canonicalData(fields []DataField) []byte {
-	sort.Slice(fields, func(i, j int) bool { return fields[i].Name < fields[j].Name })
+	slices.SortFunc(fields, func(a, b DataField) int { return strings.Compare(a.Name, b.Name) })
 	n := 2
 	for _, f := range fields {
 		n += len(f.Name) + len(f.Raw) + 4
