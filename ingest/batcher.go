@@ -17,7 +17,9 @@ type Batcher struct {
 	total warehouse.WriteResult
 }
 
-// NewBatcher writes to store whenever size items and dead letters are pending.
+// NewBatcher writes to store whenever size items, or size dead letters, are
+// pending. Items alone decide for valid input, so each write inserts whole
+// DuckDB row groups when size is a multiple of one (DefaultImportBatch).
 func NewBatcher(store warehouse.Store, size int) *Batcher {
 	if size <= 0 {
 		size = 1
@@ -44,7 +46,7 @@ func (b *Batcher) AddDeadLetter(ctx context.Context, dl model.DeadLetter) error 
 func (b *Batcher) Pending() int { return len(b.batch.Items) + len(b.batch.DeadLetters) }
 
 func (b *Batcher) flushIfFull(ctx context.Context) error {
-	if b.Pending() < b.size {
+	if len(b.batch.Items) < b.size && len(b.batch.DeadLetters) < b.size {
 		return nil
 	}
 	return b.Flush(ctx)

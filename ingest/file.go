@@ -22,11 +22,18 @@ import (
 type Importer struct {
 	Store     warehouse.Store
 	Decoder   Decoder
-	BatchSize int // items and dead letters per warehouse write; default 50,000
+	BatchSize int // items and dead letters per warehouse write; default DefaultImportBatch
 	Workers   int // decoding goroutines; default GOMAXPROCS
 	// Progress, when set, is called with the bytes consumed so far of the current input.
 	Progress func(n int64)
 }
+
+// DefaultImportBatch is the Importer's batch size: DuckDB's row group
+// (122,880 rows). A write of whole row groups goes to disk compressed at
+// once; a remainder waits in the WAL, so uneven batches leave work for the
+// next checkpoint (1M events: closing took 1.1 s after batches of 250,000,
+// 0.1 s after batches of 122,880; ClickHouse is indifferent at this size).
+const DefaultImportBatch = 122_880
 
 // ImportSummary counts what an import did.
 type ImportSummary struct {
@@ -79,7 +86,7 @@ func (im Importer) Import(ctx context.Context, name string, r io.Reader) (Import
 	}
 	size := im.BatchSize
 	if size <= 0 {
-		size = 50_000
+		size = DefaultImportBatch
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -82,7 +82,7 @@ their ratio as JSON.`,
 		},
 	}
 	cmd.Flags().IntVar(&events, "events", 1_000_000, "events to simulate and import")
-	cmd.Flags().IntVar(&batch, "batch", 250_000, "events per warehouse write")
+	cmd.Flags().IntVar(&batch, "batch", ingest.DefaultImportBatch, "events per warehouse write (qcredit import's batch size)")
 	cmd.Flags().StringVar(&chURL, "clickhouse", "", "also import into ClickHouse at this clickhouse://HOST:PORT (a fresh database is created and dropped)")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for the simulated file and the DuckDB file (default: system temp)")
 	return cmd
