@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 # Kafka's KRaft log and DuckDB fsync, and a virtual disk that stalls on fsync
 # for seconds makes a broker miss its deadlines. QCREDIT_TEST_TMPDIR overrides.
 tmp=${QCREDIT_TEST_TMPDIR:-} ours=""
-if [ -z "$tmp" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+# The tests need a few GB there; a container's 64 MB /dev/shm is not used.
+shm_free_kb=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')
+if [ -z "$tmp" ] && [ -w /dev/shm ] && [ "${shm_free_kb:-0}" -ge $((4 * 1024 * 1024)) ]; then
 	tmp=/dev/shm/qcredit-test ours=1
 fi
 if [ -n "$tmp" ]; then
