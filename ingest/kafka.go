@@ -134,9 +134,11 @@ func readerConfig(cfg KafkaConfig, log *slog.Logger) kafka.ReaderConfig {
 		Brokers:     cfg.Brokers,
 		GroupID:     cfg.Group,
 		GroupTopics: cfg.Topics,
-		// The broker answers a fetch as soon as it has one byte, or after
-		// 250 ms with nothing: kafka-go's defaults (MaxWait 10 s) would hold
-		// a trickling topic's events for seconds.
+		// The broker answers a fetch as soon as it has one byte. kafka-go
+		// asks it to hold an idle fetch for MaxWait minus an assumed 1 s
+		// round trip and gives up reading at MaxWait: 1.25 s means a 250 ms
+		// idle poll with 1 s of slack for a slow broker (250 ms left it 62 ms,
+		// and a busy machine turned idle polls into i/o timeouts).
 		MinBytes: 1,
 		MaxBytes: 16 << 20,
 		MaxWait:  1250 * time.Millisecond,
