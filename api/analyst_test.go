@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/conformance"
-	"github.com/qcredit/qcredit/warehouse/duckdb"
+	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 
 var (
@@ -29,14 +28,7 @@ var (
 // scored once as of 2025-06-30.
 func scoredServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	s, err := duckdb.Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	s := duckdbtest.Open(t)
 	at := func(m time.Month, d int) time.Time { return time.Date(2025, m, d, 9, 0, 0, 0, cst) }
 	items := []warehouse.Item{
 		conformance.Event(t, "a0", model.EventEnterpriseRegistered, firmA, at(1, 2), map[string]any{"name": "盱眙龙虾食品有限公司", "region": "320830", "industry": "C1361"}),

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,20 +14,13 @@ import (
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/conformance"
-	"github.com/qcredit/qcredit/warehouse/duckdb"
+	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 
 // newServer serves a real DuckDB warehouse holding one registered enterprise.
 func newServer(t *testing.T) (*httptest.Server, warehouse.Store) {
 	t.Helper()
-	s, err := duckdb.Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	s := duckdbtest.Open(t)
 	reg := conformance.Event(t, "320830-e1", model.EventEnterpriseRegistered, conformance.FirmA,
 		time.Date(2024, 5, 6, 10, 0, 0, 0, time.UTC), map[string]any{
 			"name": "盱眙县凹土新材料有限公司", "region": "320830", "industry": "C3099", "cluster": "xuyi-attapulgite"})

@@ -2,7 +2,6 @@ package ingest_test
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,21 +10,8 @@ import (
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
-	"github.com/qcredit/qcredit/warehouse/duckdb"
+	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
-
-func openDuckDB(t *testing.T) warehouse.Store {
-	t.Helper()
-	s, err := duckdb.Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func line(id, uscc, result string) string {
 	sev := ""
@@ -64,7 +50,7 @@ func TestImportTwiceStoresEverythingOnce(t *testing.T) {
 	// Given a file with valid, repeated, conflicting and bad lines, when it is
 	// imported twice, then every valid event is stored once, every bad line
 	// and the conflict are dead-lettered once, and the second import stores nothing.
-	s := openDuckDB(t)
+	s := duckdbtest.Open(t)
 	path, bad := importFixture(t)
 	im := ingest.Importer{Store: s, BatchSize: 4, Workers: 2}
 
@@ -103,7 +89,7 @@ func TestImportTwiceStoresEverythingOnce(t *testing.T) {
 func TestImportKeepsLineNumbersAcrossChunks(t *testing.T) {
 	// Given a bad line after more than a chunk of input, its dead letter
 	// names its true line number.
-	s := openDuckDB(t)
+	s := duckdbtest.Open(t)
 	firm := string(model.CompleteUSCC("91320830MA1AAA01"))
 	var b strings.Builder
 	n := 0
@@ -124,7 +110,7 @@ func TestImportKeepsLineNumbersAcrossChunks(t *testing.T) {
 		t.Fatalf("summary %+v, want %d stored and 1 dead letter", sum, n)
 	}
 	var pos string
-	db := s.(*duckdb.Store).DB()
+	db := s.DB()
 	if err := db.QueryRowContext(t.Context(), `SELECT origin_position FROM dead_letters`).Scan(&pos); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +120,7 @@ func TestImportKeepsLineNumbersAcrossChunks(t *testing.T) {
 }
 
 func TestImportOfMissingFileFails(t *testing.T) {
-	s := openDuckDB(t)
+	s := duckdbtest.Open(t)
 	if _, err := (ingest.Importer{Store: s}).ImportFile(t.Context(), filepath.Join(t.TempDir(), "nope.jsonl")); err == nil {
 		t.Fatal("want an error for a missing file")
 	}

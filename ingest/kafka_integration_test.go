@@ -19,7 +19,7 @@ import (
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/internal/testenv"
 	"github.com/qcredit/qcredit/warehouse"
-	"github.com/qcredit/qcredit/warehouse/duckdb"
+	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 
 // Integration tests against the Apache Kafka broker that `make test` starts
@@ -29,20 +29,6 @@ import (
 // uniqueName keeps topics and groups of reruns against one broker apart.
 func uniqueName(t *testing.T) string {
 	return fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
-}
-
-// openWarehouse opens a fresh DuckDB warehouse for in-process tests.
-func openWarehouse(t *testing.T, path string) *duckdb.Store {
-	t.Helper()
-	s, err := duckdb.Open(t.Context(), path, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func realConfig(brokers []string, name string) ingest.KafkaConfig {
@@ -244,7 +230,7 @@ func TestKafkaIngestSurvivesBrokerRestart(t *testing.T) {
 	createTopic(t, brokers, name, 4)
 	d := makeDataset(name, 60_000)
 	publish(t, brokers, name, d.msgs[:30_000])
-	s := openWarehouse(t, filepath.Join(dir, "w.duckdb"))
+	s := duckdbtest.OpenFile(t, filepath.Join(dir, "w.duckdb"))
 	cfg := realConfig(brokers, name)
 	cfg.BatchSize = 1000
 	stop := runWorker(t, cfg, s)
@@ -288,7 +274,7 @@ func TestKafkaIngestCommitsNothingPastTheWarehouse(t *testing.T) {
 	name := uniqueName(t)
 	createTopic(t, brokers, name, 4)
 	d := makeDataset(name, 20_000)
-	s := newFlakyStore(openWarehouse(t, filepath.Join(t.TempDir(), "w.duckdb")))
+	s := newFlakyStore(duckdbtest.OpenFile(t, filepath.Join(t.TempDir(), "w.duckdb")))
 	cfg := realConfig(brokers, name)
 	stop := runWorker(t, cfg, s)
 
@@ -414,7 +400,7 @@ func waitGroupMembers(t *testing.T, brokers []string, group string, members, par
 // after its process exited.
 func eventIDs(t *testing.T, path string) ([]string, int) {
 	t.Helper()
-	s := openWarehouse(t, path)
+	s := duckdbtest.OpenFile(t, path)
 	rows, err := s.DB().QueryContext(t.Context(), "SELECT id FROM events")
 	if err != nil {
 		t.Fatal(err)

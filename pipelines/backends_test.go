@@ -14,6 +14,7 @@ import (
 	"github.com/qcredit/qcredit/simulate"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/clickhouse"
+	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 
 func TestScoreIsIdenticalOnBothBackends(t *testing.T) {
@@ -35,7 +36,7 @@ func TestScoreIsIdenticalOnBothBackends(t *testing.T) {
 	if _, err := ch.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	duck := openStore(t)
+	duck := duckdbtest.Open(t)
 	var buf bytes.Buffer
 	if _, err := simulate.Generate(simulate.Config{Enterprises: 1500, Years: 3, Seed: 5, End: simEnd},
 		func(line []byte) error { buf.Write(line); buf.WriteByte('\n'); return nil }); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/qcredit/qcredit/simulate"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/duckdb"
+	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 
 var (
@@ -27,23 +28,10 @@ var (
 	simAsOf = "2026-06-30"
 )
 
-func openStore(t *testing.T) *duckdb.Store {
-	t.Helper()
-	s, err := duckdb.Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // simulated is a warehouse holding a simulated city and its planted truth.
 func simulated(t *testing.T, enterprises int) (*duckdb.Store, simulate.Truth) {
 	t.Helper()
-	s := openStore(t)
+	s := duckdbtest.Open(t)
 	var buf bytes.Buffer
 	truth, err := simulate.Generate(simulate.Config{Enterprises: enterprises, Years: 3, Seed: 11, End: simEnd},
 		func(line []byte) error { buf.Write(line); buf.WriteByte('\n'); return nil })
@@ -306,7 +294,7 @@ func TestOneRunPerJobAtATime(t *testing.T) {
 	// Given a run of a job in progress, when the job is triggered again,
 	// then the second trigger is refused with ErrRunning, and the first run
 	// still succeeds.
-	s := openStore(t)
+	s := duckdbtest.Open(t)
 	job := blockingJob{started: make(chan struct{}), release: make(chan struct{})}
 	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}})
 	if err != nil {

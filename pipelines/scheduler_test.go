@@ -8,6 +8,7 @@ import (
 
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/warehouse"
+	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 
 // signalJob reports each run's as_of.
@@ -22,7 +23,7 @@ func (j signalJob) Run(ctx context.Context, in pipelines.RunInput) (pipelines.Ou
 }
 
 func TestSchedulerRunsAtStartAndRejectsBadSchedules(t *testing.T) {
-	s := openStore(t)
+	s := duckdbtest.Open(t)
 	job := signalJob{ran: make(chan string, 1)}
 	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}})
 	if err != nil {

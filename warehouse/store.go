@@ -79,6 +79,15 @@ type Stats struct {
 	DeadLetters DeadLetterStats `json:"dead_letters"`
 }
 
+// NewStats returns zero stats with empty maps, so an empty warehouse prints
+// {} rather than null.
+func NewStats() Stats {
+	return Stats{
+		Events:      EventStats{ByType: map[string]int64{}, BySource: map[string]int64{}},
+		DeadLetters: DeadLetterStats{ByReason: map[string]int64{}, ByOrigin: map[string]int64{}},
+	}
+}
+
 // EventStats counts stored events.
 type EventStats struct {
 	Total    int64            `json:"total"`

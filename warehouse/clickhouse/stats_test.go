@@ -3,7 +3,6 @@ package clickhouse_test
 import (
 	"bytes"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,7 +11,7 @@ import (
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
-	"github.com/qcredit/qcredit/warehouse/duckdb"
+	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 
 func TestSameImportSameStatsAsDuckDB(t *testing.T) {
@@ -23,14 +22,7 @@ func TestSameImportSameStatsAsDuckDB(t *testing.T) {
 	if err := os.WriteFile(path, append(bytes.Join(fixtureLines(20000, 7), []byte("\n")), '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	duck, err := duckdb.Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer duck.Close()
-	if _, err := duck.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	duck := duckdbtest.Open(t)
 	click := openTest(t)
 	defer click.Close()
 
@@ -42,6 +34,7 @@ func TestSameImportSameStatsAsDuckDB(t *testing.T) {
 				t.Fatalf("import into %T: %v", s, err)
 			}
 		}
+		var err error
 		if stats[i], err = s.Stats(t.Context()); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/conformance"
+	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 
 func BenchmarkWrite(b *testing.B) {
@@ -16,8 +17,7 @@ func BenchmarkWrite(b *testing.B) {
 		items[i] = conformance.Event(b, fmt.Sprintf("x-%d", i), model.EventSpotCheckCompleted, conformance.FirmA,
 			time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), map[string]any{"check_id": "C", "product": "p", "result": "pass"})
 	}
-	s := openTempB(b)
-	defer s.Close()
+	s := duckdbtest.Open(b)
 	i := 0
 	for b.Loop() {
 		i++

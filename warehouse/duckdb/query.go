@@ -33,10 +33,7 @@ func (s *Store) Enterprise(ctx context.Context, uscc model.USCC) (model.Enterpri
 
 // Stats counts events, enterprises and dead letters.
 func (s *Store) Stats(ctx context.Context) (warehouse.Stats, error) {
-	st := warehouse.Stats{
-		Events:      warehouse.EventStats{ByType: map[string]int64{}, BySource: map[string]int64{}},
-		DeadLetters: warehouse.DeadLetterStats{ByReason: map[string]int64{}, ByOrigin: map[string]int64{}},
-	}
+	st := warehouse.NewStats()
 	groups := []struct {
 		query string
 		into  map[string]int64
