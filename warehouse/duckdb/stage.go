@@ -43,6 +43,10 @@ func (r rawConn) rows(query string, each func([]driver.Value) error) error {
 	}
 }
 
+// rowGroupRows is DuckDB's default row group size: the unit in which it
+// compresses and writes a table.
+const rowGroupRows = 122_880
+
 // stagedEvents is a batch made visible to SQL as two relations: one with the
 // ids and hashes (for classification), one with full rows (for the insert).
 // Implementations: Arrow views (build tag duckdb_arrow, the fast path) or a

@@ -41,7 +41,11 @@ var (
 
 // stageEvents builds the batch as one Arrow record and registers it as two
 // views: DuckDB scans Arrow memory directly, which costs far less per value
-// than the appender's row-by-row calls.
+// than the appender's row-by-row calls. The rows view hands the record out in
+// slices of one row group: each of DuckDB's threads then takes whole row
+// groups and compresses and writes them itself while inserting, in parallel
+// (two row groups, two threads: 1.4 → 0.75 s per 491,520 events); one slice
+// would leave the whole batch to the committing thread.
 func stageEvents(r rawConn, items []warehouse.Item) (stagedEvents, error) {
 	rec := buildRecord(items)
 	ids := array.NewRecordBatch(idSchema, []arrow.Array{rec.Column(0), rec.Column(14)}, rec.NumRows())
@@ -53,10 +57,13 @@ func stageEvents(r rawConn, items []warehouse.Item) (stagedEvents, error) {
 	}
 	st := &arrowStage{records: []arrow.RecordBatch{rec, ids}}
 	for _, v := range []struct {
-		name string
-		rec  arrow.RecordBatch
-	}{{"staged_ids", ids}, {"staged_rows", rec}} {
-		rdr, err := array.NewRecordReader(v.rec.Schema(), []arrow.RecordBatch{v.rec})
+		name   string
+		slices []arrow.RecordBatch
+	}{{"staged_ids", rowGroups(ids)}, {"staged_rows", rowGroups(rec)}} {
+		rdr, err := array.NewRecordReader(v.slices[0].Schema(), v.slices)
+		for _, s := range v.slices {
+			s.Release() // the reader holds its own references
+		}
 		if err != nil {
 			st.Release()
 			return nil, fmt.Errorf("arrow reader: %w", err)
@@ -70,6 +77,15 @@ func stageEvents(r rawConn, items []warehouse.Item) (stagedEvents, error) {
 		st.releases = append(st.releases, release, rdr.Release)
 	}
 	return st, nil
+}
+
+// rowGroups slices rec into zero-copy pieces of at most one row group.
+func rowGroups(rec arrow.RecordBatch) []arrow.RecordBatch {
+	var out []arrow.RecordBatch
+	for i := int64(0); i < rec.NumRows() || i == 0; i += rowGroupRows {
+		out = append(out, rec.NewSlice(i, min(i+rowGroupRows, rec.NumRows())))
+	}
+	return out
 }
 
 func buildRecord(items []warehouse.Item) arrow.RecordBatch {
