@@ -30,6 +30,7 @@ type Store struct {
 	path   string
 	writeM sync.Mutex // one Write at a time: it owns the staging tables
 	wconn  *sql.Conn  // the connection whose temp tables stage writes
+	ids    *storedIDs // loaded with wconn; guarded by writeM
 }
 
 var _ warehouse.Store = (*Store)(nil)

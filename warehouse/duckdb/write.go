@@ -37,6 +37,14 @@ func (s *Store) writeConn(ctx context.Context) (*sql.Conn, error) {
 			return nil, fmt.Errorf("prepare write connection: %w", err)
 		}
 	}
+	err = c.Raw(func(dc any) error {
+		s.ids, err = loadStoredIDs(rawConn{ctx: ctx, conn: dc.(driver.Conn)})
+		return err
+	})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	s.wconn = c
 	return c, nil
 }
@@ -54,13 +62,13 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 	}
 	var res warehouse.WriteResult
 	err = c.Raw(func(dc any) error {
-		res, err = writeTx(rawConn{ctx: ctx, conn: dc.(driver.Conn)}, p)
+		res, err = writeTx(rawConn{ctx: ctx, conn: dc.(driver.Conn)}, s.ids, p)
 		return err
 	})
 	return res, err
 }
 
-func writeTx(r rawConn, p warehouse.Prepared) (res warehouse.WriteResult, err error) {
+func writeTx(r rawConn, ids *storedIDs, p warehouse.Prepared) (res warehouse.WriteResult, err error) {
 	res = warehouse.WriteResult{Duplicates: p.Duplicates, Conflicts: p.Conflicts}
 	if _, err := r.exec("BEGIN TRANSACTION"); err != nil {
 		return res, fmt.Errorf("begin write: %w", err)
@@ -72,8 +80,10 @@ func writeTx(r rawConn, p warehouse.Prepared) (res warehouse.WriteResult, err er
 			}
 		}
 	}()
+	var hashes []uint64 // of the batch's ids, added to ids once committed
 	if len(p.Items) > 0 {
-		stored, err := writeEvents(r, p.Items)
+		var stored eventsWritten
+		stored, hashes, err = writeEvents(r, ids, p.Items)
 		if err != nil {
 			return res, err
 		}
@@ -95,6 +105,7 @@ func writeTx(r rawConn, p warehouse.Prepared) (res warehouse.WriteResult, err er
 	if _, err := r.exec("COMMIT"); err != nil {
 		return res, fmt.Errorf("commit write: %w", err)
 	}
+	ids.add(hashes)
 	return res, nil
 }
 
@@ -103,24 +114,34 @@ type eventsWritten struct {
 	conflicts          []model.DeadLetter
 }
 
-func writeEvents(r rawConn, items []warehouse.Item) (eventsWritten, error) {
+// writeEvents inserts the items whose ids are not stored yet. It returns
+// the hashes of all the batch's ids.
+func writeEvents(r rawConn, ids *storedIDs, items []warehouse.Item) (eventsWritten, []uint64, error) {
 	var w eventsWritten
+	hashes := make([]uint64, len(items))
+	maybeStored := false
+	for i, it := range items {
+		hashes[i] = ids.hash(it.Record.ID)
+		maybeStored = maybeStored || ids.has(hashes[i])
+	}
 	st, err := stageEvents(r, items)
 	if err != nil {
-		return w, err
+		return w, nil, err
 	}
 	defer st.Release()
 	conflicting := map[string]bool{}
-	err = r.rows(`SELECT s.id, s.hash = e.hash FROM `+st.IDs()+` s JOIN events e ON e.id = s.id`, func(v []driver.Value) error {
-		if v[1].(bool) {
-			w.duplicates++
-		} else {
-			conflicting[v[0].(string)] = true
+	if maybeStored { // a resend, mostly: only then is the join worth its scan of every stored id
+		err = r.rows(`SELECT s.id, s.hash = e.hash FROM `+st.IDs()+` s JOIN events e ON e.id = s.id`, func(v []driver.Value) error {
+			if v[1].(bool) {
+				w.duplicates++
+			} else {
+				conflicting[v[0].(string)] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return w, nil, fmt.Errorf("find stored ids: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return w, fmt.Errorf("find stored ids: %w", err)
 	}
 	for _, it := range items {
 		if conflicting[it.Record.ID] {
@@ -133,10 +154,10 @@ func writeEvents(r rawConn, items []warehouse.Item) (eventsWritten, error) {
 	}
 	n, err := r.exec(insert)
 	if err != nil {
-		return w, fmt.Errorf("insert events: %w", err)
+		return w, nil, fmt.Errorf("insert events: %w", err)
 	}
 	w.stored = int(n)
-	return w, nil
+	return w, hashes, nil
 }
 
 func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, error) {
