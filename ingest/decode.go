@@ -6,6 +6,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -37,14 +38,22 @@ func (d Decoder) Decode(raw []byte, origin model.Origin) (warehouse.Item, *model
 	return warehouse.Item{Record: rec, Origin: origin, Raw: raw}, nil
 }
 
-// parsers are reused across calls: fastjson parses each event once without
-// reflection, which keeps decoding well ahead of the warehouse.
-var parsers fastjson.ParserPool
+// decodeState is what decoding one event needs and need not keep: fastjson
+// parses each event once without reflection, and the data fields live only
+// until validation has built the canonical data. States are reused across
+// calls, which keeps decoding well ahead of the warehouse.
+type decodeState struct {
+	parser fastjson.Parser
+	fields []model.DataField
+	raw    []byte // the fields' raw JSON, one after another
+}
+
+var decodeStates = sync.Pool{New: func() any { return new(decodeState) }}
 
 func (d Decoder) decode(raw []byte) (model.Record, error) {
-	p := parsers.Get()
-	defer parsers.Put(p)
-	v, err := p.ParseBytes(raw)
+	st := decodeStates.Get().(*decodeState)
+	defer decodeStates.Put(st)
+	v, err := st.parser.ParseBytes(raw)
 	if err != nil {
 		return model.Record{}, fmt.Errorf("broken JSON: %w", err)
 	}
@@ -80,7 +89,7 @@ func (d Decoder) decode(raw []byte) (model.Record, error) {
 				e.ReportedAt = &t
 			}
 		case "data":
-			fields, ferr = dataFields(v, len(raw))
+			fields, ferr = st.dataFields(v, len(raw))
 		}
 	})
 	if ferr != nil {
@@ -158,9 +167,10 @@ func label(b []byte) string {
 	return string(b)
 }
 
-// dataFields turns the data object into the model's parsed fields. The
-// fields' raw JSON shares one buffer sized by the whole event (rawLen).
-func dataFields(v *fastjson.Value, rawLen int) ([]model.DataField, error) {
+// dataFields turns the data object into the model's parsed fields, in st's
+// memory: valid until st is used again. The fields' raw JSON shares one
+// buffer, grown beforehand to the size of the whole event (rawLen).
+func (st *decodeState) dataFields(v *fastjson.Value, rawLen int) ([]model.DataField, error) {
 	switch v.Type() {
 	case fastjson.TypeNull:
 		return nil, nil
@@ -169,8 +179,11 @@ func dataFields(v *fastjson.Value, rawLen int) ([]model.DataField, error) {
 		return nil, &model.ValidationError{Reason: model.ReasonInvalidField, Field: "data", Detail: "must be a JSON object"}
 	}
 	obj, _ := v.Object()
-	fields := make([]model.DataField, 0, obj.Len())
-	buf := make([]byte, 0, rawLen)
+	fields := st.fields[:0]
+	if cap(st.raw) < rawLen {
+		st.raw = make([]byte, 0, 2*rawLen)
+	}
+	buf := st.raw[:0]
 	obj.Visit(func(key []byte, v *fastjson.Value) {
 		start := len(buf)
 		buf = v.MarshalTo(buf)
@@ -198,6 +211,7 @@ func dataFields(v *fastjson.Value, rawLen int) ([]model.DataField, error) {
 		}
 		fields = append(fields, f)
 	})
+	st.fields, st.raw = fields, buf
 	return fields, nil
 }
 

@@ -30,6 +30,7 @@ func TestDecodeRefusesEachKindOfBadInput(t *testing.T) {
 		{"missing data field", strings.Replace(valid, `"product":"电线电缆",`, ``, 1), model.ReasonMissingField, "data.product"},
 		{"bad enum", strings.Replace(valid, `"result":"pass"`, `"result":"ok"`, 1), model.ReasonInvalidField, "data.result"},
 		{"fail without severity", strings.Replace(valid, `"result":"pass"`, `"result":"fail"`, 1), model.ReasonMissingField, "data.severity"},
+		{"repeated data key", strings.Replace(valid, `"result":"pass"`, `"result":"pass","check_id":"C2"`, 1), model.ReasonInvalidField, "data.check_id"},
 		{"data not an object", strings.Replace(valid, `{"check_id":"C1","product":"电线电缆","result":"pass"}`, `"x"`, 1), model.ReasonInvalidField, "data"},
 	}
 	for _, tt := range tests {

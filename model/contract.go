@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -217,6 +218,7 @@ func (p USCCPolicy) ValidateFields(e Event, fields []DataField) (Record, error) 
 		return Record{}, err
 	}
 	spec := EventSpecs[e.Type]
+	slices.SortFunc(fields, func(a, b DataField) int { return strings.Compare(a.Name, b.Name) })
 	facets, err := spec.validateData(fields)
 	if err != nil {
 		return Record{}, err
@@ -254,19 +256,18 @@ func (p USCCPolicy) validateEnvelope(e Event) error {
 	return nil
 }
 
+// validateData checks fields, sorted by name, against the spec.
 func (s EventSpec) validateData(fields []DataField) (Facets, error) {
 	var facets Facets
-	byName := make(map[string]*DataField, len(fields))
-	for i := range fields {
-		if _, dup := byName[fields[i].Name]; dup {
+	for i := 1; i < len(fields); i++ {
+		if fields[i].Name == fields[i-1].Name {
 			return facets, invalid(ReasonInvalidField, "data."+fields[i].Name, "appears more than once")
 		}
-		byName[fields[i].Name] = &fields[i]
 	}
 	present := 0
 	for _, f := range s.Fields {
-		v, ok := byName[f.Name]
-		if !ok || v.Kind == JSONNull {
+		v := fieldNamed(fields, f.Name)
+		if v == nil || v.Kind == JSONNull {
 			if f.Required {
 				return facets, invalid(ReasonMissingField, "data."+f.Name, "is required for %s", s.Type)
 			}
@@ -284,6 +285,17 @@ func (s EventSpec) validateData(fields []DataField) (Facets, error) {
 		return facets, invalid(ReasonMissingField, "data.severity", "is required when result is fail")
 	}
 	return facets, nil
+}
+
+// fieldNamed finds a field by name. An event has a handful of fields, so a
+// scan costs less than building a map for each event.
+func fieldNamed(fields []DataField, name string) *DataField {
+	for i := range fields {
+		if fields[i].Name == name {
+			return &fields[i]
+		}
+	}
+	return nil
 }
 
 func (f FieldSpec) check(v *DataField, facets *Facets) error {

@@ -3,9 +3,7 @@ package model
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"strconv"
-	"strings"
 )
 
 // JSONKind is the JSON type of a data value.
@@ -76,10 +74,9 @@ func ParseData(raw json.RawMessage) ([]DataField, error) {
 	return fields, nil
 }
 
-// canonicalData renders fields as one compact JSON object with keys sorted,
+// canonicalData renders fields, sorted by name, as one compact JSON object,
 // so the same data hashes the same whatever its key order or spacing.
 func canonicalData(fields []DataField) []byte {
-	slices.SortFunc(fields, func(a, b DataField) int { return strings.Compare(a.Name, b.Name) })
 	n := 2
 	for _, f := range fields {
 		n += len(f.Name) + len(f.Raw) + 4
