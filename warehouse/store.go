@@ -25,7 +25,8 @@ type Store interface {
 	// exact resends of stored events are counted as duplicates; records that
 	// reuse a stored id with different content become conflict dead letters;
 	// dead letters are stored once per key. When Write returns nil, everything
-	// in the batch is durable, so callers may acknowledge the input.
+	// in the batch is durable, so callers may acknowledge the input. Write
+	// keeps no reference to the batch once it returns: callers reuse its memory.
 	Write(ctx context.Context, b Batch) (WriteResult, error)
 	// Enterprise returns the latest state of one enterprise, or ErrNotFound.
 	Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error)
