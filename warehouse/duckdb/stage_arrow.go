@@ -92,51 +92,78 @@ func buildRecord(items []warehouse.Item) arrow.RecordBatch {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, eventSchema)
 	defer b.Release()
 	b.Reserve(len(items))
-	str := func(i int) *array.BinaryBuilder { return b.Field(i).(*array.StringBuilder).BinaryBuilder }
-	ts := func(i int) *array.TimestampBuilder { return b.Field(i).(*array.TimestampBuilder) }
-	var dataBytes, originBytes int
-	for _, it := range items {
-		dataBytes += len(it.Record.Data)
-		originBytes += len(it.Origin.Kind) + len(it.Origin.Name) + len(it.Origin.Position) + 2
+	textBytes := make([]int, eventSchema.NumFields()) // per text column
+	for i := range items {
+		r, o := &items[i].Record, &items[i].Origin
+		textBytes[0] += len(r.ID)
+		textBytes[1] += len(r.Type)
+		textBytes[2] += len(r.USCC)
+		textBytes[3] += len(r.Source)
+		textBytes[6] += len(r.Facets.Ref)
+		textBytes[7] += len(r.Facets.Link)
+		textBytes[8] += len(r.Facets.Result)
+		textBytes[9] += len(r.Facets.Severity)
+		textBytes[10] += len(r.Facets.Category)
+		textBytes[13] += len(r.Data)
+		textBytes[15] += len(o.Kind) + len(o.Name) + len(o.Position) + 2
 	}
-	str(13).ReserveData(dataBytes) // the large columns grow once, not by copying
-	str(15).ReserveData(originBytes)
+	text := make([]*array.BinaryBuilder, eventSchema.NumFields())
+	for col, f := range eventSchema.Fields() {
+		if f.Type.ID() == arrow.STRING {
+			text[col] = b.Field(col).(*array.StringBuilder).BinaryBuilder
+			text[col].ReserveData(textBytes[col]) // grow once, not by copying
+		}
+	}
+	occurred := b.Field(4).(*array.TimestampBuilder)
+	reported := b.Field(5).(*array.TimestampBuilder)
+	amount := b.Field(11).(*array.Float64Builder)
+	due := b.Field(12).(*array.Date32Builder)
+	hash := b.Field(14).(*array.Uint64Builder)
+	ingested := b.Field(16).(*array.TimestampBuilder)
 	now := arrow.Timestamp(time.Now().UnixMicro())
 	var origin []byte
-	for _, it := range items {
-		r := it.Record
-		str(0).AppendString(r.ID)
-		str(1).AppendString(string(r.Type))
-		str(2).AppendString(string(r.USCC))
-		str(3).AppendString(r.Source)
-		ts(4).Append(arrow.Timestamp(r.OccurredAt.UnixMicro()))
+	for i := range items {
+		it := &items[i]
+		r := &it.Record
+		text[0].AppendString(r.ID)
+		text[1].AppendString(string(r.Type))
+		text[2].AppendString(string(r.USCC))
+		text[3].AppendString(r.Source)
+		occurred.Append(arrow.Timestamp(r.OccurredAt.UnixMicro()))
 		if r.ReportedAt != nil {
-			ts(5).Append(arrow.Timestamp(r.ReportedAt.UnixMicro()))
+			reported.Append(arrow.Timestamp(r.ReportedAt.UnixMicro()))
 		} else {
-			ts(5).AppendNull()
+			reported.AppendNull()
 		}
-		str(6).AppendString(r.Facets.Ref)
-		str(7).AppendString(r.Facets.Link)
-		str(8).AppendString(r.Facets.Result)
-		str(9).AppendString(r.Facets.Severity)
-		str(10).AppendString(r.Facets.Category)
+		text[6].AppendString(r.Facets.Ref)
+		text[7].AppendString(r.Facets.Link)
+		text[8].AppendString(r.Facets.Result)
+		text[9].AppendString(r.Facets.Severity)
+		text[10].AppendString(r.Facets.Category)
 		if r.Facets.Amount != nil {
-			b.Field(11).(*array.Float64Builder).Append(*r.Facets.Amount)
+			amount.Append(*r.Facets.Amount)
 		} else {
-			b.Field(11).AppendNull()
+			amount.AppendNull()
 		}
-		if d, err := time.Parse(time.DateOnly, r.Facets.Due); r.Facets.Due != "" && err == nil {
-			b.Field(12).(*array.Date32Builder).Append(arrow.Date32FromTime(d))
-		} else {
-			b.Field(12).AppendNull()
-		}
-		str(13).Append(r.Data)
-		b.Field(14).(*array.Uint64Builder).Append(r.Hash)
+		appendDate(due, r.Facets.Due)
+		text[13].Append(r.Data)
+		hash.Append(r.Hash)
 		origin = it.Origin.AppendTo(origin[:0])
-		str(15).Append(origin)
-		ts(16).Append(now)
+		text[15].Append(origin)
+		ingested.Append(now)
 	}
 	return b.NewRecordBatch()
+}
+
+// appendDate appends a YYYY-MM-DD date, or null for an empty or bad one.
+func appendDate(b *array.Date32Builder, date string) {
+	if date != "" {
+		if d, err := time.Parse(time.DateOnly, date); err == nil {
+			b.Append(arrow.Date32FromTime(d))
+			return
+		}
+	}
+	b.AppendNull()
 }
 
 type arrowStage struct {
