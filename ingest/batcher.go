@@ -19,7 +19,7 @@ type Batcher struct {
 
 // NewBatcher writes to store whenever size items, or size dead letters, are
 // pending. Items alone decide for valid input, so each write inserts whole
-// DuckDB row groups when size is a multiple of one (DefaultImportBatch).
+// DuckDB row groups when size is a multiple of one (its BulkBatch).
 func NewBatcher(store warehouse.Store, size int) *Batcher {
 	if size <= 0 {
 		size = 1

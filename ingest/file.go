@@ -22,19 +22,11 @@ import (
 type Importer struct {
 	Store     warehouse.Store
 	Decoder   Decoder
-	BatchSize int // items and dead letters per warehouse write; default DefaultImportBatch
+	BatchSize int // items and dead letters per warehouse write; default Store.BulkBatch()
 	Workers   int // decoding goroutines; default GOMAXPROCS
 	// Progress, when set, is called with the bytes consumed so far of the current input.
 	Progress func(n int64)
 }
-
-// DefaultImportBatch is the Importer's batch size: two of DuckDB's row
-// groups (122,880 rows each). A write of whole row groups goes to disk
-// compressed at once, one row group per DuckDB thread in parallel; a
-// remainder waits in the WAL, so uneven batches leave work for the next
-// checkpoint (1M events: closing took 1.1 s after batches of 250,000, 0.1 s
-// after batches of 122,880; ClickHouse is indifferent at this size).
-const DefaultImportBatch = 2 * 122_880
 
 // ImportSummary counts what an import did.
 type ImportSummary struct {
@@ -88,7 +80,7 @@ func (im Importer) Import(ctx context.Context, name string, r io.Reader) (Import
 	}
 	size := im.BatchSize
 	if size <= 0 {
-		size = DefaultImportBatch
+		size = im.Store.BulkBatch()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

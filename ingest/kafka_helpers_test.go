@@ -227,6 +227,8 @@ func newMemStore() *memStore {
 	return &memStore{events: map[string]uint64{}, letters: map[string]model.DeadLetter{}}
 }
 
+func (s *memStore) BulkBatch() int { return 1000 } // the tests choose their batch sizes
+
 func (s *memStore) Write(_ context.Context, b warehouse.Batch) (warehouse.WriteResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -20,6 +20,7 @@ import (
 // importBench is one backend's measured import.
 type importBench struct {
 	Backend      string  `json:"backend"`
+	Batch        int     `json:"batch"`
 	Events       int     `json:"events"`
 	Seconds      float64 `json:"seconds"`
 	EventsPerSec float64 `json:"events_per_sec"`
@@ -82,7 +83,7 @@ their ratio as JSON.`,
 		},
 	}
 	cmd.Flags().IntVar(&events, "events", 1_000_000, "events to simulate and import")
-	cmd.Flags().IntVar(&batch, "batch", ingest.DefaultImportBatch, "events per warehouse write (qcredit import's batch size)")
+	cmd.Flags().IntVar(&batch, "batch", 0, "events per warehouse write (default: each backend's own, as qcredit import uses)")
 	cmd.Flags().StringVar(&chURL, "clickhouse", "", "also import into ClickHouse at this clickhouse://HOST:PORT (a fresh database is created and dropped)")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for the simulated file and the DuckDB file (default: system temp)")
 	return cmd
@@ -94,6 +95,9 @@ func timeImport(ctx context.Context, name string, s warehouse.Store, file string
 	if _, err := s.Migrate(ctx); err != nil {
 		return importBench{}, err
 	}
+	if batch <= 0 {
+		batch = s.BulkBatch()
+	}
 	start := time.Now()
 	sum, err := ingest.Importer{Store: s, BatchSize: batch}.ImportFile(ctx, file)
 	if err != nil {
@@ -103,5 +107,5 @@ func timeImport(ctx context.Context, name string, s warehouse.Store, file string
 		return importBench{}, fmt.Errorf("%s: %w", name, err)
 	}
 	el := time.Since(start).Seconds()
-	return importBench{Backend: name, Events: int(sum.Stored), Seconds: el, EventsPerSec: float64(sum.Stored) / el}, nil
+	return importBench{Backend: name, Batch: batch, Events: int(sum.Stored), Seconds: el, EventsPerSec: float64(sum.Stored) / el}, nil
 }

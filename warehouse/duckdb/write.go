@@ -49,6 +49,14 @@ func (s *Store) writeConn(ctx context.Context) (*sql.Conn, error) {
 	return c, nil
 }
 
+// BulkBatch is two row groups: one for each of DuckDB's threads, which then
+// insert, compress and write their own row groups in parallel (1M events on
+// 2 cores: 229-239k/s, against 182-189k/s at one row group per batch).
+// Whole row groups also skip the WAL, where a remainder waits for the next
+// checkpoint: closing after 1M events took 1.1 s after batches of 250,000,
+// 0.1 s after whole row groups.
+func (s *Store) BulkBatch() int { return 2 * rowGroupRows }
+
 // Write stores a batch in one transaction; see warehouse.Store. The batch is
 // staged, compared with stored ids (duplicates and conflicts), and inserted
 // with one INSERT … SELECT, so DuckDB bulk-loads it.
