@@ -205,29 +205,32 @@ func (im Importer) decodeChunk(name string, c *chunk, spare <-chan []warehouse.I
 func (im Importer) write(ctx context.Context, ordered <-chan *chunk, spare chan<- []warehouse.Item, size int) (ImportSummary, error) {
 	var sum ImportSummary
 	b := NewBatcher(im.Store, size)
-	for c := range ordered {
-		<-c.done
-		sum.Lines += c.lines
-		sum.Blank += c.blank
-		sum.Valid += int64(len(c.items))
-		sum.Refused += int64(len(c.letters))
-		if err := b.AddItems(ctx, c.items); err != nil {
-			sum.WriteResult = b.Total()
-			return sum, err
-		}
-		clear(c.items)
-		select {
-		case spare <- c.items:
-		default:
-		}
-		for _, dl := range c.letters {
-			if err := b.AddDeadLetter(ctx, dl); err != nil {
-				sum.WriteResult = b.Total()
-				return sum, err
+	err := func() error {
+		for c := range ordered {
+			<-c.done
+			sum.Lines += c.lines
+			sum.Blank += c.blank
+			sum.Valid += int64(len(c.items))
+			sum.Refused += int64(len(c.letters))
+			if err := b.AddItems(ctx, c.items); err != nil {
+				return err
+			}
+			clear(c.items)
+			select {
+			case spare <- c.items:
+			default:
+			}
+			for _, dl := range c.letters {
+				if err := b.AddDeadLetter(ctx, dl); err != nil {
+					return err
+				}
 			}
 		}
+		return nil
+	}()
+	if cerr := b.Close(ctx); err == nil {
+		err = cerr
 	}
-	err := b.Flush(ctx)
 	sum.WriteResult = b.Total()
 	return sum, err
 }

@@ -1,6 +1,8 @@
 package ingest_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -78,6 +80,10 @@ func TestImportTwiceStoresEverythingOnce(t *testing.T) {
 	if st.Events.Total != 10 || st.DeadLetters.Total != int64(bad+1) {
 		t.Errorf("stats: %+v", st)
 	}
+	var result string // batches are written in file order: the first line of an id is the one kept
+	if err := s.DB().QueryRowContext(t.Context(), `SELECT result FROM events WHERE id = '320830-4'`).Scan(&result); err != nil || result != "pass" {
+		t.Errorf("320830-4 stored with result %q (%v), want the first line's pass", result, err)
+	}
 	for reason, n := range map[model.DeadLetterReason]int64{model.ReasonMalformedJSON: 1, model.ReasonInvalidUSCC: 1,
 		model.ReasonUnknownType: 1, model.ReasonMissingField: 1, model.ReasonConflict: 1} {
 		if st.DeadLetters.ByReason[string(reason)] != n {
@@ -123,5 +129,34 @@ func TestImportOfMissingFileFails(t *testing.T) {
 	s := duckdbtest.Open(t)
 	if _, err := (ingest.Importer{Store: s}).ImportFile(t.Context(), filepath.Join(t.TempDir(), "nope.jsonl")); err == nil {
 		t.Fatal("want an error for a missing file")
+	}
+}
+
+// failingStore fails every write after the first ok ones.
+type failingStore struct {
+	warehouse.Store
+	ok     int
+	writes int
+}
+
+func (s *failingStore) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteResult, error) {
+	if s.writes++; s.writes > s.ok {
+		return warehouse.WriteResult{}, errors.New("warehouse went away (test)")
+	}
+	return s.Store.Write(ctx, b)
+}
+
+func TestImportStopsAtTheFirstFailedWrite(t *testing.T) {
+	// Given a warehouse that fails its second write, when a file of several
+	// batches is imported, then the import fails with that error, the first
+	// batch is stored and nothing after the failed one is written.
+	s := &failingStore{Store: duckdbtest.Open(t), ok: 1}
+	path, _ := importFixture(t)
+	sum, err := ingest.Importer{Store: s, BatchSize: 4, Workers: 2}.ImportFile(t.Context(), path)
+	if err == nil || !strings.Contains(err.Error(), "warehouse went away") {
+		t.Fatalf("import error %v, want the failed write's", err)
+	}
+	if sum.Stored != 4 || s.writes != 2 {
+		t.Errorf("stored %d in %d writes, want the first batch of 4 and no write after the failed second", sum.Stored, s.writes)
 	}
 }

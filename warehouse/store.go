@@ -40,6 +40,25 @@ type Store interface {
 	Close() error
 }
 
+// Stager is a Store that can do the part of a write that needs nothing
+// stored (dedupe within the batch, encoding) ahead of the write itself, so
+// a caller may stage the next batch while the last one is being written.
+type Stager interface {
+	Store
+	// Stage prepares b to be written. b's memory must stay as it is until the
+	// staged batch is released.
+	Stage(b Batch) StagedBatch
+}
+
+// StagedBatch is a batch ready to be written.
+type StagedBatch interface {
+	// Write stores the batch as Store.Write would. Batches staged one after
+	// another may be written in any order: the caller chooses.
+	Write(ctx context.Context) (WriteResult, error)
+	// Release frees what staging holds; call it once, written or not.
+	Release()
+}
+
 // Item is one validated record with where it came from and its raw bytes,
 // kept so a conflict can be dead-lettered whole.
 type Item struct {

@@ -19,11 +19,8 @@ import (
 // per stored event (30M events: about 420 MB); it holds no pointers, so the
 // garbage collector does not scan it.
 type storedIDs struct {
-	seed   maphash.Seed
-	hashes map[uint64]struct{}
+	hashes map[uint64]struct{} // maphash.String(Store.idSeed, id)
 }
-
-func (s *storedIDs) hash(id string) uint64 { return maphash.String(s.seed, id) }
 
 func (s *storedIDs) has(h uint64) bool {
 	_, ok := s.hashes[h]
@@ -37,7 +34,7 @@ func (s *storedIDs) add(hs []uint64) {
 }
 
 // loadStoredIDs reads every stored event id.
-func loadStoredIDs(r rawConn) (*storedIDs, error) {
+func loadStoredIDs(r rawConn, seed maphash.Seed) (*storedIDs, error) {
 	var n int64
 	if err := r.rows(`SELECT count(*) FROM events`, func(v []driver.Value) error {
 		n = v[0].(int64)
@@ -45,8 +42,8 @@ func loadStoredIDs(r rawConn) (*storedIDs, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("count stored ids: %w", err)
 	}
-	s := &storedIDs{seed: maphash.MakeSeed(), hashes: make(map[uint64]struct{}, n)}
-	if err := eachStoredID(r, func(id string) { s.hashes[s.hash(id)] = struct{}{} }); err != nil {
+	s := &storedIDs{hashes: make(map[uint64]struct{}, n)}
+	if err := eachStoredID(r, func(id string) { s.hashes[maphash.String(seed, id)] = struct{}{} }); err != nil {
 		return nil, fmt.Errorf("read stored ids: %w", err)
 	}
 	return s, nil

@@ -47,6 +47,13 @@ func (r rawConn) rows(query string, each func([]driver.Value) error) error {
 // compresses and writes a table.
 const rowGroupRows = 122_880
 
+// eventBatch is a batch's events made ready, before the write's turn, to be
+// staged in the write's transaction.
+type eventBatch interface {
+	stage(r rawConn) (stagedEvents, error)
+	release()
+}
+
 // stagedEvents is a batch made visible to SQL as two relations: one with the
 // ids and hashes (for classification), one with full rows (for the insert).
 // Implementations: Arrow views (build tag duckdb_arrow, the fast path) or a

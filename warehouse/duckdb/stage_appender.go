@@ -12,10 +12,17 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// stageEvents appends the batch to the temp table staging_events. This is the
+// appenderEvents is a batch for the temp table staging_events. This is the
 // portable path; builds with -tags duckdb_arrow stage through Arrow instead,
-// about twice as fast.
-func stageEvents(r rawConn, items []warehouse.Item) (stagedEvents, error) {
+// about twice as fast, and build their batch before the write's turn.
+type appenderEvents []warehouse.Item
+
+func newEventBatch(items []warehouse.Item) eventBatch { return appenderEvents(items) }
+
+func (appenderEvents) release() {}
+
+// stage appends the batch to staging_events.
+func (items appenderEvents) stage(r rawConn) (stagedEvents, error) {
 	if _, err := r.exec("DELETE FROM staging_events"); err != nil {
 		return nil, fmt.Errorf("clear staging: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -31,6 +32,7 @@ type Store struct {
 	writeM sync.Mutex // one Write at a time: it owns the staging tables
 	wconn  *sql.Conn  // the connection whose temp tables stage writes
 	ids    *storedIDs // loaded with wconn; guarded by writeM
+	idSeed maphash.Seed
 }
 
 var _ warehouse.Store = (*Store)(nil)
@@ -56,7 +58,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
 	db := sql.OpenDB(connector)
-	s := &Store{db: db, conn: connector, log: log, path: path}
+	s := &Store{db: db, conn: connector, log: log, path: path, idSeed: maphash.MakeSeed()}
 	if err := db.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"hash/maphash"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -38,7 +39,7 @@ func (s *Store) writeConn(ctx context.Context) (*sql.Conn, error) {
 		}
 	}
 	err = c.Raw(func(dc any) error {
-		s.ids, err = loadStoredIDs(rawConn{ctx: ctx, conn: dc.(driver.Conn)})
+		s.ids, err = loadStoredIDs(rawConn{ctx: ctx, conn: dc.(driver.Conn)}, s.idSeed)
 		return err
 	})
 	if err != nil {
@@ -57,11 +58,45 @@ func (s *Store) writeConn(ctx context.Context) (*sql.Conn, error) {
 // 0.1 s after whole row groups.
 func (s *Store) BulkBatch() int { return 2 * rowGroupRows }
 
-// Write stores a batch in one transaction; see warehouse.Store. The batch is
-// staged, compared with stored ids (duplicates and conflicts), and inserted
-// with one INSERT … SELECT, so DuckDB bulk-loads it.
+// Write stores a batch in one transaction; see warehouse.Store.
 func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteResult, error) {
+	st := s.Stage(b)
+	defer st.Release()
+	return st.Write(ctx)
+}
+
+var _ warehouse.Stager = (*Store)(nil)
+
+// Stage does the part of a write that needs nothing stored: dedupe within
+// the batch, hashing its ids, and (with -tags duckdb_arrow) building its
+// Arrow record, so an importer can stage the next batch while this store
+// writes the last one.
+func (s *Store) Stage(b warehouse.Batch) warehouse.StagedBatch {
 	p := warehouse.Prepare(b)
+	w := &stagedWrite{store: s, prepared: p}
+	if len(p.Items) > 0 {
+		w.hashes = make([]uint64, len(p.Items))
+		for i := range p.Items {
+			w.hashes[i] = maphash.String(s.idSeed, p.Items[i].Record.ID)
+		}
+		w.events = newEventBatch(p.Items)
+	}
+	return w
+}
+
+// stagedWrite is a staged batch of this store.
+type stagedWrite struct {
+	store    *Store
+	prepared warehouse.Prepared
+	hashes   []uint64   // of the prepared items' ids
+	events   eventBatch // nil when there are no items
+}
+
+// Write stores the batch in one transaction: its events are staged,
+// compared with stored ids (duplicates and conflicts), and inserted with one
+// INSERT … SELECT, so DuckDB bulk-loads them.
+func (w *stagedWrite) Write(ctx context.Context) (warehouse.WriteResult, error) {
+	s := w.store
 	s.writeM.Lock()
 	defer s.writeM.Unlock()
 	c, err := s.writeConn(ctx)
@@ -70,13 +105,21 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 	}
 	var res warehouse.WriteResult
 	err = c.Raw(func(dc any) error {
-		res, err = writeTx(rawConn{ctx: ctx, conn: dc.(driver.Conn)}, s.ids, p)
+		res, err = w.writeTx(rawConn{ctx: ctx, conn: dc.(driver.Conn)})
 		return err
 	})
 	return res, err
 }
 
-func writeTx(r rawConn, ids *storedIDs, p warehouse.Prepared) (res warehouse.WriteResult, err error) {
+func (w *stagedWrite) Release() {
+	if w.events != nil {
+		w.events.release()
+		w.events = nil
+	}
+}
+
+func (w *stagedWrite) writeTx(r rawConn) (res warehouse.WriteResult, err error) {
+	p := w.prepared
 	res = warehouse.WriteResult{Duplicates: p.Duplicates, Conflicts: p.Conflicts}
 	if _, err := r.exec("BEGIN TRANSACTION"); err != nil {
 		return res, fmt.Errorf("begin write: %w", err)
@@ -88,10 +131,8 @@ func writeTx(r rawConn, ids *storedIDs, p warehouse.Prepared) (res warehouse.Wri
 			}
 		}
 	}()
-	var hashes []uint64 // of the batch's ids, added to ids once committed
 	if len(p.Items) > 0 {
-		var stored eventsWritten
-		stored, hashes, err = writeEvents(r, ids, p.Items)
+		stored, err := w.writeEvents(r)
 		if err != nil {
 			return res, err
 		}
@@ -113,7 +154,7 @@ func writeTx(r rawConn, ids *storedIDs, p warehouse.Prepared) (res warehouse.Wri
 	if _, err := r.exec("COMMIT"); err != nil {
 		return res, fmt.Errorf("commit write: %w", err)
 	}
-	ids.add(hashes)
+	w.store.ids.add(w.hashes)
 	return res, nil
 }
 
@@ -122,50 +163,50 @@ type eventsWritten struct {
 	conflicts          []model.DeadLetter
 }
 
-// writeEvents inserts the items whose ids are not stored yet. It returns
-// the hashes of all the batch's ids.
-func writeEvents(r rawConn, ids *storedIDs, items []warehouse.Item) (eventsWritten, []uint64, error) {
-	var w eventsWritten
-	hashes := make([]uint64, len(items))
+// writeEvents inserts the items whose ids are not stored yet.
+func (w *stagedWrite) writeEvents(r rawConn) (eventsWritten, error) {
+	var out eventsWritten
 	maybeStored := false
-	for i, it := range items {
-		hashes[i] = ids.hash(it.Record.ID)
-		maybeStored = maybeStored || ids.has(hashes[i])
+	for _, h := range w.hashes {
+		if w.store.ids.has(h) {
+			maybeStored = true
+			break
+		}
 	}
-	st, err := stageEvents(r, items)
+	st, err := w.events.stage(r)
 	if err != nil {
-		return w, nil, err
+		return out, err
 	}
 	defer st.Release()
 	conflicting := map[string]bool{}
 	if maybeStored { // a resend, mostly: only then is the join worth its scan of every stored id
 		err = r.rows(`SELECT s.id, s.hash = e.hash FROM `+st.IDs()+` s JOIN events e ON e.id = s.id`, func(v []driver.Value) error {
 			if v[1].(bool) {
-				w.duplicates++
+				out.duplicates++
 			} else {
 				conflicting[v[0].(string)] = true
 			}
 			return nil
 		})
 		if err != nil {
-			return w, nil, fmt.Errorf("find stored ids: %w", err)
+			return out, fmt.Errorf("find stored ids: %w", err)
 		}
 	}
-	for _, it := range items {
+	for _, it := range w.prepared.Items {
 		if conflicting[it.Record.ID] {
-			w.conflicts = append(w.conflicts, warehouse.ConflictLetter(it))
+			out.conflicts = append(out.conflicts, warehouse.ConflictLetter(it))
 		}
 	}
 	insert := `INSERT INTO events SELECT * FROM ` + st.Rows()
-	if w.duplicates+len(conflicting) > 0 { // rare: only then is the anti-join worth its scan
+	if out.duplicates+len(conflicting) > 0 { // rare: only then is the anti-join worth its scan
 		insert += ` s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`
 	}
 	n, err := r.exec(insert)
 	if err != nil {
-		return w, nil, fmt.Errorf("insert events: %w", err)
+		return out, fmt.Errorf("insert events: %w", err)
 	}
-	w.stored = int(n)
-	return w, hashes, nil
+	out.stored = int(n)
+	return out, nil
 }
 
 func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, error) {
