@@ -71,6 +71,7 @@ func isLockError(err error) bool {
 }
 
 // DB exposes the database for backend-specific queries inside this module.
+// Events are written through Write only: it remembers the ids it stores.
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Ping checks the database answers.
