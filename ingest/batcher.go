@@ -147,7 +147,8 @@ func (b *Batcher) Close(ctx context.Context) error {
 	return b.err
 }
 
-// Total sums the results of every write; it is complete after Close.
+// Total sums the results of every write. Call it after Close: it waits for
+// the writer to stop.
 func (b *Batcher) Total() warehouse.WriteResult {
 	<-b.done
 	return b.total
