@@ -58,6 +58,9 @@ func (b *Batcher) writer() {
 		// A store keeps nothing of a batch once written: the items' memory is
 		// reused for a later batch (at an import's 245,760 items, 75 MB that
 		// need neither fresh pages nor a collection).
+		if cap(w.items) == 0 {
+			continue // a batch of dead letters only
+		}
 		clear(w.items)
 		select {
 		case b.spare <- w.items[:0]:
