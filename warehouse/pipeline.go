@@ -216,6 +216,41 @@ func ScanScoreRow(sc interface{ Scan(...any) error }, extra ...any) (ScoreRow, e
 	return r, nil
 }
 
+// Rows is a query result as both backends' drivers return it.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanScoreRows reads every row of the score columns (see ScanScoreRow).
+func ScanScoreRows(rows Rows) ([]ScoreRow, error) {
+	var out []ScoreRow
+	for rows.Next() {
+		r, err := ScanScoreRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ScanScoredEnterprises reads every row of the score columns followed by
+// name, region, industry and cluster.
+func ScanScoredEnterprises(rows Rows) ([]ScoredEnterprise, error) {
+	out := []ScoredEnterprise{}
+	for rows.Next() {
+		var it ScoredEnterprise
+		var err error
+		if it.ScoreRow, err = ScanScoreRow(rows, &it.Name, &it.Region, &it.Industry, &it.Cluster); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
 // FeatureFolder groups feature rows, streamed in USCC order, into one
 // EnterpriseFeatures per enterprise and hands each to fn. Enterprises without
 // a KindRegistered row are not registered and are skipped. Each enterprise's

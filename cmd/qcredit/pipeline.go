@@ -35,23 +35,15 @@ func newPipelineRunCmd(a *app) *cobra.Command {
 		Short: "Run one job now and print its run record as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := a.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			r, err := a.newRunner(s, nil)
-			if err != nil {
-				return err
-			}
-			run, err := r.Run(ctx, pipelines.RunRequest{Job: args[0], AsOf: asOf})
-			if run.ID != "" {
-				if perr := printJSON(cmd, run); perr != nil {
-					return perr
+			return a.withRunner(cmd.Context(), func(r *pipelines.Runner) error {
+				run, err := r.Run(cmd.Context(), pipelines.RunRequest{Job: args[0], AsOf: asOf})
+				if run.ID != "" {
+					if perr := printJSON(cmd, run); perr != nil {
+						return perr
+					}
 				}
-			}
-			return err
+				return err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&asOf, "as-of", "", "as_of day YYYY-MM-DD (default: today, Asia/Shanghai)")
@@ -65,59 +57,70 @@ func newPipelineListCmd(a *app) *cobra.Command {
 		Use:   "list",
 		Short: "List the jobs with their schedules, and the latest runs",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			s, err := a.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			r, err := a.newRunner(s, nil)
-			if err != nil {
-				return err
-			}
-			runs, err := r.Runs(ctx, warehouse.RunFilter{Limit: limit})
-			if err != nil {
-				return err
-			}
-			type jobInfo struct {
-				Name         string `json:"name"`
-				Schedule     string `json:"schedule"`
-				ModelVersion string `json:"model_version"`
-			}
-			var jobs []jobInfo
-			for _, j := range r.Jobs() {
-				jobs = append(jobs, jobInfo{j.Name(), j.Schedule(), j.ModelVersion()})
-			}
-			if runs == nil {
-				runs = []warehouse.Run{}
-			}
-			if asJSON {
-				return printJSON(cmd, map[string]any{"jobs": jobs, "runs": runs})
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "JOB\tSCHEDULE (Asia/Shanghai)\tMODEL VERSION")
-			for _, j := range jobs {
-				fmt.Fprintf(w, "%s\t%s\t%s\n", j.Name, j.Schedule, j.ModelVersion)
-			}
-			fmt.Fprintln(w, "\nRUN\tAS OF\tSTATUS\tSTARTED\tSECONDS\tMODEL\tDIGEST")
-			for _, run := range runs {
-				secs := "-"
-				if run.FinishedAt != nil {
-					secs = fmt.Sprintf("%.1f", run.FinishedAt.Sub(run.StartedAt).Seconds())
-				}
-				digest := run.Digest
-				if len(digest) > 12 {
-					digest = digest[:12]
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", run.ID, run.AsOf, run.Status,
-					run.StartedAt.In(pipelines.Shanghai).Format(time.DateTime), secs, run.ModelVersion, digest)
-			}
-			return w.Flush()
+			return a.withRunner(cmd.Context(), func(r *pipelines.Runner) error {
+				return printJobs(cmd, r, limit, asJSON)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 20, "runs to show")
 	return cmd
+}
+
+// printJobs prints the jobs with their schedules and the latest runs.
+func printJobs(cmd *cobra.Command, r *pipelines.Runner, limit int, asJSON bool) error {
+	runs, err := r.Runs(cmd.Context(), warehouse.RunFilter{Limit: limit})
+	if err != nil {
+		return err
+	}
+	type jobInfo struct {
+		Name         string `json:"name"`
+		Schedule     string `json:"schedule"`
+		ModelVersion string `json:"model_version"`
+	}
+	var jobs []jobInfo
+	for _, j := range r.Jobs() {
+		jobs = append(jobs, jobInfo{j.Name(), j.Schedule(), j.ModelVersion()})
+	}
+	if runs == nil {
+		runs = []warehouse.Run{}
+	}
+	if asJSON {
+		return printJSON(cmd, map[string]any{"jobs": jobs, "runs": runs})
+	}
+	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "JOB\tSCHEDULE (Asia/Shanghai)\tMODEL VERSION")
+	for _, j := range jobs {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", j.Name, j.Schedule, j.ModelVersion)
+	}
+	fmt.Fprintln(w, "\nRUN\tAS OF\tSTATUS\tSTARTED\tSECONDS\tMODEL\tDIGEST")
+	for _, run := range runs {
+		secs := "-"
+		if run.FinishedAt != nil {
+			secs = fmt.Sprintf("%.1f", run.FinishedAt.Sub(run.StartedAt).Seconds())
+		}
+		digest := run.Digest
+		if len(digest) > 12 {
+			digest = digest[:12]
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", run.ID, run.AsOf, run.Status,
+			run.StartedAt.In(pipelines.Shanghai).Format(time.DateTime), secs, run.ModelVersion, digest)
+	}
+	return w.Flush()
+}
+
+// withRunner opens the warehouse and runs fn with a runner of every job.
+func (a *app) withRunner(ctx context.Context, fn func(*pipelines.Runner) error) error {
+	s, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	r, err := a.newRunner(s, nil)
+	if err != nil {
+		return err
+	}
+	return fn(r)
 }
 
 // newRunner builds the pipeline runner with every job, the scorecard read

@@ -210,16 +210,13 @@ func (s *Store) ScoreHistory(ctx context.Context, uscc model.USCC, limit int) ([
 		return nil, fmt.Errorf("score history of %s: %w", uscc, err)
 	}
 	defer rows.Close()
-	byRun := map[string]warehouse.ScoreRow{}
-	for rows.Next() {
-		r, err := warehouse.ScanScoreRow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("score history of %s: %w", uscc, err)
-		}
-		byRun[r.RunID] = r
-	}
-	if err := rows.Err(); err != nil {
+	scores, err := warehouse.ScanScoreRows(rows)
+	if err != nil {
 		return nil, fmt.Errorf("score history of %s: %w", uscc, err)
+	}
+	byRun := map[string]warehouse.ScoreRow{}
+	for _, r := range scores {
+		byRun[r.RunID] = r
 	}
 	var out []warehouse.ScoreRow
 	for _, run := range runs { // already newest first
@@ -287,13 +284,8 @@ func (s *Store) ListScores(ctx context.Context, f warehouse.ScoreFilter) (wareho
 		return page, fmt.Errorf("list scores: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var it warehouse.ScoredEnterprise
-		it.ScoreRow, err = warehouse.ScanScoreRow(rows, &it.Name, &it.Region, &it.Industry, &it.Cluster)
-		if err != nil {
-			return page, fmt.Errorf("list scores: %w", err)
-		}
-		page.Items = append(page.Items, it)
+	if page.Items, err = warehouse.ScanScoredEnterprises(rows); err != nil {
+		return page, fmt.Errorf("list scores: %w", err)
 	}
-	return page, rows.Err()
+	return page, nil
 }

@@ -240,15 +240,11 @@ func (s *Store) ScoreHistory(ctx context.Context, uscc model.USCC, limit int) ([
 		return nil, fmt.Errorf("score history of %s: %w", uscc, err)
 	}
 	defer rows.Close()
-	var out []warehouse.ScoreRow
-	for rows.Next() {
-		r, err := warehouse.ScanScoreRow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("score history of %s: %w", uscc, err)
-		}
-		out = append(out, r)
+	out, err := warehouse.ScanScoreRows(rows)
+	if err != nil {
+		return nil, fmt.Errorf("score history of %s: %w", uscc, err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ListScores pages through the latest run's scores.
@@ -281,15 +277,10 @@ func (s *Store) ListScores(ctx context.Context, f warehouse.ScoreFilter) (wareho
 		return page, fmt.Errorf("list scores: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var it warehouse.ScoredEnterprise
-		it.ScoreRow, err = warehouse.ScanScoreRow(rows, &it.Name, &it.Region, &it.Industry, &it.Cluster)
-		if err != nil {
-			return page, fmt.Errorf("list scores: %w", err)
-		}
-		page.Items = append(page.Items, it)
+	if page.Items, err = warehouse.ScanScoredEnterprises(rows); err != nil {
+		return page, fmt.Errorf("list scores: %w", err)
 	}
-	return page, rows.Err()
+	return page, nil
 }
 
 // Timeline is the enterprise's events in occurred_at order.
