@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 )
@@ -22,6 +23,7 @@ import (
 // Server serves the API over one warehouse.
 type Server struct {
 	store    warehouse.Store
+	ingest   func() ingest.Health
 	log      *slog.Logger
 	registry *prometheus.Registry
 	engine   *gin.Engine
@@ -33,6 +35,9 @@ type Options struct {
 	// Registry collects the process's metrics (ingest, pipelines, HTTP);
 	// /metrics serves it. A new one is made when nil.
 	Registry *prometheus.Registry
+	// IngestHealth reports the Kafka ingest worker running in this process,
+	// if any, on /readyz.
+	IngestHealth func() ingest.Health
 }
 
 // New builds the server and its routes.
@@ -42,7 +47,7 @@ func New(store warehouse.Store, log *slog.Logger, opts Options) *Server {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{store: store, log: log, registry: reg, engine: gin.New()}
+	s := &Server{store: store, ingest: opts.IngestHealth, log: log, registry: reg, engine: gin.New()}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -80,6 +85,14 @@ func (s *Server) observe(c *gin.Context) {
 	s.requests.WithLabelValues(route, strconv.Itoa(c.Writer.Status())).Observe(time.Since(start).Seconds())
 }
 
+// Readiness is the body of /readyz. The API is ready when the warehouse
+// answers; an ingest worker that is retrying a failing broker makes it
+// "degraded" but still ready: lookups and analysts' routes keep working.
+type Readiness struct {
+	Status string         `json:"status"` // ready or degraded
+	Ingest *ingest.Health `json:"ingest,omitempty"`
+}
+
 func (s *Server) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
@@ -87,7 +100,15 @@ func (s *Server) ready(c *gin.Context) {
 		abort(c, http.StatusServiceUnavailable, "warehouse_unavailable", err.Error())
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	r := Readiness{Status: "ready"}
+	if s.ingest != nil {
+		h := s.ingest()
+		r.Ingest = &h
+		if h.Status != ingest.HealthOK {
+			r.Status = "degraded"
+		}
+	}
+	c.JSON(http.StatusOK, r)
 }
 
 // errorBody is the one JSON shape of every API error; code is stable.

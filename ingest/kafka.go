@@ -39,7 +39,8 @@ type KafkaConfig struct {
 	Group         string
 	BatchSize     int           // messages per warehouse write; default DefaultKafkaBatchSize
 	BatchInterval time.Duration // longest a batch stays open; default DefaultKafkaBatchInterval
-	// MaxBackoff caps the wait between retries of a failed warehouse write.
+	// MaxBackoff caps the wait between retries of a failed warehouse write
+	// or a failed fetch (broker down, coordinator moving, rebalance).
 	MaxBackoff time.Duration
 	// SessionTimeout is how long the group waits for a silent member (a
 	// crashed process) before giving its partitions to the others.
@@ -106,6 +107,7 @@ type KafkaWorker struct {
 	reader  *kafka.Reader
 	total   warehouse.WriteResult // read after Run returns
 	inHand  atomic.Int64          // messages fetched and not yet stored
+	health  *healthState
 }
 
 // NewKafkaWorker prepares a worker; Run starts consuming.
@@ -125,6 +127,7 @@ func NewKafkaWorker(in KafkaWorkerInput) (*KafkaWorker, error) {
 	return &KafkaWorker{
 		cfg: cfg, store: in.Store, decoder: in.Decoder, metrics: in.Metrics, log: log,
 		reader: kafka.NewReader(readerConfig(cfg, log)),
+		health: newHealthState(time.Now),
 	}, nil
 }
 
@@ -166,8 +169,15 @@ func (w *KafkaWorker) Total() warehouse.WriteResult { return w.total }
 // InHand is the number of messages fetched and not yet stored.
 func (w *KafkaWorker) InHand() int { return int(w.inHand.Load()) }
 
-// Run consumes until ctx ends or the reader fails. When ctx ends it stores
-// the batches in hand, commits them, leaves the group and returns nil.
+// Health says whether the worker is consuming, or retrying a failing broker
+// or warehouse.
+func (w *KafkaWorker) Health() Health { return w.health.get() }
+
+// Run consumes until ctx ends. Neither a failing broker nor a failing
+// warehouse ends it: fetches and writes are retried with backoff (see
+// Health) for as long as it takes. When ctx ends it stores the batches in
+// hand, commits them, leaves the group and returns nil; it returns an error
+// only when that final write could not be done in ShutdownTimeout.
 //
 // Three stages overlap: fetching (kafka-go prefetches), collecting and
 // decoding a batch, and writing and committing the previous one. One writer
@@ -177,9 +187,9 @@ func (w *KafkaWorker) Run(ctx context.Context) error {
 	defer w.reader.Close()
 	fetchCtx, stopFetch := context.WithCancel(ctx)
 	defer stopFetch()
+	defer w.health.stopped()
 	msgs := make(chan kafka.Message, w.cfg.BatchSize)
-	fetchErr := make(chan error, 1)
-	go func() { fetchErr <- w.fetch(fetchCtx, msgs) }()
+	go w.fetch(fetchCtx, msgs)
 
 	// The writer outlives ctx by ShutdownTimeout, to store what is in hand.
 	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
@@ -196,14 +206,14 @@ func (w *KafkaWorker) Run(ctx context.Context) error {
 
 	w.log.Info("consuming", "brokers", w.cfg.Brokers, "topics", w.cfg.Topics,
 		"batch_size", w.cfg.BatchSize, "batch_interval", w.cfg.BatchInterval)
-	err := w.collect(ctx, msgs, fetchErr, ready, writerDone)
+	w.collect(ctx, msgs, ready, writerDone)
 	stopFetch()
 	close(ready)
 	<-writerDone
 	if writeErr != nil {
 		w.log.Warn("stopped with unstored messages; they will be redelivered", "err", writeErr)
 	}
-	return errors.Join(err, writeErr)
+	return writeErr
 }
 
 // decodedBatch is a closed batch on its way to the writer.
@@ -215,15 +225,13 @@ type decodedBatch struct {
 }
 
 // collect closes batches by count and by time and hands them, decoded, to
-// the writer, until ctx ends (the batch in hand is handed over) or fetching
-// or writing fails.
-func (w *KafkaWorker) collect(ctx context.Context, msgs <-chan kafka.Message, fetchErr <-chan error,
-	ready chan<- decodedBatch, writerDone <-chan struct{}) error {
+// the writer, until ctx ends (the batch in hand is handed over) or the
+// writer stops (only when its shutdown time ran out).
+func (w *KafkaWorker) collect(ctx context.Context, msgs <-chan kafka.Message, ready chan<- decodedBatch, writerDone <-chan struct{}) {
 	batch := make([]kafka.Message, 0, w.cfg.BatchSize)
 	timer := time.NewTimer(w.cfg.BatchInterval)
 	timer.Stop()
-	var stopErr error
-	for stopErr == nil {
+	for stopping := false; !stopping; {
 		select {
 		case m := <-msgs:
 			batch = append(batch, m)
@@ -235,12 +243,10 @@ func (w *KafkaWorker) collect(ctx context.Context, msgs <-chan kafka.Message, fe
 				continue
 			}
 		case <-timer.C:
-		case err := <-fetchErr:
-			stopErr = fmt.Errorf("kafka ingest: fetch: %w", err)
 		case <-writerDone:
-			return nil // the writer reports its own error
+			return // the writer reports its own error
 		case <-ctx.Done():
-			stopErr = context.Canceled
+			stopping = true
 		}
 		timer.Stop()
 		if len(batch) == 0 {
@@ -249,15 +255,11 @@ func (w *KafkaWorker) collect(ctx context.Context, msgs <-chan kafka.Message, fe
 		select {
 		case ready <- w.decode(batch):
 		case <-writerDone:
-			return nil
+			return
 		}
 		batch = make([]kafka.Message, 0, w.cfg.BatchSize)
 		w.inHand.Store(0)
 	}
-	if errors.Is(stopErr, context.Canceled) {
-		return nil
-	}
-	return stopErr
 }
 
 func (w *KafkaWorker) decode(msgs []kafka.Message) decodedBatch {
@@ -265,21 +267,68 @@ func (w *KafkaWorker) decode(msgs []kafka.Message) decodedBatch {
 		last: lastPerPartition(msgs), decoded: time.Now()}
 }
 
-// fetch feeds msgs until ctx ends or the reader fails.
-func (w *KafkaWorker) fetch(ctx context.Context, msgs chan<- kafka.Message) error {
+// fetch feeds msgs until ctx ends. A failed fetch (broker unreachable,
+// coordinator moved, rebalance) is logged, counted and retried after a
+// backoff: kafka-go's reader keeps reconnecting by itself and hands out
+// messages again once the broker answers, from the committed offsets, so
+// nothing is skipped.
+func (w *KafkaWorker) fetch(ctx context.Context, msgs chan<- kafka.Message) {
+	wait := newBackoff(w.cfg.MaxBackoff)
 	for {
 		m, err := w.reader.FetchMessage(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil || wait.failures > 0 {
+			w.health.fetch(err)
+		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+			w.metrics.fetchFailed()
+			d := wait.next()
+			w.log.Warn("kafka fetch failed; retrying", "retry_in", d, "err", err)
+			if !sleep(ctx, d) {
+				return
 			}
-			return err
+			continue
+		}
+		if wait.failures > 0 {
+			w.log.Info("kafka fetch succeeded after retries", "attempts", wait.failures+1)
+			wait.reset()
 		}
 		select {
 		case msgs <- m:
 		case <-ctx.Done():
-			return nil
+			return
 		}
+	}
+}
+
+// backoff is a doubling wait: 100 ms, 200 ms, … up to a cap.
+type backoff struct {
+	wait, cap time.Duration
+	failures  int
+}
+
+func newBackoff(cap time.Duration) backoff { return backoff{wait: 100 * time.Millisecond, cap: cap} }
+
+func (b *backoff) next() time.Duration {
+	d := min(b.wait, b.cap)
+	b.wait = min(b.wait*2, b.cap)
+	b.failures++
+	return d
+}
+
+func (b *backoff) reset() { *b = newBackoff(b.cap) }
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -343,12 +392,13 @@ func (w *KafkaWorker) storeBatch(ctx context.Context, b decodedBatch, pending ma
 // writeWithRetry writes b until the warehouse accepts it or ctx ends,
 // waiting 100 ms, 200 ms, … up to MaxBackoff between attempts.
 func (w *KafkaWorker) writeWithRetry(ctx context.Context, b warehouse.Batch) (warehouse.WriteResult, error) {
-	wait := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
+	wait := newBackoff(w.cfg.MaxBackoff)
+	for {
 		res, err := w.store.Write(ctx, b)
+		w.health.write(err)
 		if err == nil {
-			if attempt > 1 {
-				w.log.Info("warehouse write succeeded after retries", "attempts", attempt)
+			if wait.failures > 0 {
+				w.log.Info("warehouse write succeeded after retries", "attempts", wait.failures+1)
 			}
 			return res, nil
 		}
@@ -356,15 +406,11 @@ func (w *KafkaWorker) writeWithRetry(ctx context.Context, b warehouse.Batch) (wa
 		if ctx.Err() != nil {
 			return res, fmt.Errorf("write batch: %w", err)
 		}
-		w.log.Warn("warehouse write failed; retrying", "attempt", attempt, "retry_in", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		d := wait.next()
+		w.log.Warn("warehouse write failed; retrying", "attempt", wait.failures, "retry_in", d, "err", err)
+		if !sleep(ctx, d) {
 			return res, fmt.Errorf("write batch: %w", errors.Join(err, ctx.Err()))
-		case <-t.C:
 		}
-		wait = min(wait*2, w.cfg.MaxBackoff)
 	}
 }
 

@@ -155,6 +155,13 @@ func waitCommitted(t *testing.T, brokers []string, group, topic string, partitio
 // returns Run's error.
 func runWorker(t *testing.T, cfg ingest.KafkaConfig, s warehouse.Store, m ...*ingest.KafkaMetrics) (stop func() error) {
 	t.Helper()
+	_, stop = startWorker(t, cfg, s, m...)
+	return stop
+}
+
+// startWorker is runWorker that also returns the running worker.
+func startWorker(t *testing.T, cfg ingest.KafkaConfig, s warehouse.Store, m ...*ingest.KafkaMetrics) (*ingest.KafkaWorker, func() error) {
+	t.Helper()
 	in := ingest.KafkaWorkerInput{Config: cfg, Store: s, Log: testLogger(t)}
 	if len(m) > 0 {
 		in.Metrics = m[0]
@@ -168,7 +175,7 @@ func runWorker(t *testing.T, cfg ingest.KafkaConfig, s warehouse.Store, m ...*in
 	go func() { done <- w.Run(ctx) }()
 	var once sync.Once
 	var runErr error
-	stop = func() error {
+	stop := func() error {
 		once.Do(func() {
 			cancel()
 			runErr = <-done
@@ -176,7 +183,7 @@ func runWorker(t *testing.T, cfg ingest.KafkaConfig, s warehouse.Store, m ...*in
 		return runErr
 	}
 	t.Cleanup(func() { _ = stop() })
-	return stop
+	return w, stop
 }
 
 // dataset is a deterministic series of messages with known outcome.

@@ -2,13 +2,16 @@ package ingest_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,38 +52,98 @@ func testWarehouseURL(t *testing.T, dir, name string) string {
 
 // child is one `qcredit` process.
 type child struct {
-	cmd *exec.Cmd
-	log string
+	cmd     *exec.Cmd
+	log     string
+	exited  chan struct{}
+	waitErr error // set once exited is closed
 }
 
 func startIngest(t *testing.T, warehouseURL string, cfg ingest.KafkaConfig, logPath string) *child {
+	t.Helper()
+	return startChild(t, warehouseURL, cfg, logPath, "ingest", "127.0.0.1:0")
+}
+
+// startChild starts `qcredit serve` or `qcredit ingest` consuming per cfg,
+// with its HTTP endpoints (the API, or the ingest worker's ops endpoints) on addr.
+func startChild(t *testing.T, warehouseURL string, cfg ingest.KafkaConfig, logPath, command, addr string) *child {
 	t.Helper()
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command(testenv.Binary(t), "ingest", "--session-timeout", cfg.SessionTimeout.String())
-	cmd.Env = append(os.Environ(),
+	args := []string{command}
+	env := []string{"QCREDIT_INGEST_LISTEN=" + addr}
+	if command == "serve" {
+		env = []string{"QCREDIT_LISTEN=" + addr}
+	} else {
+		args = append(args, "--session-timeout", cfg.SessionTimeout.String())
+	}
+	cmd := exec.Command(testenv.Binary(t), args...)
+	cmd.Env = append(os.Environ(), append(env,
 		"QCREDIT_WAREHOUSE="+warehouseURL,
 		"QCREDIT_KAFKA_BROKERS="+strings.Join(cfg.Brokers, ","),
 		"QCREDIT_KAFKA_TOPICS="+strings.Join(cfg.Topics, ","),
 		"QCREDIT_KAFKA_GROUP="+cfg.Group,
 		fmt.Sprintf("QCREDIT_INGEST_BATCH_SIZE=%d", cfg.BatchSize),
 		"QCREDIT_INGEST_BATCH_INTERVAL="+cfg.BatchInterval.String(),
-	)
+		"QCREDIT_INGEST_MAX_BACKOFF="+cfg.MaxBackoff.String(),
+	)...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, log: logPath}
+	c := &child{cmd: cmd, log: logPath, exited: make(chan struct{})}
+	go func() {
+		c.waitErr = cmd.Wait()
+		close(c.exited)
+	}()
 	t.Cleanup(func() {
-		if c.cmd.ProcessState == nil {
+		select {
+		case <-c.exited:
+		default:
 			_ = c.cmd.Process.Kill()
-			_ = c.cmd.Wait()
+			<-c.exited
 		}
 	})
 	return c
+}
+
+// readyz reads the child's /readyz, failing the test if the process has
+// exited or its /healthz does not answer 200: both must hold throughout.
+// Until the listener is open it reports the last known health as ok.
+func (c *child) readyz(t *testing.T, addr string) ingest.Health {
+	t.Helper()
+	select {
+	case <-c.exited:
+		t.Fatalf("qcredit exited: %v\n%s", c.waitErr, tail(c.log))
+	default:
+	}
+	cl := http.Client{Timeout: 5 * time.Second}
+	resp, err := cl.Get("http://" + addr + "/healthz")
+	if err != nil {
+		return ingest.Health{Status: "unreachable", Error: err.Error()}
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: %s", resp.Status)
+	}
+	resp, err = cl.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatalf("/readyz: %v", err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string         `json:"status"`
+		Ingest *ingest.Health `json:"ingest"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != http.StatusOK || r.Ingest == nil {
+		t.Fatalf("/readyz: %s %+v %v", resp.Status, r, err)
+	}
+	if (r.Status == "ready") != (r.Ingest.Status == ingest.HealthOK) {
+		t.Errorf("/readyz says %s with ingest %s", r.Status, r.Ingest.Status)
+	}
+	return *r.Ingest
 }
 
 func (c *child) kill(t *testing.T) {
@@ -88,7 +151,7 @@ func (c *child) kill(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = c.cmd.Wait()
+	<-c.exited
 }
 
 // stop sends SIGTERM and requires a clean exit.
@@ -97,8 +160,9 @@ func (c *child) stop(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.cmd.Wait(); err != nil {
-		t.Fatalf("qcredit ingest did not exit cleanly on SIGTERM: %v\n%s", err, tail(c.log))
+	<-c.exited
+	if c.waitErr != nil {
+		t.Fatalf("qcredit %s did not exit cleanly on SIGTERM: %v\n%s", c.cmd.Args[1], c.waitErr, tail(c.log))
 	}
 }
 
@@ -205,8 +269,85 @@ func testSurvivesKills(t *testing.T, name, url string) {
 
 func TestKafkaIngestSurvivesBrokerRestart(t *testing.T) {
 	// given a worker halfway through a topic on a broker of its own,
-	// when that broker is restarted (keeping its data) and more events arrive,
-	// then the worker carries on by itself and every event is stored once.
+	// when that broker is stopped for longer than the longest backoff step,
+	// events are published before, during (retried until the broker is back)
+	// and after the outage,
+	// then the worker reports itself degraded while the broker is down, ok
+	// again after, carries on by itself, and every event is stored once.
+	b := startOwnBroker(t)
+	name := uniqueName(t)
+	createTopic(t, b.brokers, name, 4)
+	o := newOutage(name, 30_000)
+	publish(t, b.brokers, name, o.before)
+	s := duckdbtest.OpenFile(t, filepath.Join(t.TempDir(), "w.duckdb"))
+	cfg := realConfig(b.brokers, name)
+	cfg.BatchSize, cfg.MaxBackoff = 1000, time.Second
+	w, stop := startWorker(t, cfg, s)
+	waitCommittedPast(t, b.brokers, cfg.Group, name, 4, 5_000, time.Minute)
+	o.run(t, b, func(d time.Duration) ingest.Health { return waitHealth(t, w.Health, d) }, cfg.MaxBackoff)
+	waitCommitted(t, b.brokers, cfg.Group, name, 4, 2*time.Minute)
+	if h := waitHealth(t, w.Health, 0); h.Status != ingest.HealthOK {
+		t.Errorf("health after the broker came back: %+v", h)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("worker: %v", err)
+	}
+	if events, letters := storeCounts(t, s); events != o.unique || letters != o.malformed {
+		t.Fatalf("stored %d events and %d dead letters, want %d and %d", events, letters, o.unique, o.malformed)
+	}
+}
+
+func TestServeAndIngestOutliveTheirBroker(t *testing.T) {
+	// given `qcredit serve` (API + ingest) or `qcredit ingest` consuming from
+	// a real broker,
+	// when the broker is stopped for longer than the longest backoff step and
+	// started again, with events published before, during and after,
+	// then the process never exits, /healthz answers throughout, /readyz
+	// says ingest is degraded while the broker is down and ready after,
+	// and every event is stored once.
+	for _, command := range []string{"serve", "ingest"} {
+		t.Run(command, func(t *testing.T) {
+			b := startOwnBroker(t)
+			name := uniqueName(t)
+			createTopic(t, b.brokers, name, 4)
+			o := newOutage(name, 30_000)
+			publish(t, b.brokers, name, o.before)
+			dir := t.TempDir()
+			url := testWarehouseURL(t, dir, name)
+			cfg := realConfig(b.brokers, name)
+			cfg.BatchSize, cfg.MaxBackoff = 1000, time.Second
+			addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+			logPath := filepath.Join(dir, command+".log")
+			c := startChild(t, url, cfg, logPath, command, addr)
+
+			waitCommittedPast(t, b.brokers, cfg.Group, name, 4, 5_000, time.Minute)
+			health := func(d time.Duration) ingest.Health {
+				return waitHealth(t, func() ingest.Health { return c.readyz(t, addr) }, d)
+			}
+			o.run(t, b, health, cfg.MaxBackoff)
+			waitCommitted(t, b.brokers, cfg.Group, name, 4, 2*time.Minute)
+			if h := health(0); h.Status != ingest.HealthOK {
+				t.Errorf("/readyz after the broker came back: %+v\n%s", h, tail(logPath))
+			}
+			c.stop(t)
+			st := statsOf(t, url)
+			if st.Events.Total != int64(o.unique) || st.DeadLetters.Total != int64(o.malformed) {
+				t.Fatalf("warehouse holds %d events and %d dead letters, want %d and %d\n%s",
+					st.Events.Total, st.DeadLetters.Total, o.unique, o.malformed, tail(logPath))
+			}
+		})
+	}
+}
+
+// ownBroker is an Apache Kafka broker of one test, on ports of its own, so
+// stopping it leaves the shared test broker alone.
+type ownBroker struct {
+	brokers []string
+	sh      func(verb string, env ...string)
+}
+
+func startOwnBroker(t *testing.T) ownBroker {
+	t.Helper()
 	testenv.KafkaBrokers(t) // the script's broker runs only where the test services do
 	port := freePort(t)
 	dir := t.TempDir()
@@ -214,36 +355,109 @@ func TestKafkaIngestSurvivesBrokerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kafkaSh := func(verb string) {
+	sh := func(verb string, env ...string) {
 		t.Helper()
 		cmd := exec.Command(script, verb)
-		cmd.Env = append(os.Environ(), fmt.Sprintf("KAFKA_PORT=%d", port), "KAFKA_DIR="+filepath.Join(dir, "kafka"))
+		cmd.Env = append(append(os.Environ(), fmt.Sprintf("KAFKA_PORT=%d", port), "KAFKA_DIR="+filepath.Join(dir, "kafka")), env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("kafka.sh %s: %v\n%s", verb, err, out)
 		}
 	}
-	kafkaSh("start")
-	t.Cleanup(func() { kafkaSh("stop") })
-	brokers := []string{fmt.Sprintf("127.0.0.1:%d", port)}
+	sh("start")
+	t.Cleanup(func() { sh("stop") })
+	return ownBroker{brokers: []string{fmt.Sprintf("127.0.0.1:%d", port)}, sh: sh}
+}
 
-	name := uniqueName(t)
-	createTopic(t, brokers, name, 4)
-	d := makeDataset(name, 60_000)
-	publish(t, brokers, name, d.msgs[:30_000])
-	s := duckdbtest.OpenFile(t, filepath.Join(dir, "w.duckdb"))
-	cfg := realConfig(brokers, name)
-	cfg.BatchSize = 1000
-	stop := runWorker(t, cfg, s)
-	waitCommittedPast(t, brokers, cfg.Group, name, 4, 5_000, time.Minute)
-	kafkaSh("restart")
-	publish(t, brokers, name, d.msgs[30_000:])
-	waitCommitted(t, brokers, cfg.Group, name, 4, 2*time.Minute)
-	if err := stop(); err != nil {
-		t.Fatalf("worker: %v", err)
+// outage is a dataset cut in three: published before, during and after a
+// broker outage. The part published during the outage is retried until the
+// broker takes it, so it holds valid events only: a retried batch that had
+// partly gone through is then only exact resends, counted as duplicates.
+type outage struct {
+	topic                 string
+	before, during, after []ingest.Message
+	unique, malformed     int
+}
+
+func newOutage(name string, n int) outage {
+	d := makeDataset(name, n)
+	o := outage{topic: name, before: d.msgs[:n*2/5], after: d.msgs[n*3/5:], unique: d.unique, malformed: d.malformed}
+	for i := n * 2 / 5; i < n*3/5; i++ {
+		if d.malformedAt[i] {
+			o.malformed--
+			continue
+		}
+		o.during = append(o.during, d.msgs[i])
 	}
-	if events, letters := storeCounts(t, s); events != d.unique || letters != d.malformed {
-		t.Fatalf("stored %d events and %d dead letters, want %d and %d", events, letters, d.unique, d.malformed)
+	return o
+}
+
+// run stops the broker, publishes the middle part from the moment it is
+// down, keeps it down until health has been degraded for three times the
+// longest backoff step, starts it again and publishes the last part.
+func (o outage) run(t *testing.T, b ownBroker, health func(degradedFor time.Duration) ingest.Health, maxBackoff time.Duration) {
+	t.Helper()
+	b.sh("stop", "KAFKA_KEEP_DATA=1")
+	during := make(chan error, 1)
+	go func() { during <- publishUntilTaken(t.Context(), b.brokers, o.topic, o.during, 3*time.Minute) }()
+	h := health(3 * maxBackoff)
+	if h.Status != ingest.HealthDegraded || !strings.Contains(h.Error, "broker") {
+		t.Errorf("health while the broker was down: %+v", h)
 	}
+	b.sh("start")
+	if err := <-during; err != nil {
+		t.Fatal(err)
+	}
+	publish(t, b.brokers, o.topic, o.after)
+}
+
+// publishUntilTaken publishes msgs in chunks, retrying a chunk until the
+// broker acknowledges it or the deadline passes.
+func publishUntilTaken(ctx context.Context, brokers []string, topic string, msgs []ingest.Message, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	p := ingest.NewPublisher(brokers, topic)
+	defer p.Close()
+	for chunk := range slices.Chunk(msgs, 1000) {
+		for {
+			err := p.Publish(ctx, chunk...)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("publishing during the outage: %w", err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond): // retry interval, as a producing bureau would
+			}
+		}
+	}
+	return nil
+}
+
+// waitHealth polls health until it has been degraded for at least
+// degradedFor (or, with 0, until it is ok) and returns it; it fails the
+// test after two minutes.
+func waitHealth(t *testing.T, health func() ingest.Health, degradedFor time.Duration) ingest.Health {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	var h ingest.Health
+	for time.Now().Before(deadline) {
+		h = health()
+		switch {
+		case degradedFor == 0 && h.Status == ingest.HealthOK:
+			return h
+		case degradedFor > 0 && h.Status == ingest.HealthDegraded && time.Since(h.Since) >= degradedFor:
+			return h
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatal(t.Context().Err())
+		case <-time.After(50 * time.Millisecond): // polling interval
+		}
+	}
+	t.Fatalf("health did not reach the expected state within 2 minutes: %+v", h)
+	return h
 }
 
 func freePort(t *testing.T) int {

@@ -16,6 +16,7 @@ type KafkaMetrics struct {
 	duplicates   prometheus.Counter
 	deadLettered prometheus.Counter
 	writeErrors  prometheus.Counter
+	fetchErrors  prometheus.Counter
 	commitErrors prometheus.Counter
 	batchSize    prometheus.Histogram
 	writeSeconds prometheus.Histogram
@@ -35,6 +36,8 @@ func NewKafkaMetrics(reg prometheus.Registerer) (*KafkaMetrics, error) {
 			Help: "Dead letters newly stored from Kafka (conflicts included)."}),
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "qcredit_ingest_kafka_write_errors_total",
 			Help: "Failed warehouse writes; each is retried with backoff."}),
+		fetchErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "qcredit_ingest_kafka_fetch_errors_total",
+			Help: "Failed fetches (broker unreachable, coordinator moved, rebalance); each is retried with backoff."}),
 		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "qcredit_ingest_kafka_commit_errors_total",
 			Help: "Failed offset commits of stored batches; their offsets are retried with the next commit."}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qcredit_ingest_kafka_batch_messages",
@@ -45,7 +48,7 @@ func NewKafkaMetrics(reg prometheus.Registerer) (*KafkaMetrics, error) {
 			Help: "Messages behind the partition's high-water mark, as of the last batch."}, []string{"topic", "partition"}),
 	}
 	for _, c := range []prometheus.Collector{m.consumed, m.stored, m.duplicates, m.deadLettered,
-		m.writeErrors, m.commitErrors, m.batchSize, m.writeSeconds, m.lag} {
+		m.writeErrors, m.fetchErrors, m.commitErrors, m.batchSize, m.writeSeconds, m.lag} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -75,6 +78,12 @@ func (m *KafkaMetrics) observeLag(p partitionKey, lag int64) {
 func (m *KafkaMetrics) writeFailed() {
 	if m != nil {
 		m.writeErrors.Inc()
+	}
+}
+
+func (m *KafkaMetrics) fetchFailed() {
+	if m != nil {
+		m.fetchErrors.Inc()
 	}
 }
 

@@ -48,6 +48,10 @@ type USCCConfig struct {
 type IngestConfig struct {
 	BatchSize     int           `koanf:"batch_size"`
 	BatchInterval time.Duration `koanf:"batch_interval"`
+	// MaxBackoff caps the wait between retries of a failing broker or warehouse.
+	MaxBackoff time.Duration `koanf:"max_backoff"`
+	// Listen is where `qcredit ingest` serves /metrics, /healthz and /readyz ("off": nowhere).
+	Listen string `koanf:"listen"`
 }
 
 // defaults names every configuration key; flags and env only set keys listed here.
@@ -69,6 +73,8 @@ var defaults = map[string]any{
 	"kafka.group":                "qcredit-ingest",
 	"ingest.batch_size":          50_000,
 	"ingest.batch_interval":      "1s",
+	"ingest.max_backoff":         "30s",
+	"ingest.listen":              ":9091",
 }
 
 // configSections are the nested keys; env and flag names split after them.

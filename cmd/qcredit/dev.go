@@ -62,8 +62,8 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				return err
 			}
 			examples := gradeExamples(ctx, s)
-			return a.withDevKafka(ctx, s, reg, func(ctx context.Context) error {
-				return a.serve(ctx, s, reg, func(addr string) {
+			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
+				return a.serve(ctx, s, reg, ih, func(addr string) {
 					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Kafka.Topics[0], examples)
 				})
 			})

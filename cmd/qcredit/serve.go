@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/warehouse"
 )
 
@@ -26,8 +27,8 @@ func newServeCmd(a *app) *cobra.Command {
 			}
 			defer s.Close()
 			reg := prometheus.NewRegistry()
-			return a.alongsideKafkaIngest(cmd.Context(), s, reg, func(ctx context.Context) error {
-				return a.serve(ctx, s, reg, nil)
+			return a.alongsideKafkaIngest(cmd.Context(), s, reg, func(ctx context.Context, ih func() ingest.Health) error {
+				return a.serve(ctx, s, reg, ih, nil)
 			})
 		},
 	}
@@ -35,11 +36,12 @@ func newServeCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// serve runs the API until ctx ends; ready, when set, is called once the
+// serve runs the API until ctx ends; ingestHealth, when set, reports the
+// ingest worker beside it on /readyz; ready, when set, is called once the
 // listener is open.
-func (a *app) serve(ctx context.Context, s warehouse.Store, reg *prometheus.Registry, ready func(addr string)) error {
+func (a *app) serve(ctx context.Context, s warehouse.Store, reg *prometheus.Registry, ingestHealth func() ingest.Health, ready func(addr string)) error {
 	srv := &http.Server{
-		Handler:           api.New(s, a.log, api.Options{Registry: reg}).Handler(),
+		Handler:           api.New(s, a.log, api.Options{Registry: reg, IngestHealth: ingestHealth}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	stopPipelines, err := a.startPipelines(ctx, s, reg)
