@@ -70,7 +70,7 @@ func defaultScorecard(t *testing.T) *scoring.Scorecard {
 type storedScore struct {
 	uscc, grade string
 	score       int64
-	reasons     []scoring.Reason
+	reasons     []model.Reason
 }
 
 func runScores(t *testing.T, s *duckdb.Store, runID string) []storedScore {
@@ -203,11 +203,11 @@ func TestScoreOnSimulatedCity(t *testing.T) {
 	})
 }
 
-func sameReason(x, y scoring.Reason) bool {
+func sameReason(x, y model.Reason) bool {
 	return x.Rule == y.Rule && x.Points == y.Points && x.Count == y.Count && slices.Equal(x.Events, y.Events) && slices.Equal(x.Windows, y.Windows) && x.Basis == y.Basis && x.Detail == y.Detail
 }
 
-func hasEvidence(reasons []scoring.Reason, events map[string]storedEvent) bool {
+func hasEvidence(reasons []model.Reason, events map[string]storedEvent) bool {
 	for _, rs := range reasons {
 		if rs.Rule != "grade.a_evidence" {
 			continue

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/warehouse"
 )
@@ -59,7 +60,7 @@ func (j *ScoreJob) Run(ctx context.Context, in RunInput) (Output, error) {
 	q := warehouse.FeatureQuery{Cutoff: in.Cutoff, AsOf: in.AsOf, Bounds: j.scorecard.Bounds(in.Cutoff)}
 	w := scoreWriter{job: j, in: in, digest: sha256.New(), counts: map[string]int64{"enterprises": 0, "reasons": 0},
 		batch: make([]warehouse.ScoreRow, 0, j.BatchSize), started: time.Now()}
-	for _, g := range []scoring.Grade{scoring.GradeA, scoring.GradeB, scoring.GradeC, scoring.GradeD} {
+	for _, g := range model.Grades {
 		w.counts["grade_"+string(g)] = 0
 	}
 	features := make(chan warehouse.EnterpriseFeatures, 1024)

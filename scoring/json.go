@@ -3,6 +3,8 @@ package scoring
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/qcredit/qcredit/model"
 )
 
 // AppendReasonsJSON appends the reasons as a JSON array, the same document
@@ -10,7 +12,7 @@ import (
 // reflection: a score run encodes millions of reasons, and this is several
 // times faster. Strings are escaped as JSON requires; non-ASCII text stays
 // UTF-8 (invalid bytes become U+FFFD, as with encoding/json).
-func AppendReasonsJSON(b []byte, rs []Reason) []byte {
+func AppendReasonsJSON(b []byte, rs []model.Reason) []byte {
 	b = append(b, '[')
 	for i, r := range rs {
 		if i > 0 {
@@ -19,7 +21,7 @@ func AppendReasonsJSON(b []byte, rs []Reason) []byte {
 		b = append(b, `{"rule":`...)
 		b = appendString(b, r.Rule)
 		b = append(b, `,"points":`...)
-		b = append(b, r.Points.String()...)
+		b = r.Points.AppendText(b)
 		if r.Count != 0 {
 			b = append(b, `,"count":`...)
 			b = strconv.AppendInt(b, r.Count, 10)

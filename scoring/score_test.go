@@ -1,10 +1,11 @@
 package scoring
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/qcredit/qcredit/model"
 )
 
 func mustDefault(t *testing.T) *Scorecard {
@@ -27,32 +28,32 @@ func TestScore(t *testing.T) {
 	tests := []struct {
 		name      string
 		rows      []Row
-		wantScore Points
-		wantGrade Grade
+		wantScore model.Points
+		wantGrade model.Grade
 		wantRules []string
 	}{
-		{"clean with a passed check is A", []Row{pass}, 1000, GradeA, []string{"grade.a_evidence"}},
-		{"clean without evidence is capped at B", nil, 1000, GradeB, []string{"grade.a_evidence"}},
+		{"clean with a passed check is A", []Row{pass}, 1000, model.GradeA, []string{"grade.a_evidence"}},
+		{"clean without evidence is capped at B", nil, 1000, model.GradeB, []string{"grade.a_evidence"}},
 		{"major failure decays with age", []Row{pass, row("spot_check", "major", "", "", []int64{1, 1, 1}, "f1", "f2", "f3")},
-			1000 - 80 - 48 - 24, GradeB, []string{"spot_check.fail.major"}},
+			1000 - 80 - 48 - 24, model.GradeB, []string{"spot_check.fail.major"}},
 		{"failed re-check takes the surcharge", []Row{pass, row("spot_check", "critical", "", "retest", []int64{1, 0, 0}, "r1")},
-			1000 - 150 - 60, GradeB, []string{"spot_check.fail.critical", "spot_check.recheck_fail"}},
+			1000 - 150 - 60, model.GradeB, []string{"spot_check.fail.critical", "spot_check.recheck_fail"}},
 		{"repaired penalty keeps a small deduction", []Row{pass, row("penalty", "heavy", "substandard", "repaired", []int64{1, 0, 0}, "x1")},
-			1000 - 20, GradeA, []string{"penalty.repaired", "grade.a_evidence"}},
+			1000 - 20, model.GradeA, []string{"penalty.repaired", "grade.a_evidence"}},
 		{"heavy penalty for a listed violation is D", []Row{pass, row("penalty", "heavy", "counterfeit", "", []int64{0, 0, 1}, "x2")},
-			1000 - 60, GradeD, []string{"penalty.heavy", "serious.heavy_penalty"}},
+			1000 - 60, model.GradeD, []string{"penalty.heavy", "serious.heavy_penalty"}},
 		{"same violation twice is D", []Row{pass, row("penalty", "light", "false_labeling", "", []int64{1, 0, 0}, "a"),
 			row("penalty", "general", "false_labeling", "", []int64{0, 1, 0}, "b")},
-			1000 - 50 - 60, GradeD, []string{"penalty.light", "penalty.general", "serious.repeat_violation"}},
+			1000 - 50 - 60, model.GradeD, []string{"penalty.light", "penalty.general", "serious.repeat_violation"}},
 		{"credits are capped per rule and in total", []Row{pass, row("certification", "", "", "", []int64{5, 0, 0}, "c1", "c2", "c3", "c4", "c5"),
-			row("award", "", "", "", []int64{3, 0, 0}, "w1", "w2", "w3")}, 1000, GradeA,
+			row("award", "", "", "", []int64{3, 0, 0}, "w1", "w2", "w3")}, 1000, model.GradeA,
 			[]string{"credit.certification", "credit.award", "credits.cap", "score.clamp", "grade.a_evidence"}},
 		{"score is clamped at 0", []Row{row("accident", "major", "", "", []int64{4, 0, 0}, "a1", "a2", "a3", "a4")},
-			0, GradeD, []string{"accident.larger", "score.clamp", "serious.accident"}},
+			0, model.GradeD, []string{"accident.larger", "score.clamp", "serious.accident"}},
 		{"overdue serious hazard takes both deductions", []Row{pass, row("hazard", "serious", "", "overdue", []int64{1, 0, 0}, "h1")},
-			1000 - 60 - 80, GradeB, []string{"hazard.serious", "hazard.overdue"}},
+			1000 - 60 - 80, model.GradeB, []string{"hazard.serious", "hazard.overdue"}},
 		{"unverified complaints are not features; verified are capped", []Row{pass, row("complaint", "", "", "", []int64{10, 0, 0}, "k")},
-			1000 - 150, GradeB, []string{"complaint.verified"}},
+			1000 - 150, model.GradeB, []string{"complaint.verified"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,16 +104,6 @@ func TestParseRejects(t *testing.T) {
 				t.Errorf("got %v, want an error about %q", err, tt.want)
 			}
 		})
-	}
-}
-
-func TestPointsJSON(t *testing.T) {
-	for _, p := range []Points{0, 5, -5, 855, -1000, 1000} {
-		b, _ := json.Marshal(p)
-		var back Points
-		if err := json.Unmarshal(b, &back); err != nil || back != p {
-			t.Errorf("%d → %s → %d (%v)", p, b, back, err)
-		}
 	}
 }
 

@@ -14,8 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
 	"os"
 	"time"
+
+	"github.com/qcredit/qcredit/model"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -51,10 +54,10 @@ type Scorecard struct {
 	// file's bytes: any edit, even a comment, is a new version, so a run's
 	// version always identifies the exact file.
 	Version        string
-	Base           Points
+	Base           model.Points
 	Windows        []Window
 	Grades         Thresholds
-	CreditCap      Points
+	CreditCap      model.Points
 	Rules          []Rule
 	GradeAEvidence Evidence
 	Serious        []SeriousRule
@@ -69,7 +72,7 @@ type Window struct {
 }
 
 // Thresholds are the lowest scores of grades A, B and C; below C is D.
-type Thresholds struct{ A, B, C Points }
+type Thresholds struct{ A, B, C model.Points }
 
 // Match selects feature rows. Empty lists match anything; Flags [""] matches
 // only rows without a flag.
@@ -85,8 +88,8 @@ type Match struct {
 type Rule struct {
 	ID     string
 	Match  Match
-	Points Points
-	Cap    Points
+	Points model.Points
+	Cap    model.Points
 	Basis  string
 }
 
@@ -154,9 +157,9 @@ func Parse(b []byte) (*Scorecard, error) {
 	sum := sha256.Sum256(b)
 	sc := &Scorecard{
 		Version:   "sc-" + hex.EncodeToString(sum[:])[:12],
-		Base:      tenths(f.Base),
-		Grades:    Thresholds{A: tenths(f.Grades.A), B: tenths(f.Grades.B), C: tenths(f.Grades.C)},
-		CreditCap: tenths(f.CreditCap),
+		Base:      model.PointsOf(f.Base),
+		Grades:    Thresholds{A: model.PointsOf(f.Grades.A), B: model.PointsOf(f.Grades.B), C: model.PointsOf(f.Grades.C)},
+		CreditCap: model.PointsOf(f.CreditCap),
 		GradeAEvidence: Evidence{ID: f.GradeAEvidence.ID, Matches: f.GradeAEvidence.Matches,
 			Basis: f.GradeAEvidence.Basis},
 	}
@@ -164,7 +167,7 @@ func Parse(b []byte) (*Scorecard, error) {
 		sc.Windows = append(sc.Windows, Window{Months: w.Months, Permille: int64(math.Round(w.Weight * 1000))})
 	}
 	for _, r := range f.Rules {
-		sc.Rules = append(sc.Rules, Rule{ID: r.ID, Match: r.Match, Points: tenths(r.Points), Cap: tenths(r.Cap), Basis: r.Basis})
+		sc.Rules = append(sc.Rules, Rule{ID: r.ID, Match: r.Match, Points: model.PointsOf(r.Points), Cap: model.PointsOf(r.Cap), Basis: r.Basis})
 	}
 	for _, r := range f.Serious {
 		sc.Serious = append(sc.Serious, SeriousRule{ID: r.ID, Match: r.Match, Min: r.Min, PerCategory: r.PerCategory, Basis: r.Basis})
@@ -178,7 +181,7 @@ func Parse(b []byte) (*Scorecard, error) {
 // Validate says what is wrong with the scorecard.
 func (sc *Scorecard) Validate() error {
 	var errs []error
-	if sc.Base <= 0 || sc.Base > MaxScore {
+	if sc.Base <= 0 || sc.Base > model.MaxScore {
 		errs = append(errs, fmt.Errorf("base must be in (0, 100], got %s", sc.Base))
 	}
 	if len(sc.Windows) == 0 || len(sc.Windows) > 6 {
@@ -244,5 +247,3 @@ func (sc *Scorecard) Bounds(cutoff time.Time) []time.Time {
 	}
 	return out
 }
-
-func tenths(f float64) Points { return Points(math.Round(f * 10)) }
