@@ -13,11 +13,13 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/qcredit/qcredit/model"
 )
 
-// Shanghai is the bureau's time zone; as_of days and schedules are read in it.
-// China keeps no daylight saving time, so a fixed zone needs no tz database.
-var Shanghai = time.FixedZone("Asia/Shanghai", 8*3600)
+// Shanghai is the bureau's time zone (model.Shanghai); as_of days and
+// schedules are read in it.
+var Shanghai = model.Shanghai
 
 // Job is one pipeline.
 type Job interface {

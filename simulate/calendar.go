@@ -2,12 +2,14 @@ package simulate
 
 import (
 	"time"
+
+	"github.com/qcredit/qcredit/model"
 )
 
 const daySeconds = 86400
 
 // china is the +08:00 offset every simulated time is written in.
-var china = time.FixedZone("CST", 8*3600)
+var china = model.Shanghai
 
 // calendar turns day numbers of the period into dates. Dates are formatted
 // once per day, not once per event, because formatting dominates encoding.
