@@ -175,3 +175,23 @@ func CompleteUSCC(prefix16 string) USCC {
 	s := prefix16 + string(c17) + "0"
 	return USCC(s[:17] + string(usccCheck(s)))
 }
+
+// SortKey is an int64 that orders as the code's first 12 characters do
+// (base 31 in the code's alphabet, which is in ASCII order), so a table kept
+// in SortKey order is in USCC order, and a zone map (a block's min and max)
+// on it narrows a lookup by USCC to one block. DuckDB keeps only an 8-byte
+// prefix of strings in its zone maps, which for a city's codes is little
+// more than the county; 12 characters are as many as fit (31^12 < 2^63).
+// Characters outside the alphabet count as 0; a code shorter than 12 is
+// padded with 0.
+func (c USCC) SortKey() int64 {
+	var k int64
+	for i := range 12 {
+		var v int8
+		if i < len(c) {
+			v = max(usccValue[c[i]], 0)
+		}
+		k = k*31 + int64(v)
+	}
+	return k
+}

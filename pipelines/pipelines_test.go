@@ -3,12 +3,16 @@ package pipelines_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,13 +49,22 @@ func simulated(t *testing.T, enterprises int) (*duckdb.Store, simulate.Truth) {
 	return s, truth
 }
 
-func newRunner(t *testing.T, s warehouse.Store, sc *scoring.Scorecard) *pipelines.Runner {
+// backend is what these tests need of a warehouse.
+type backend interface {
+	warehouse.Store
+	pipelines.RunStore
+	pipelines.ScoreFeatures
+	ReadOutputs(ctx context.Context, q warehouse.OutputQuery, fn func(warehouse.OutputRow) error) error
+}
+
+func newRunner(t *testing.T, s backend, sc *scoring.Scorecard, opts ...pipelines.RunnerOptions) *pipelines.Runner {
 	t.Helper()
-	job, err := pipelines.NewScoreJob(s, sc, quiet)
-	if err != nil {
-		t.Fatal(err)
+	var o pipelines.RunnerOptions
+	if len(opts) > 0 {
+		o = opts[0]
 	}
-	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}})
+	o.Jobs = append(o.Jobs, pipelines.NewScoreJob(s, sc, quiet))
+	r, err := pipelines.NewRunner(s, quiet, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,26 +86,19 @@ type storedScore struct {
 	reasons     []model.Reason
 }
 
-func runScores(t *testing.T, s *duckdb.Store, runID string) []storedScore {
+// runScores reads a score run's outputs back, as serving and the API do.
+func runScores(t *testing.T, s backend, run warehouse.Run) []storedScore {
 	t.Helper()
-	rows, err := s.DB().QueryContext(t.Context(), `SELECT uscc, grade, score_tenths, reasons FROM scores WHERE run_id = ? ORDER BY uscc`, runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	var out []storedScore
-	for rows.Next() {
-		var sc storedScore
-		var reasons string
-		if err := rows.Scan(&sc.uscc, &sc.grade, &sc.score, &reasons); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(reasons), &sc.reasons); err != nil {
-			t.Fatalf("reasons of %s: %v", sc.uscc, err)
+	err := s.ReadOutputs(t.Context(), warehouse.OutputQuery{Job: run.Job, Version: run.Version, Payload: true}, func(o warehouse.OutputRow) error {
+		sc := storedScore{uscc: o.USCC, grade: o.Label, score: o.Value}
+		if err := json.Unmarshal(o.Payload, &sc.reasons); err != nil {
+			return fmt.Errorf("reasons of %s: %w", sc.uscc, err)
 		}
 		out = append(out, sc)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -134,10 +140,11 @@ func TestScoreOnSimulatedCity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Digest == "" || first.Digest != second.Digest || first.ID == second.ID || first.ModelVersion != sc.Version {
+	if first.Digest == "" || first.Digest != second.Digest || first.ID != "score-1" || second.ID != "score-2" ||
+		first.ModelVersion != sc.Version || second.Counts["late_events"] != 0 {
 		t.Fatalf("runs: %+v / %+v", first, second)
 	}
-	a, b := runScores(t, s, first.ID), runScores(t, s, second.ID)
+	a, b := runScores(t, s, first), runScores(t, s, second)
 	if len(a) == 0 || int64(len(a)) != first.Counts["enterprises"] {
 		t.Fatalf("scored %d, counts %v", len(a), first.Counts)
 	}
@@ -278,7 +285,8 @@ func TestModelVersionFollowsScorecardFile(t *testing.T) {
 	}
 }
 
-// blockingJob runs until released, to hold a job's lock.
+// blockingJob runs until released, to hold a job's lock, and writes one
+// output.
 type blockingJob struct{ started, release chan struct{} }
 
 func (j blockingJob) Name() string         { return "block" }
@@ -287,16 +295,24 @@ func (j blockingJob) ModelVersion() string { return "v1" }
 func (j blockingJob) Run(ctx context.Context, in pipelines.RunInput) (pipelines.Output, error) {
 	close(j.started)
 	<-j.release
-	return pipelines.Output{Counts: map[string]int64{"n": 1}, Digest: "d"}, nil
+	if err := in.Outputs.Add(warehouse.OutputRow{Key: "k", Label: "l", Value: 1}); err != nil {
+		return pipelines.Output{}, err
+	}
+	return pipelines.Output{Counts: map[string]int64{"n": 1}}, nil
 }
 
 func TestOneRunPerJobAtATime(t *testing.T) {
-	// Given a run of a job in progress, when the job is triggered again,
-	// then the second trigger is refused with ErrRunning, and the first run
-	// still succeeds.
+	// Given a run of a job in progress, when the job is triggered again in
+	// the same process or by another replica (another runner, another lease
+	// holder, on the same warehouse), then both triggers are refused with
+	// ErrRunning, and the first run still succeeds with its output's digest.
 	s := duckdbtest.Open(t)
 	job := blockingJob{started: make(chan struct{}), release: make(chan struct{})}
-	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}})
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}, Holder: "replica-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}, Holder: "replica-2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,6 +325,9 @@ func TestOneRunPerJobAtATime(t *testing.T) {
 	if _, err := r.Run(t.Context(), pipelines.RunRequest{Job: "block"}); !errors.Is(err, pipelines.ErrRunning) {
 		t.Errorf("second trigger: want ErrRunning, got %v", err)
 	}
+	if _, err := other.Run(t.Context(), pipelines.RunRequest{Job: "block"}); !errors.Is(err, pipelines.ErrRunning) || !strings.Contains(err.Error(), "another replica") {
+		t.Errorf("trigger on another replica: want ErrRunning, got %v", err)
+	}
 	close(job.release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -317,7 +336,66 @@ func TestOneRunPerJobAtATime(t *testing.T) {
 		t.Errorf("unknown job: got %v", err)
 	}
 	runs, err := r.Runs(t.Context(), warehouse.RunFilter{})
-	if err != nil || len(runs) != 1 || runs[0].Status != warehouse.RunSucceeded || runs[0].Digest != "d" || runs[0].AsOf != "2026-01-01" {
+	want := sha256.Sum256([]byte("k\t1\tl\t\n"))
+	if err != nil || len(runs) != 1 || runs[0].Status != warehouse.RunSucceeded || runs[0].Digest != hex.EncodeToString(want[:]) ||
+		runs[0].AsOf != "2026-01-01" || runs[0].ID != "block-1" {
 		t.Errorf("runs: %+v %v", runs, err)
+	}
+	// The lease went with the run: the other replica may run the job now.
+	job2 := blockingJob{started: make(chan struct{}), release: make(chan struct{})}
+	close(job2.release)
+	other2, _ := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{job2}, Holder: "replica-2"})
+	if run, err := other2.Run(t.Context(), pipelines.RunRequest{Job: "block", AsOf: "2026-01-01"}); err != nil || run.Version != 2 {
+		t.Errorf("run on the other replica after the first finished: %+v %v", run, err)
+	}
+}
+
+// unorderedJob writes its outputs out of key order.
+type unorderedJob struct{}
+
+func (unorderedJob) Name() string         { return "unordered" }
+func (unorderedJob) Schedule() string     { return "off" }
+func (unorderedJob) ModelVersion() string { return "v1" }
+func (unorderedJob) Run(ctx context.Context, in pipelines.RunInput) (pipelines.Output, error) {
+	for _, k := range []string{"b", "a"} {
+		if err := in.Outputs.Add(warehouse.OutputRow{Key: k}); err != nil {
+			return pipelines.Output{}, err
+		}
+	}
+	return pipelines.Output{}, nil
+}
+
+func TestRunsAreRefusedOrFailedClearly(t *testing.T) {
+	s := duckdbtest.Open(t)
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, pipelines.Shanghai)
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{unorderedJob{}}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("as_of after today", func(t *testing.T) {
+		// Given today 2026-12-01 in Shanghai, when a run as of 2026-12-02 is
+		// asked for, then it is refused before anything is recorded.
+		_, err := r.Run(t.Context(), pipelines.RunRequest{Job: "unordered", AsOf: "2026-12-02"})
+		if !errors.Is(err, pipelines.ErrFuture) || !strings.Contains(err.Error(), "after today (2026-12-01") {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("outputs out of order", func(t *testing.T) {
+		// Given a job that writes keys out of order, then its run fails,
+		// saying so, and its record says failed.
+		run, err := r.Run(t.Context(), pipelines.RunRequest{Job: "unordered", AsOf: "2026-12-01"})
+		if err == nil || !strings.Contains(err.Error(), "ascending key order") || run.Status != warehouse.RunFailed {
+			t.Errorf("got %+v, %v", run, err)
+		}
+	})
+	t.Run("like an unknown run", func(t *testing.T) {
+		_, err := r.Run(t.Context(), pipelines.RunRequest{Job: "unordered", Like: "unordered-99"})
+		if err == nil || !strings.Contains(err.Error(), "no run unordered-99") {
+			t.Errorf("got %v", err)
+		}
+	})
+	runs, _ := r.Runs(t.Context(), warehouse.RunFilter{})
+	if len(runs) != 1 {
+		t.Errorf("runs recorded: %+v", runs)
 	}
 }

@@ -3,9 +3,12 @@ package pipelines
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -15,14 +18,19 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// Runner runs jobs with run records, one run per job at a time.
+// Runner runs jobs with run records, one run of a job at a time: in this
+// process (a mutex) and on every replica sharing the warehouse (the lease
+// "job/<name>", renewed while the run lasts).
 type Runner struct {
-	store   warehouse.PipelineStore
-	log     *slog.Logger
-	jobs    map[string]Job
-	locks   map[string]*sync.Mutex
-	now     func() time.Time
-	metrics runnerMetrics
+	store       RunStore
+	log         *slog.Logger
+	jobs        map[string]Job
+	locks       map[string]*sync.Mutex
+	now         func() time.Time
+	holder      string
+	leaseTTL    time.Duration
+	outputBatch int
+	metrics     runnerMetrics
 }
 
 // RunnerOptions configure a Runner.
@@ -32,18 +40,25 @@ type RunnerOptions struct {
 	Registerer prometheus.Registerer
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
+	// Holder names this process in leases; "" is host-pid-random.
+	Holder string
+	// LeaseTTL is how long a job's lease lasts unless renewed (every third
+	// of it while the run goes on); default 2 minutes, so a replica that
+	// died mid-run blocks its job for at most that long.
+	LeaseTTL time.Duration
+	// OutputBatch is the outputs per warehouse write (DefaultOutputBatch).
+	OutputBatch int
 }
 
-// NewRunner builds a runner over a warehouse that implements
-// warehouse.PipelineStore.
-func NewRunner(store warehouse.Store, log *slog.Logger, opts RunnerOptions) (*Runner, error) {
-	ps, ok := store.(warehouse.PipelineStore)
-	if !ok {
-		return nil, fmt.Errorf("pipelines: the %T warehouse does not support pipelines yet", store)
-	}
-	r := &Runner{store: ps, log: log, jobs: map[string]Job{}, locks: map[string]*sync.Mutex{}, now: opts.Now}
+// NewRunner builds a runner over a warehouse.
+func NewRunner(store RunStore, log *slog.Logger, opts RunnerOptions) (*Runner, error) {
+	r := &Runner{store: store, log: log, jobs: map[string]Job{}, locks: map[string]*sync.Mutex{},
+		now: opts.Now, holder: opts.Holder, leaseTTL: cmp.Or(opts.LeaseTTL, 2*time.Minute), outputBatch: opts.OutputBatch}
 	if r.now == nil {
 		r.now = time.Now
+	}
+	if r.holder == "" {
+		r.holder = processHolder()
 	}
 	for _, j := range opts.Jobs {
 		if _, dup := r.jobs[j.Name()]; dup {
@@ -67,6 +82,15 @@ func NewRunner(store warehouse.Store, log *slog.Logger, opts RunnerOptions) (*Ru
 	return r, nil
 }
 
+// processHolder names this process: host, pid and a random suffix (a
+// restarted process with the same pid is another holder).
+func processHolder() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
 // Jobs are the registered jobs in name order.
 func (r *Runner) Jobs() []Job {
 	out := make([]Job, 0, len(r.jobs))
@@ -77,10 +101,20 @@ func (r *Runner) Jobs() []Job {
 	return out
 }
 
+// Today is the runner's today in Asia/Shanghai.
+func (r *Runner) Today() AsOf { return Today(r.now()) }
+
 // RunRequest asks for one run.
 type RunRequest struct {
-	Job  string
-	AsOf string // YYYY-MM-DD; "" = today (Asia/Shanghai)
+	Job string
+	// AsOf is YYYY-MM-DD; "" is today (Asia/Shanghai), or Like's as_of.
+	AsOf string
+	// Like re-runs with the watermark of this run (an id such as score-12)
+	// of the same job: what that run knew, so the same as_of and model
+	// version reproduce its digest.
+	Like string
+	// Watermark, when set, is the watermark to read up to.
+	Watermark time.Time
 }
 
 // Validate checks the request's shape.
@@ -94,12 +128,18 @@ func (q RunRequest) Validate() error {
 			errs = append(errs, fmt.Errorf("as_of %q: want YYYY-MM-DD", q.AsOf))
 		}
 	}
+	if q.Like != "" && !q.Watermark.IsZero() {
+		errs = append(errs, errors.New("give either a run to be like or a watermark, not both"))
+	}
 	return errors.Join(errs...)
 }
 
 // Run runs a job now and returns its record. A second run of the same job
-// while one is running is refused with ErrRunning rather than queued: runs
-// are long, and a queued duplicate would only redo the same work.
+// while one is running (here or on another replica) is refused with
+// ErrRunning rather than queued: runs are long, and a queued duplicate
+// would only redo the same work. A plain run reads everything ingested so
+// far and counts (late_events) what it read that the previous run of the
+// same as_of did not: reports that arrived late.
 func (r *Runner) Run(ctx context.Context, q RunRequest) (warehouse.Run, error) {
 	if err := q.Validate(); err != nil {
 		return warehouse.Run{}, err
@@ -108,36 +148,118 @@ func (r *Runner) Run(ctx context.Context, q RunRequest) (warehouse.Run, error) {
 	if !ok {
 		return warehouse.Run{}, fmt.Errorf("%w %q (known: %v)", ErrUnknownJob, q.Job, r.names())
 	}
+	var like warehouse.Run
+	if q.Like != "" {
+		var err error
+		if like, err = r.findRun(ctx, q.Job, q.Like); err != nil {
+			return warehouse.Run{}, err
+		}
+		q.AsOf = cmp.Or(q.AsOf, like.AsOf)
+		q.Watermark = like.Watermark
+	}
 	asOf, err := ParseAsOf(q.AsOf, r.now())
 	if err != nil {
 		return warehouse.Run{}, err
+	}
+	if today := r.Today(); asOf.Date.After(today.Date) {
+		return warehouse.Run{}, fmt.Errorf("%w: %s is after today (%s, Asia/Shanghai): a run can only read what has happened", ErrFuture, asOf, today)
 	}
 	lock := r.locks[q.Job]
 	if !lock.TryLock() {
 		return warehouse.Run{}, fmt.Errorf("%w: %s (wait for it to finish; see `qcredit pipeline list`)", ErrRunning, q.Job)
 	}
 	defer lock.Unlock()
-
-	start := r.now()
-	run := warehouse.Run{
-		ID:  fmt.Sprintf("%s-%s-%d", q.Job, asOf, start.UnixMilli()),
-		Job: q.Job, AsOf: asOf.String(), StartedAt: start, Status: warehouse.RunRunning,
-		Counts: map[string]int64{}, ModelVersion: job.ModelVersion(),
+	ctx, release, err := r.lease(ctx, q.Job)
+	if err != nil {
+		return warehouse.Run{}, err
 	}
-	log := r.log.With("job", q.Job, "run", run.ID, "as_of", run.AsOf)
-	if err := r.store.BeginRun(ctx, run); err != nil {
+	defer release()
+	return r.run(ctx, job, q, like, asOf)
+}
+
+// lease takes the job's lease for this process and keeps renewing it until
+// release; losing it (the warehouse unreachable for a lease's life)
+// cancels the returned context, since another replica may start the job.
+func (r *Runner) lease(ctx context.Context, job string) (context.Context, func(), error) {
+	name := "job/" + job
+	ok, err := r.store.AcquireLease(ctx, name, r.holder, r.leaseTTL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lease of %s: %w", job, err)
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %s runs on another replica (wait for it to finish; see `qcredit pipeline list`)", ErrRunning, job)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(r.leaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			if ok, err := r.store.AcquireLease(ctx, name, r.holder, r.leaseTTL); err != nil || !ok {
+				r.log.Error("lost the job's lease; stopping the run", "job", job, "err", err)
+				cancel(fmt.Errorf("lost the lease of %s: %v", job, err))
+				return
+			}
+		}
+	})
+	return ctx, func() {
+		close(stop)
+		wg.Wait()
+		if err := r.store.ReleaseLease(context.WithoutCancel(ctx), name, r.holder); err != nil {
+			r.log.Warn("release the job's lease", "job", job, "err", err)
+		}
+		cancel(nil)
+	}, nil
+}
+
+// findRun is the run with the given id of job.
+func (r *Runner) findRun(ctx context.Context, job, id string) (warehouse.Run, error) {
+	runs, err := r.store.Runs(ctx, warehouse.RunFilter{Job: job})
+	if err != nil {
+		return warehouse.Run{}, err
+	}
+	for _, run := range runs {
+		if run.ID == id {
+			return run, nil
+		}
+	}
+	return warehouse.Run{}, fmt.Errorf("no run %s of job %s (see `qcredit pipeline list`)", id, job)
+}
+
+func (r *Runner) run(ctx context.Context, job Job, q RunRequest, like warehouse.Run, asOf AsOf) (warehouse.Run, error) {
+	start := r.now()
+	wm, late, err := r.watermark(ctx, q, asOf, start)
+	if err != nil {
+		return warehouse.Run{}, err
+	}
+	run, err := r.store.BeginRun(ctx, warehouse.Run{Job: q.Job, AsOf: asOf.String(), Watermark: wm, Like: like.ID,
+		StartedAt: start, Status: warehouse.RunRunning, Counts: map[string]int64{}, ModelVersion: job.ModelVersion()})
+	if err != nil {
 		return run, err
 	}
-	log.Info("run started", "model_version", run.ModelVersion)
+	log := r.log.With("job", q.Job, "run", run.ID, "as_of", run.AsOf)
+	log.Info("run started", "model_version", run.ModelVersion, "watermark", wm, "like", like.ID)
 	r.metrics.running.WithLabelValues(q.Job).Set(1)
-	out, runErr := job.Run(ctx, RunInput{RunID: run.ID, AsOf: run.AsOf, Cutoff: asOf.Cutoff(), Log: log})
+	w := newOutputWriter(ctx, r.store, run, r.outputBatch)
+	out, runErr := job.Run(ctx, RunInput{Run: run, Cutoff: asOf.Cutoff(), Watermark: wm, Outputs: w, Log: log})
+	digest, writeErr := w.close()
 	r.metrics.running.WithLabelValues(q.Job).Set(0)
+	runErr = cmp.Or(runErr, writeErr, context.Cause(ctx))
 
 	end := r.now()
 	run.FinishedAt = &end
-	run.Status, run.Counts, run.Digest = warehouse.RunSucceeded, out.Counts, out.Digest
+	run.Status, run.Counts, run.Digest = warehouse.RunSucceeded, out.Counts, digest
 	if run.Counts == nil {
 		run.Counts = map[string]int64{}
+	}
+	if late >= 0 {
+		run.Counts["late_events"] = late
 	}
 	if runErr != nil {
 		run.Status, run.Error, run.Digest = warehouse.RunFailed, runErr.Error(), ""
@@ -158,6 +280,44 @@ func (r *Runner) Run(ctx context.Context, q RunRequest) (warehouse.Run, error) {
 	return run, nil
 }
 
+// watermark is what the run reads up to: the request's, else everything
+// stored (an empty warehouse: the start). For the latter it also counts the
+// late events: those with occurred_at before the cutoff that the latest
+// succeeded run of the same as_of did not read (−1 when there is none).
+func (r *Runner) watermark(ctx context.Context, q RunRequest, asOf AsOf, start time.Time) (time.Time, int64, error) {
+	if !q.Watermark.IsZero() {
+		return q.Watermark, -1, nil
+	}
+	wm, err := r.store.Watermark(ctx)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	if wm.IsZero() {
+		wm = start
+	}
+	runs, err := r.store.Runs(ctx, warehouse.RunFilter{Job: q.Job, Status: warehouse.RunSucceeded})
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	var prev *warehouse.Run
+	for i := range runs {
+		if runs[i].AsOf == asOf.String() && (prev == nil || runs[i].Version > prev.Version) {
+			prev = &runs[i]
+		}
+	}
+	if prev == nil {
+		return wm, -1, nil
+	}
+	if !wm.After(prev.Watermark) {
+		return wm, 0, nil
+	}
+	late, err := r.store.CountEvents(ctx, warehouse.EventCount{OccurredBefore: asOf.Cutoff(), IngestedAfter: prev.Watermark, IngestedUpTo: wm})
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	return wm, late, nil
+}
+
 func (r *Runner) names() []string {
 	var out []string
 	for _, j := range r.Jobs() {
@@ -170,7 +330,6 @@ func (r *Runner) names() []string {
 func (r *Runner) Runs(ctx context.Context, f warehouse.RunFilter) ([]warehouse.Run, error) {
 	return r.store.Runs(ctx, f)
 }
-
 type runnerMetrics struct {
 	runs        *prometheus.CounterVec
 	duration    *prometheus.HistogramVec

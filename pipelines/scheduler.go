@@ -5,17 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/robfig/cron/v3"
 )
 
-// Scheduler triggers jobs on their cron schedules (Asia/Shanghai).
+// Scheduler triggers jobs on their schedules (Asia/Shanghai).
 //
-// Default schedules (Job.Schedule): score daily at 02:00. A scheduled run
-// scores as of the previous day, the last complete one, so it reads the same
-// events whenever it runs and can be reproduced later with
-// `qcredit pipeline run score --as-of` that date.
+// A scheduled run is as of the previous day, the last complete one, so it
+// reads the same events whenever it runs and can be reproduced later with
+// `qcredit pipeline run JOB --like RUN`. Jobs scheduled "after JOB" run in
+// the same slot, as of the same day, once that job succeeded.
+//
+// With several replicas on one warehouse each runs the scheduler, and each
+// scheduled slot runs once: the replica that takes the slot's lease
+// ("slot/<job>/<time>", kept for a week) runs it, the others skip it. A
+// replica can also opt out (SchedulerOptions.Disabled).
 type Scheduler struct {
 	runner *Runner
 	log    *slog.Logger
@@ -24,24 +31,41 @@ type Scheduler struct {
 	// ctx is Start's: cron calls its funcs without one.
 	ctx        context.Context
 	runAtStart []string
+	after      map[string][]string // job → jobs that run after it in its slot
 }
 
 // SchedulerOptions configure a Scheduler.
 type SchedulerOptions struct {
-	// Schedules override job schedules by job name; "off" disables a job.
+	// Schedules override job schedules by job name: a cron spec (five
+	// fields, or six with seconds first), "after JOB", or "off".
 	Schedules map[string]string
-	// RunAtStart names jobs to run once as soon as the scheduler starts
-	// (qcredit dev scores right after its import).
+	// RunAtStart names jobs to run once as soon as the scheduler starts,
+	// as of today (qcredit dev scores right after its import).
 	RunAtStart []string
+	// Disabled schedules nothing (RunAtStart still runs): for replicas
+	// that should never run scheduled jobs.
+	Disabled bool
 }
+
+// slotLeaseTTL is how long a slot's lease is kept: far longer than any
+// lag between replicas' crons, so a slot never runs twice.
+const slotLeaseTTL = 7 * 24 * time.Hour
+
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // NewScheduler registers every job of the runner with its schedule.
 func NewScheduler(runner *Runner, log *slog.Logger, opts SchedulerOptions) (*Scheduler, error) {
-	s := &Scheduler{runner: runner, log: log, cron: cron.New(cron.WithLocation(Shanghai))}
+	s := &Scheduler{runner: runner, log: log, cron: cron.New(cron.WithLocation(Shanghai), cron.WithParser(cronParser)),
+		runAtStart: opts.RunAtStart, after: map[string][]string{}}
 	var errs []error
 	for name := range opts.Schedules {
 		if _, ok := runner.jobs[name]; !ok {
 			errs = append(errs, fmt.Errorf("schedule for %w %q", ErrUnknownJob, name))
+		}
+	}
+	for _, name := range opts.RunAtStart {
+		if _, ok := runner.jobs[name]; !ok {
+			errs = append(errs, fmt.Errorf("run at start: %w %q", ErrUnknownJob, name))
 		}
 	}
 	for _, j := range runner.Jobs() {
@@ -49,19 +73,43 @@ func NewScheduler(runner *Runner, log *slog.Logger, opts SchedulerOptions) (*Sch
 		if o, ok := opts.Schedules[j.Name()]; ok {
 			spec = o
 		}
-		if spec == "" || spec == "off" {
-			continue
+		if err := s.add(j.Name(), strings.TrimSpace(spec), opts.Disabled); err != nil {
+			errs = append(errs, err)
 		}
-		if _, err := s.cron.AddFunc(spec, func() { s.trigger(j.Name(), true) }); err != nil {
-			errs = append(errs, fmt.Errorf("schedule %q of %s: %w", spec, j.Name(), err))
-		}
-		log.Info("pipeline scheduled", "job", j.Name(), "schedule", spec, "tz", "Asia/Shanghai")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.runAtStart = opts.RunAtStart
 	return s, nil
+}
+
+func (s *Scheduler) add(job, spec string, disabled bool) error {
+	switch {
+	case spec == "" || spec == "off":
+		return nil
+	case strings.HasPrefix(spec, "after "):
+		first := strings.TrimSpace(strings.TrimPrefix(spec, "after "))
+		if _, ok := s.runner.jobs[first]; !ok || first == job {
+			return fmt.Errorf("schedule %q of %s: %w %q", spec, job, ErrUnknownJob, first)
+		}
+		s.after[first] = append(s.after[first], job)
+		return nil
+	}
+	sched, err := cronParser.Parse(spec)
+	if err != nil {
+		return fmt.Errorf("schedule %q of %s: %w", spec, job, err)
+	}
+	if disabled {
+		return nil
+	}
+	var id cron.EntryID
+	id = s.cron.Schedule(sched, cron.FuncJob(func() {
+		// Prev is the activation being run (02:00:00 sharp), the same on every
+		// replica however late its cron woke up: it names the slot.
+		s.RunSlot(s.ctx, job, s.cron.Entry(id).Prev)
+	}))
+	s.log.Info("pipeline scheduled", "job", job, "schedule", spec, "tz", "Asia/Shanghai")
+	return nil
 }
 
 // Start runs the schedule until ctx ends; Stop waits for running jobs.
@@ -69,11 +117,11 @@ func (s *Scheduler) Start(ctx context.Context) {
 	s.ctx = ctx
 	s.cron.Start()
 	for _, name := range s.runAtStart {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.trigger(name, false)
-		}()
+		s.wg.Go(func() {
+			if _, err := s.runner.Run(ctx, RunRequest{Job: name}); err != nil {
+				s.log.Error("run at start failed", "job", name, "err", err)
+			}
+		})
 	}
 }
 
@@ -84,16 +132,33 @@ func (s *Scheduler) Stop() {
 	s.wg.Wait()
 }
 
-func (s *Scheduler) trigger(job string, scheduled bool) {
-	asOf := ""
-	if scheduled {
-		asOf = s.runner.now().In(Shanghai).AddDate(0, 0, -1).Format("2006-01-02")
+// RunSlot runs job's scheduled slot at time slot, as of the day before it,
+// on this replica if it takes the slot's lease, then the jobs scheduled
+// after it. It reports whether this replica ran it.
+func (s *Scheduler) RunSlot(ctx context.Context, job string, slot time.Time) bool {
+	s.wg.Add(1)
+	defer s.wg.Done()
+	asOf := slot.In(Shanghai).AddDate(0, 0, -1).Format(time.DateOnly)
+	name := fmt.Sprintf("slot/%s/%s", job, slot.In(Shanghai).Format(time.RFC3339))
+	ok, err := s.runner.store.AcquireLease(ctx, name, s.runner.holder, slotLeaseTTL)
+	switch {
+	case err != nil:
+		s.log.Error("scheduled run skipped: cannot take the slot's lease", "job", job, "slot", slot, "err", err)
+		return false
+	case !ok:
+		s.log.Info("scheduled run taken by another replica", "job", job, "slot", slot)
+		return false
 	}
-	_, err := s.runner.Run(s.ctx, RunRequest{Job: job, AsOf: asOf})
+	_, err = s.runner.Run(ctx, RunRequest{Job: job, AsOf: asOf})
 	switch {
 	case errors.Is(err, ErrRunning):
-		s.log.Warn("scheduled run skipped: the previous run is still going", "job", job)
+		s.log.Warn("scheduled run skipped: the previous run is still going", "job", job, "slot", slot)
 	case err != nil:
-		s.log.Error("scheduled run failed", "job", job, "err", err)
+		s.log.Error("scheduled run failed", "job", job, "slot", slot, "err", err)
+	default:
+		for _, next := range s.after[job] {
+			s.RunSlot(ctx, next, slot)
+		}
 	}
+	return true
 }

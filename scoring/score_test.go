@@ -96,6 +96,14 @@ func TestParseRejects(t *testing.T) {
 		{"unknown field", "base: 100\nbogus: 1\n", "bogus"},
 		{"grades out of order", strings.Replace(string(defaultYAML), "a: 90", "a: 50", 1), "a > b > c"},
 		{"rule without basis", strings.Replace(string(defaultYAML), "basis: 产品质量法第15条、第17条：监督抽查不合格（轻微）", "basis: ''", 1), "basis"},
+		// Rules that name what no feature row carries would silently never match.
+		{"unknown kind", strings.Replace(string(defaultYAML), "{kind: spot_check, subs: [minor]}", "{kind: spotcheck, subs: [minor]}", 1),
+			`rule spot_check.fail.minor can never match: unknown kind "spotcheck"`},
+		{"unknown sub", strings.Replace(string(defaultYAML), "{kind: spot_check, subs: [minor]}", "{kind: spot_check, subs: [minr]}", 1),
+			`rule spot_check.fail.minor can never match: kind spot_check has no sub "minr"`},
+		{"unknown category", strings.Replace(string(defaultYAML), "categories: [violation, fraud]", "categories: [violation, fraude]", 1),
+			`has no category "fraude"`},
+		{"unknown flag", strings.Replace(string(defaultYAML), "flags: [overdue]", "flags: [late]", 1), `has no flag "late"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

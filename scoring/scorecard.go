@@ -212,11 +212,14 @@ func (sc *Scorecard) Validate() error {
 		}
 		seen[id] = true
 	}
+	checkMatch := func(id string, m Match) {
+		if err := model.CheckFeatureMatch(m.Kind, m.Subs, m.Categories, m.Flags); err != nil {
+			errs = append(errs, fmt.Errorf("rule %s can never match: %w", id, err))
+		}
+	}
 	for _, r := range sc.Rules {
 		checkID(r.ID)
-		if r.Match.Kind == "" {
-			errs = append(errs, fmt.Errorf("rule %s: match.kind is required", r.ID))
-		}
+		checkMatch(r.ID, r.Match)
 		if r.Cap != 0 && (r.Cap > 0) != (r.Points > 0) {
 			errs = append(errs, fmt.Errorf("rule %s: cap must have the sign of points", r.ID))
 		}
@@ -228,10 +231,14 @@ func (sc *Scorecard) Validate() error {
 	if len(sc.GradeAEvidence.Matches) == 0 {
 		errs = append(errs, errors.New("grade_a_evidence needs matches"))
 	}
+	for _, m := range sc.GradeAEvidence.Matches {
+		checkMatch(sc.GradeAEvidence.ID, m)
+	}
 	for _, r := range sc.Serious {
 		checkID(r.ID)
-		if r.Min < 1 || r.Match.Kind == "" {
-			errs = append(errs, fmt.Errorf("serious rule %s: needs match.kind and min ≥ 1", r.ID))
+		checkMatch(r.ID, r.Match)
+		if r.Min < 1 {
+			errs = append(errs, fmt.Errorf("serious rule %s: min must be ≥ 1", r.ID))
 		}
 	}
 	return errors.Join(errs...)

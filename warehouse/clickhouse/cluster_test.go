@@ -72,7 +72,7 @@ func TestClusterConformance(t *testing.T) {
 	// engines and run ON CLUSTER, then the store passes the conformance
 	// suite through the Distributed tables.
 	base := clusterURL(t)
-	conformance.Run(t, func(t *testing.T) warehouse.Store {
+	conformance.Run(t, func(t *testing.T) conformance.Backend {
 		return openURL(t, testDBURL(t, base, "?cluster=qcredit"))
 	})
 }

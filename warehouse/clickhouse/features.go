@@ -12,21 +12,21 @@ import (
 // featureSQL groups the window's events into feature rows in one pass over
 // events (18.16 has no CTEs, so each event's kind, sub, category and flag
 // are computed per row rather than by a UNION of per-type selects); the
-// registrations follow as their own rows. See the warehouse.Kind* constants.
+// registrations follow as their own rows. See the model.Feature* constants.
 // Revocations, repairs, corrections and withdrawals count whenever they
 // happened before the cutoff. Times are Unix seconds, formatted in.
 // GLOBAL IN ships the subqueries to every shard of a cluster; materialize()
 // because 18.16 refuses a UNION ALL of constants with columns.
 func (s *Store) featureSQL(q warehouse.FeatureQuery) string {
-	cutoff := q.Cutoff.Unix()
+	cutoff, wm := q.Cutoff.Unix(), q.Watermark.UnixMicro()
 	var w, counts strings.Builder
 	for i, b := range q.Bounds {
 		fmt.Fprintf(&w, "occurred_at >= toDateTime(%d), %d, ", b.Unix(), i)
 		fmt.Fprintf(&counts, ", countIf(w = %d)", i)
 	}
 	refs := func(typ string) string {
-		return fmt.Sprintf("(SELECT concat(uscc, '|', ref) FROM %s WHERE type = '%s' AND occurred_at < toDateTime(%d))",
-			s.table("events"), typ, cutoff)
+		return fmt.Sprintf("(SELECT concat(uscc, '|', ref) FROM %s WHERE type = '%s' AND occurred_at < toDateTime(%d) AND ingested_us <= %d)",
+			s.table("events"), typ, cutoff, wm)
 	}
 	return fmt.Sprintf(`SELECT uscc, kind, sub, fcategory, flag%[1]s, if(sub = 'pass', [max(id)], arraySort(groupArray(id)))
 FROM (
@@ -43,7 +43,7 @@ FROM (
             kind = 'penalty' AND concat(uscc, '|', ref) GLOBAL IN %[4]s, 'repaired',
             kind = 'hazard' AND ifNull(due < toDate(?), 0) AND concat(uscc, '|', ref) GLOBAL NOT IN %[5]s, 'overdue', '') AS flag
     FROM %[6]s FINAL
-    WHERE occurred_at < toDateTime(%[7]d) AND occurred_at >= toDateTime(%[8]d)
+    WHERE occurred_at < toDateTime(%[7]d) AND occurred_at >= toDateTime(%[8]d) AND ingested_us <= %[11]d
       AND type IN ('spot_check.completed', 'equipment.inspected', 'penalty.decided', 'licence.revoked',
                    'equipment.hazard_found', 'equipment.accident', 'complaint.closed', 'certification.granted',
                    'standard.declared', 'award.granted')
@@ -53,15 +53,16 @@ FROM (
     UNION ALL
     SELECT DISTINCT uscc, materialize('') AS id, materialize(toUInt8(0)) AS w, materialize('registered') AS kind,
         materialize('') AS sub, materialize('') AS fcategory, materialize('') AS flag
-    FROM %[6]s WHERE type = 'enterprise.registered' AND occurred_at < toDateTime(%[7]d)
+    FROM %[6]s WHERE type = 'enterprise.registered' AND occurred_at < toDateTime(%[7]d) AND ingested_us <= %[11]d
 )
 GROUP BY uscc, kind, sub, fcategory, flag
 ORDER BY uscc`,
 		counts.String(), w.String(), len(q.Bounds)-1, refs("credit.repaired"), refs("equipment.hazard_corrected"),
-		s.table("events"), cutoff, q.Bounds[len(q.Bounds)-1].Unix(), refs("penalty.revoked"), refs("certification.withdrawn"))
+		s.table("events"), cutoff, q.Bounds[len(q.Bounds)-1].Unix(), refs("penalty.revoked"), refs("certification.withdrawn"), wm)
 }
 
-// ScoreFeatures streams the score features; see warehouse.PipelineStore.
+// ScoreFeatures streams the score features of q's window per registered
+// enterprise, in USCC order, with its rows sorted (warehouse.FeatureFolder).
 func (s *Store) ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn func(warehouse.EnterpriseFeatures) error) error {
 	if err := q.Validate(); err != nil {
 		return fmt.Errorf("feature query: %w", err)

@@ -147,7 +147,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 			continue
 		}
 		for _, stmt := range m.Statements {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.conn.Exec(ctx, stmt); err != nil && !addedBefore(stmt, err) {
 				return applied, fmt.Errorf("migration %03d_%s: %w\n%s", m.Version, m.Name, err, stmt)
 			}
 		}
@@ -158,6 +158,13 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		applied = append(applied, fmt.Sprintf("%03d_%s", m.Version, m.Name))
 	}
 	return applied, nil
+}
+
+// addedBefore reports whether err says that the column an ALTER … ADD
+// COLUMN adds is already there: done by an earlier attempt of the same
+// migration (18.16 has no ADD COLUMN IF NOT EXISTS).
+func addedBefore(stmt string, err error) bool {
+	return strings.Contains(stmt, "ADD COLUMN") && strings.Contains(err.Error(), "already exists")
 }
 
 func (s *Store) appliedVersions(ctx context.Context) (map[uint32]bool, error) {

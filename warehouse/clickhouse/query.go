@@ -88,3 +88,30 @@ func (s *Store) countGroups(ctx context.Context, table, column string, into map[
 
 // final is the dedupe-on-read clause for counts.
 func (s *Store) final() string { return "FINAL" }
+
+// Enterprises streams every enterprise's latest state in USCC order.
+func (s *Store) Enterprises(ctx context.Context, fn func(model.Enterprise) error) error {
+	rows, err := s.conn.Query(ctx, `SELECT uscc, name, region, industry, cluster, scale, registered_at, deregistered, updated_at
+		FROM `+s.table("enterprises")+` ORDER BY uscc`)
+	if err != nil {
+		return fmt.Errorf("read enterprises: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e model.Enterprise
+		var id, scale string
+		var registered *time.Time
+		var deregistered uint8
+		if err := rows.Scan(&id, &e.Name, &e.Region, &e.Industry, &e.Cluster, &scale, &registered, &deregistered, &e.UpdatedAt); err != nil {
+			return fmt.Errorf("read enterprises: %w", err)
+		}
+		e.USCC, e.Scale, e.Deregistered = model.USCC(id), model.Scale(scale), deregistered == 1
+		if registered != nil {
+			e.RegisteredAt = *registered
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -41,6 +41,11 @@ type Store struct {
 	log    *slog.Logger
 	schema Schema
 	writeM sync.Mutex // one Write at a time per process, so its read-then-insert sees its own earlier batches
+	// lastStamp is the ingested_at of the last write; guarded by writeM.
+	lastStamp time.Time
+	// LeaseSettle is how long a lease claim waits for racing claims to
+	// become visible before it is resolved (warehouse.ResolveLease).
+	LeaseSettle time.Duration
 }
 
 var _ warehouse.Store = (*Store)(nil)
@@ -113,7 +118,8 @@ func OpenConfig(ctx context.Context, cfg Config, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse %s: %w", cfg.Addr, err)
 	}
-	s := &Store{conn: conn, log: log, schema: Schema{DB: cfg.DB, Cluster: cfg.Cluster, Replicated: cfg.Replicated}}
+	s := &Store{conn: conn, log: log, schema: Schema{DB: cfg.DB, Cluster: cfg.Cluster, Replicated: cfg.Replicated},
+		LeaseSettle: DefaultLeaseSettle}
 	if err := s.init(ctx); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("open clickhouse %s/%s: %w", cfg.Addr, cfg.DB, err)

@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qcredit/qcredit/internal/testenv"
-	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/clickhouse"
 	"github.com/qcredit/qcredit/warehouse/conformance"
 )
@@ -61,9 +61,10 @@ func openURL(t testing.TB, url string) *clickhouse.Store {
 		s.Close()
 		t.Fatal(err)
 	}
+	s.LeaseSettle = 100 * time.Millisecond // one server, one test: nothing races
 	return s
 }
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) warehouse.Store { return openTest(t) })
+	conformance.Run(t, func(t *testing.T) conformance.Backend { return openTest(t) })
 }

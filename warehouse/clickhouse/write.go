@@ -135,7 +135,7 @@ func (s *Store) insertCtx(ctx context.Context) context.Context {
 }
 
 const eventColumns = `id, type, uscc, source, occurred_at, reported_at, ref, link, result, severity,
-	category, amount, due, data, hash, origin, ingested_at`
+	category, amount, due, data, hash, origin, ingested_at, ingested_us`
 
 // insertEvents sends the items as one insert: the batcher hands over
 // thousands of rows, what ClickHouse wants per insert.
@@ -148,12 +148,12 @@ func (s *Store) insertEvents(ctx context.Context, items []warehouse.Item) error 
 		return fmt.Errorf("insert events: %w", err)
 	}
 	defer batch.Abort()
-	now := time.Now()
+	now := s.stamp()
 	for _, it := range items {
 		r := it.Record
 		if err := batch.Append(r.ID, string(r.Type), string(r.USCC), r.Source, r.OccurredAt, r.ReportedAt,
 			r.Facets.Ref, r.Facets.Link, r.Facets.Result, r.Facets.Severity, r.Facets.Category,
-			r.Facets.Amount, dueDate(r.Facets.Due), string(r.Data), r.Hash, it.Origin.String(), now); err != nil {
+			r.Facets.Amount, dueDate(r.Facets.Due), string(r.Data), r.Hash, it.Origin.String(), now, uint64(now.UnixMicro())); err != nil {
 			return fmt.Errorf("insert events: event %s: %w", r.ID, err)
 		}
 	}
@@ -161,6 +161,20 @@ func (s *Store) insertEvents(ctx context.Context, items []warehouse.Item) error 
 		return fmt.Errorf("insert events: %w", err)
 	}
 	return nil
+}
+
+// stamp is the ingested_at of the write under way: now, but always after the
+// previous write's, so this process's stamps rise in commit order and a
+// run's watermark never lies above a batch it could not see. (Several
+// processes writing at once stamp with their own clocks: see the README on
+// watermarks.) Callers hold writeM.
+func (s *Store) stamp() time.Time {
+	t := time.Now().Truncate(time.Microsecond)
+	if !t.After(s.lastStamp) {
+		t = s.lastStamp.Add(time.Microsecond)
+	}
+	s.lastStamp = t
+	return t
 }
 
 // dueDate is the Date to store: midnight UTC of the day, which the driver

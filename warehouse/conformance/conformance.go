@@ -15,8 +15,29 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
+// Backend is everything the suite checks of a warehouse backend: the Store
+// and what the pipelines, serving and the credit file read and write.
+type Backend interface {
+	warehouse.Store
+	ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn func(warehouse.EnterpriseFeatures) error) error
+	Watermark(ctx context.Context) (time.Time, error)
+	CountEvents(ctx context.Context, c warehouse.EventCount) (int64, error)
+	BeginRun(ctx context.Context, r warehouse.Run) (warehouse.Run, error)
+	FinishRun(ctx context.Context, r warehouse.Run) error
+	Runs(ctx context.Context, f warehouse.RunFilter) ([]warehouse.Run, error)
+	WriteOutputs(ctx context.Context, job string, version int, rows []warehouse.OutputRow) error
+	ReadOutputs(ctx context.Context, q warehouse.OutputQuery, fn func(warehouse.OutputRow) error) error
+	Output(ctx context.Context, job string, version int, key string) (warehouse.OutputRow, error)
+	OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error)
+	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
+	Enterprises(ctx context.Context, fn func(model.Enterprise) error) error
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+	Optimize(ctx context.Context) error
+}
+
 // Opener returns a fresh, migrated, empty store; the suite closes it.
-type Opener func(t *testing.T) warehouse.Store
+type Opener func(t *testing.T) Backend
 
 // Run runs every conformance test against the backend.
 func Run(t *testing.T, open Opener) {

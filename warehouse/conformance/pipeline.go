@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,24 +12,16 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// RunPipeline runs the warehouse.PipelineStore cases. A backend that does
-// not implement PipelineStore yet is skipped, loudly.
+// RunPipeline runs the cases of what the pipelines, serving and the credit
+// file need of a backend.
 func RunPipeline(t *testing.T, open Opener) {
 	t.Run("ScoreFeatures", func(t *testing.T) { testScoreFeatures(t, open) })
+	t.Run("FeaturesReadUpToTheWatermark", func(t *testing.T) { testFeaturesWatermark(t, open) })
 	t.Run("RunRecords", func(t *testing.T) { testRunRecords(t, open) })
-	t.Run("Scores", func(t *testing.T) { testScores(t, open) })
+	t.Run("Outputs", func(t *testing.T) { testOutputs(t, open) })
 	t.Run("Timeline", func(t *testing.T) { testTimeline(t, open) })
-}
-
-func pipelineStore(t *testing.T, open Opener) (warehouse.Store, warehouse.PipelineStore) {
-	t.Helper()
-	s := open(t)
-	ps, ok := s.(warehouse.PipelineStore)
-	if !ok {
-		s.Close()
-		t.Skipf("%T does not implement warehouse.PipelineStore yet", s)
-	}
-	return s, ps
+	t.Run("Enterprises", func(t *testing.T) { testEnterprises(t, open) })
+	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
 }
 
 // FirmC is registered and has no other records.
@@ -36,7 +29,7 @@ var FirmC = model.CompleteUSCC("91320826MA1CCC03")
 
 // The as_of of the pipeline fixtures and its windows (12/24/36 months).
 var (
-	shanghai    = time.FixedZone("CST", 8*3600)
+	shanghai    = model.Shanghai
 	asOf        = "2025-06-30"
 	cutoff      = time.Date(2025, 7, 1, 0, 0, 0, 0, shanghai)
 	featureBnds = []time.Time{cutoff.AddDate(0, -12, 0), cutoff.AddDate(0, -24, 0), cutoff.AddDate(0, -36, 0)}
@@ -102,11 +95,11 @@ func testScoreFeatures(t *testing.T, open Opener) {
 	// edges, one registered without records and one unregistered, when the
 	// features of as_of 2025-06-30 are read, then exactly the expected rows
 	// come back in USCC order.
-	s, ps := pipelineStore(t, open)
+	s := open(t)
 	defer s.Close()
 	write(t, s, warehouse.Batch{Items: pipelineFixtures(t)})
 	var got []warehouse.EnterpriseFeatures
-	err := ps.ScoreFeatures(t.Context(), warehouse.FeatureQuery{Cutoff: cutoff, AsOf: asOf, Bounds: featureBnds},
+	err := s.ScoreFeatures(t.Context(), featureQuery(t, s),
 		func(f warehouse.EnterpriseFeatures) error { got = append(got, f); return nil })
 	if err != nil {
 		t.Fatal(err)
@@ -140,145 +133,285 @@ func testScoreFeatures(t *testing.T, open Opener) {
 	}
 }
 
-func testRunRecords(t *testing.T, open Opener) {
-	// Given a run begun and finished, and another begun later, then Runs
-	// returns both newest first with every field as stored.
-	s, ps := pipelineStore(t, open)
-	defer s.Close()
-	start := time.Date(2025, 7, 1, 2, 0, 0, 0, shanghai)
-	end := start.Add(90 * time.Second)
-	r1 := warehouse.Run{ID: "score-1", Job: "score", AsOf: asOf, StartedAt: start, Status: warehouse.RunRunning,
-		Counts: map[string]int64{}, ModelVersion: "sc-abc"}
-	if err := ps.BeginRun(t.Context(), r1); err != nil {
-		t.Fatal(err)
+// featureQuery is the query of as_of 2025-06-30 with everything stored so far.
+func featureQuery(t *testing.T, s Backend) warehouse.FeatureQuery {
+	t.Helper()
+	wm, err := s.Watermark(t.Context())
+	if err != nil || wm.IsZero() {
+		t.Fatalf("watermark %v, %v", wm, err)
 	}
-	r1.Status, r1.FinishedAt, r1.Counts, r1.Digest = warehouse.RunSucceeded, &end, map[string]int64{"enterprises": 2, "grade_a": 1}, "d1"
-	if err := ps.FinishRun(t.Context(), r1); err != nil {
-		t.Fatal(err)
-	}
-	r2 := warehouse.Run{ID: "lists-2", Job: "lists", AsOf: asOf, StartedAt: end, Status: warehouse.RunRunning, Counts: map[string]int64{}, ModelVersion: "v"}
-	if err := ps.BeginRun(t.Context(), r2); err != nil {
-		t.Fatal(err)
-	}
-	if err := ps.FinishRun(t.Context(), warehouse.Run{ID: "nope", Status: warehouse.RunFailed}); !errors.Is(err, warehouse.ErrNotFound) {
-		t.Errorf("finishing an unknown run: want ErrNotFound, got %v", err)
-	}
-	runs, err := ps.Runs(t.Context(), warehouse.RunFilter{})
-	if err != nil || len(runs) != 2 {
-		t.Fatalf("runs: %v %+v", err, runs)
-	}
-	got := runs[1]
-	if runs[0].ID != "lists-2" || runs[0].FinishedAt != nil || got.ID != "score-1" || got.Status != warehouse.RunSucceeded ||
-		got.AsOf != asOf || !got.StartedAt.Equal(start) || got.FinishedAt == nil || !got.FinishedAt.Equal(end) ||
-		!reflect.DeepEqual(got.Counts, r1.Counts) || got.Digest != "d1" || got.ModelVersion != "sc-abc" {
-		t.Errorf("runs: %+v", runs)
-	}
-	only, err := ps.Runs(t.Context(), warehouse.RunFilter{Job: "score", Limit: 5})
-	if err != nil || len(only) != 1 || only[0].ID != "score-1" {
-		t.Errorf("score runs: %v %+v", err, only)
-	}
+	return warehouse.FeatureQuery{Cutoff: cutoff, Watermark: wm, AsOf: asOf, Bounds: featureBnds}
 }
 
-func testScores(t *testing.T, open Opener) {
-	// Given two succeeded score runs (as_of 06-30 and an older 05-31 run that
-	// finished later) and a failed one, then the latest score comes from the
-	// 06-30 run, history lists both succeeded runs, and listings filter and page.
-	s, ps := pipelineStore(t, open)
+func testFeaturesWatermark(t *testing.T, open Opener) {
+	// Given the fixtures, then a late report of a failed check (occurred
+	// before the as_of, stored after), when features are read with the
+	// watermark taken before the late report, then it is not read, and
+	// CountEvents counts exactly it between the two watermarks; with the
+	// new watermark it is read.
+	s := open(t)
 	defer s.Close()
 	write(t, s, warehouse.Batch{Items: pipelineFixtures(t)})
-	start := time.Date(2025, 7, 1, 2, 0, 0, 0, shanghai)
-	runs := []struct {
-		id, asOf string
-		status   warehouse.RunStatus
-		at       time.Time
-		gradeA   string
-	}{
-		{"r-new", "2025-06-30", warehouse.RunSucceeded, start, "B"},
-		{"r-old", "2025-05-31", warehouse.RunSucceeded, start.Add(time.Hour), "C"},
-		{"r-bad", "2025-07-01", warehouse.RunFailed, start.Add(2 * time.Hour), "D"},
+	before := featureQuery(t, s)
+	late := Event(t, "late1", model.EventSpotCheckCompleted, FirmC, day(2025, 6, 1),
+		map[string]any{"check_id": "C-late", "product": "钢材", "result": "fail", "severity": "critical"})
+	write(t, s, warehouse.Batch{Items: []warehouse.Item{late}})
+	after := featureQuery(t, s)
+	if !after.Watermark.After(before.Watermark) {
+		t.Fatalf("watermark did not move: %v then %v", before.Watermark, after.Watermark)
 	}
-	for _, r := range runs {
-		run := warehouse.Run{ID: r.id, Job: "score", AsOf: r.asOf, StartedAt: r.at, Status: warehouse.RunRunning, Counts: map[string]int64{}, ModelVersion: "sc-1"}
-		if err := ps.BeginRun(t.Context(), run); err != nil {
-			t.Fatal(err)
-		}
-		err := ps.WriteScores(t.Context(), []warehouse.ScoreRow{
-			{RunID: r.id, USCC: FirmA, AsOf: r.asOf, ModelVersion: "sc-1", ScoreTenths: 805, Grade: r.gradeA, Reasons: json.RawMessage(`[{"rule":"x"}]`)},
-			{RunID: r.id, USCC: FirmC, AsOf: r.asOf, ModelVersion: "sc-1", ScoreTenths: 1000, Grade: "A", Reasons: json.RawMessage(`[]`)},
+	rowsOfC := func(q warehouse.FeatureQuery) int {
+		n := -1
+		err := s.ScoreFeatures(t.Context(), q, func(f warehouse.EnterpriseFeatures) error {
+			if f.USCC == FirmC {
+				n = len(f.Rows)
+			}
+			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		end := r.at.Add(time.Minute)
-		run.Status, run.FinishedAt = r.status, &end
-		if err := ps.FinishRun(t.Context(), run); err != nil {
-			t.Fatal(err)
-		}
+		return n
 	}
-	latest, err := ps.LatestScore(t.Context(), FirmA)
-	if err != nil || latest.RunID != "r-new" || latest.Grade != "B" || latest.ScoreTenths != 805 || latest.AsOf != "2025-06-30" ||
-		string(latest.Reasons) != `[{"rule":"x"}]` || latest.USCC != FirmA || latest.ModelVersion != "sc-1" {
-		t.Errorf("latest: %+v %v", latest, err)
+	if got := rowsOfC(before); got != 0 {
+		t.Errorf("with the earlier watermark firm C has %d rows, want 0", got)
 	}
-	if _, err := ps.LatestScore(t.Context(), FirmB); !errors.Is(err, warehouse.ErrNotFound) {
-		t.Errorf("unscored firm: want ErrNotFound, got %v", err)
+	if got := rowsOfC(after); got != 1 {
+		t.Errorf("with the later watermark firm C has %d rows, want 1", got)
 	}
-	hist, err := ps.ScoreHistory(t.Context(), FirmA, 10)
-	if err != nil || len(hist) != 2 || hist[0].RunID != "r-new" || hist[1].RunID != "r-old" {
-		t.Errorf("history: %+v %v", hist, err)
+	n, err := s.CountEvents(t.Context(), warehouse.EventCount{OccurredBefore: cutoff, IngestedAfter: before.Watermark, IngestedUpTo: after.Watermark})
+	if err != nil || n != 1 {
+		t.Errorf("late events: %d, %v; want 1", n, err)
 	}
-	tests := []struct {
-		name  string
-		f     warehouse.ScoreFilter
-		total int64
-		uscc  []model.USCC
-	}{
-		{"all", warehouse.ScoreFilter{Limit: 10}, 2, sorted(FirmA, FirmC)},
-		{"grade", warehouse.ScoreFilter{Grade: "A", Limit: 10}, 1, []model.USCC{FirmC}},
-		{"region", warehouse.ScoreFilter{Region: "320830", Limit: 10}, 1, []model.USCC{FirmA}},
-		{"industry prefix", warehouse.ScoreFilter{Industry: "C13", Limit: 10}, 1, []model.USCC{FirmC}},
-		{"cluster", warehouse.ScoreFilter{Cluster: "320830-C38", Limit: 10}, 1, []model.USCC{FirmA}},
-		{"paging", warehouse.ScoreFilter{Limit: 1, Offset: 1}, 2, sorted(FirmA, FirmC)[1:]},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			page, err := ps.ListScores(t.Context(), tt.f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []model.USCC
-			for _, it := range page.Items {
-				got = append(got, it.USCC)
-				if it.RunID != "r-new" || it.Name == "" || it.Region == "" || it.Cluster == "" {
-					t.Errorf("item %+v", it)
-				}
-			}
-			if page.Total != tt.total || page.RunID != "r-new" || page.AsOf != "2025-06-30" || !reflect.DeepEqual(got, tt.uscc) {
-				t.Errorf("page %+v, want total %d items %v", page, tt.total, tt.uscc)
-			}
-		})
+	all, err := s.CountEvents(t.Context(), warehouse.EventCount{})
+	if err != nil || all != int64(len(pipelineFixtures(t))+1) {
+		t.Errorf("all events: %d, %v", all, err)
 	}
 }
 
-func sorted(a, b model.USCC) []model.USCC {
-	if b < a {
-		return []model.USCC{b, a}
+// beginRun begins a run of job as of asOf, started at start.
+func beginRun(t *testing.T, s Backend, job, asOf string, wm, start time.Time) warehouse.Run {
+	t.Helper()
+	r, err := s.BeginRun(t.Context(), warehouse.Run{Job: job, AsOf: asOf, Watermark: wm, StartedAt: start,
+		Status: warehouse.RunRunning, Counts: map[string]int64{}, ModelVersion: "m-" + job})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return []model.USCC{a, b}
+	return r
+}
+
+func finishRun(t *testing.T, s Backend, r warehouse.Run, st warehouse.RunStatus, end time.Time) warehouse.Run {
+	t.Helper()
+	r.Status, r.FinishedAt, r.Counts, r.Digest = st, &end, map[string]int64{"enterprises": 2}, "d-"+r.ID
+	if err := s.FinishRun(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func testRunRecords(t *testing.T, open Opener) {
+	// Given runs of two jobs begun and finished, then each job's versions
+	// count from 1, ids are job-version, and Runs returns every field as
+	// stored, newest start first, filtered by job and status.
+	s := open(t)
+	defer s.Close()
+	start := time.Date(2025, 7, 1, 2, 0, 0, 0, shanghai)
+	wm := time.Date(2025, 7, 1, 1, 59, 58, 123456000, shanghai)
+	s1 := beginRun(t, s, "score", asOf, wm, start)
+	l1 := beginRun(t, s, "lists", asOf, wm, start.Add(time.Second))
+	s2 := beginRun(t, s, "score", "2025-05-31", wm, start.Add(2*time.Second))
+	if s1.Version != 1 || s1.ID != "score-1" || l1.Version != 1 || l1.ID != "lists-1" || s2.Version != 2 || s2.ID != "score-2" {
+		t.Fatalf("versions: %s %s %s", s1.ID, l1.ID, s2.ID)
+	}
+	end := start.Add(90 * time.Second)
+	s1 = finishRun(t, s, s1, warehouse.RunSucceeded, end)
+	finishRun(t, s, s2, warehouse.RunFailed, end)
+	if err := s.FinishRun(t.Context(), warehouse.Run{ID: "nope-9", Job: "nope", Version: 9, Status: warehouse.RunFailed}); !errors.Is(err, warehouse.ErrNotFound) {
+		t.Errorf("finishing an unknown run: want ErrNotFound, got %v", err)
+	}
+	runs, err := s.Runs(t.Context(), warehouse.RunFilter{})
+	if err != nil || len(runs) != 3 {
+		t.Fatalf("runs: %v %+v", err, runs)
+	}
+	got := runs[2]
+	if runs[0].ID != "score-2" || runs[0].Status != warehouse.RunFailed || runs[1].ID != "lists-1" || runs[1].FinishedAt != nil ||
+		got.ID != "score-1" || got.Job != "score" || got.Version != 1 || got.Status != warehouse.RunSucceeded || got.AsOf != asOf ||
+		!got.Watermark.Equal(wm) || !got.StartedAt.Equal(start) || got.FinishedAt == nil || !got.FinishedAt.Equal(end) ||
+		!reflect.DeepEqual(got.Counts, s1.Counts) || got.Digest != "d-score-1" || got.ModelVersion != "m-score" {
+		t.Errorf("runs: %+v", runs)
+	}
+	only, err := s.Runs(t.Context(), warehouse.RunFilter{Job: "score", Status: warehouse.RunSucceeded, Limit: 5})
+	if err != nil || len(only) != 1 || only[0].ID != "score-1" {
+		t.Errorf("succeeded score runs: %v %+v", err, only)
+	}
+	one, err := s.Runs(t.Context(), warehouse.RunFilter{Limit: 1})
+	if err != nil || len(one) != 1 || one[0].ID != "score-2" {
+		t.Errorf("limit 1: %v %+v", err, one)
+	}
+}
+
+func testOutputs(t *testing.T, open Opener) {
+	// Given three score runs (two succeeded, one failed) each writing two
+	// firms' scores and an output about no firm, then a version reads back
+	// whole in key order (with or without payloads), one output by key, and
+	// a firm's history lists its succeeded runs' outputs, current first.
+	s := open(t)
+	defer s.Close()
+	start := time.Date(2025, 7, 1, 2, 0, 0, 0, shanghai)
+	wm := start.Add(-time.Hour)
+	runs := []struct {
+		asOf   string
+		status warehouse.RunStatus
+		gradeA string
+	}{
+		{"2025-06-30", warehouse.RunSucceeded, "B"},
+		{"2025-05-31", warehouse.RunSucceeded, "C"}, // a backfill, run later
+		{"2025-07-01", warehouse.RunFailed, "D"},
+	}
+	for i, r := range runs {
+		run := beginRun(t, s, "score", r.asOf, wm, start.Add(time.Duration(i)*time.Hour))
+		rows := []warehouse.OutputRow{
+			{Key: string(FirmA), USCC: string(FirmA), Label: r.gradeA, Value: 805, Payload: []byte(`[{"rule":"x"}]`)},
+			{Key: string(FirmC), USCC: string(FirmC), Label: "A", Value: 1000, Payload: []byte(`[]`)},
+			{Key: "~summary", Label: "total", Value: 2, Payload: []byte(`{"n":2}`)},
+		}
+		if err := s.WriteOutputs(t.Context(), "score", run.Version, rows); err != nil {
+			t.Fatal(err)
+		}
+		finishRun(t, s, run, r.status, start.Add(time.Duration(i)*time.Hour+time.Minute))
+	}
+	var got []warehouse.OutputRow
+	err := s.ReadOutputs(t.Context(), warehouse.OutputQuery{Job: "score", Version: 1, Payload: true},
+		func(o warehouse.OutputRow) error { got = append(got, o); return nil })
+	if err != nil || len(got) != 3 {
+		t.Fatalf("outputs of score-1: %v %+v", err, got)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i-1].Key >= got[i].Key {
+			t.Errorf("outputs not in key order: %q then %q", got[i-1].Key, got[i].Key)
+		}
+	}
+	a := got[slices.IndexFunc(got, func(o warehouse.OutputRow) bool { return o.Key == string(FirmA) })]
+	if a.USCC != string(FirmA) || a.Label != "B" || a.Value != 805 || string(a.Payload) != `[{"rule":"x"}]` {
+		t.Errorf("firm A of score-1: %+v", a)
+	}
+	bare := 0
+	err = s.ReadOutputs(t.Context(), warehouse.OutputQuery{Job: "score", Version: 2},
+		func(o warehouse.OutputRow) error {
+			if o.Payload != nil || o.Label == "" {
+				t.Errorf("without payloads: %+v", o)
+			}
+			bare++
+			return nil
+		})
+	if err != nil || bare != 3 {
+		t.Errorf("outputs of score-2 without payloads: %d, %v", bare, err)
+	}
+	one, err := s.Output(t.Context(), "score", 2, string(FirmA))
+	if err != nil || one.Label != "C" || string(one.Payload) != `[{"rule":"x"}]` {
+		t.Errorf("one output: %+v %v", one, err)
+	}
+	if _, err := s.Output(t.Context(), "score", 2, string(FirmB)); !errors.Is(err, warehouse.ErrNotFound) {
+		t.Errorf("missing output: want ErrNotFound, got %v", err)
+	}
+	hist, err := s.OutputHistory(t.Context(), "score", FirmA, 10)
+	if err != nil || len(hist) != 2 || hist[0].Run.ID != "score-1" || hist[0].Label != "B" || hist[1].Run.ID != "score-2" ||
+		hist[1].Label != "C" || hist[1].Run.AsOf != "2025-05-31" || hist[0].Key != string(FirmA) {
+		t.Errorf("history of A: %+v %v", hist, err)
+	}
+	if h, err := s.OutputHistory(t.Context(), "score", FirmA, 1); err != nil || len(h) != 1 || h[0].Run.ID != "score-1" {
+		t.Errorf("history of A, limit 1: %+v %v", h, err)
+	}
+	if h, err := s.OutputHistory(t.Context(), "score", FirmB, 10); err != nil || len(h) != 0 {
+		t.Errorf("history of an unscored firm: %+v %v", h, err)
+	}
+}
+
+func testEnterprises(t *testing.T, open Opener) {
+	// Given the fixtures' two registered firms (and records of an
+	// unregistered one), then Enterprises streams both, in USCC order, with
+	// their registered state.
+	s := open(t)
+	defer s.Close()
+	write(t, s, warehouse.Batch{Items: pipelineFixtures(t)})
+	var got []model.Enterprise
+	if err := s.Enterprises(t.Context(), func(e model.Enterprise) error { got = append(got, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].USCC >= got[1].USCC {
+		t.Fatalf("enterprises: %+v", got)
+	}
+	for _, e := range got {
+		one, err := s.Enterprise(t.Context(), e.USCC)
+		if err != nil || one.Name != e.Name || one.Region != e.Region || one.Industry != e.Industry || e.Name == "" ||
+			!e.RegisteredAt.Equal(day(2020, 1, 1)) {
+			t.Errorf("enterprise %s: bulk %+v, one %+v (%v)", e.USCC, e, one, err)
+		}
+	}
+}
+
+func testLeases(t *testing.T, open Opener) {
+	// Given a lease taken by one holder, then another holder is refused
+	// until the first releases it; the holder renews it. (Expiry is
+	// warehouse.ResolveLease's, tested there.)
+	s := open(t)
+	defer s.Close()
+	ctx := t.Context()
+	acquire := func(name, holder string, ttl time.Duration) bool {
+		t.Helper()
+		ok, err := s.AcquireLease(ctx, name, holder, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !acquire("job/score", "a", time.Minute) {
+		t.Fatal("a free lease was refused")
+	}
+	if acquire("job/score", "b", time.Minute) {
+		t.Error("a held lease was granted to another holder")
+	}
+	if !acquire("job/score", "a", time.Minute) {
+		t.Error("the holder could not renew")
+	}
+	if !acquire("job/lists", "b", time.Minute) {
+		t.Error("another lease was refused")
+	}
+	if err := s.ReleaseLease(ctx, "job/score", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if acquire("job/score", "b", time.Minute) {
+		t.Error("a stranger's release freed the lease")
+	}
+	if err := s.ReleaseLease(ctx, "job/score", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if !acquire("job/score", "b", time.Minute) {
+		t.Error("a released lease was refused")
+	}
+	if acquire("job/score", "a", time.Minute) {
+		t.Error("the former holder took the lease back while it was held")
+	}
 }
 
 func testTimeline(t *testing.T, open Opener) {
 	// Given the fixtures written in arbitrary order, then an enterprise's
 	// timeline is its events in (occurred_at, id) order, data included.
-	s, ps := pipelineStore(t, open)
+	s := open(t)
 	defer s.Close()
 	write(t, s, warehouse.Batch{Items: pipelineFixtures(t)})
-	evs, err := ps.Timeline(t.Context(), FirmA, 1000)
+	evs, err := s.Timeline(t.Context(), FirmA, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(evs) != 26 {
 		t.Fatalf("timeline has %d events, want 26", len(evs))
+	}
+	if err := s.Optimize(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.Timeline(t.Context(), FirmA, 1000); err != nil || !reflect.DeepEqual(again, evs) {
+		t.Errorf("timeline after Optimize differs: %d events, %v", len(again), err)
 	}
 	for i := 1; i < len(evs); i++ {
 		a, b := evs[i-1], evs[i]
@@ -292,7 +425,7 @@ func testTimeline(t *testing.T, open Opener) {
 	if evs[0].ID != "r-a" {
 		t.Errorf("first event %s, want the registration", evs[0].ID)
 	}
-	short, err := ps.Timeline(t.Context(), FirmA, 3)
+	short, err := s.Timeline(t.Context(), FirmA, 3)
 	if err != nil || len(short) != 3 {
 		t.Errorf("limited timeline: %d %v", len(short), err)
 	}

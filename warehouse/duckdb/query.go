@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,7 +19,7 @@ func (s *Store) Enterprise(ctx context.Context, uscc model.USCC) (model.Enterpri
 	var registered sql.NullTime
 	var updated time.Time
 	err := s.db.QueryRowContext(ctx, `SELECT uscc, name, region, industry, cluster, scale, registered_at, deregistered, updated_at
-		FROM enterprises WHERE uscc = ?`, string(uscc)).
+		FROM enterprises WHERE ukey = ? AND uscc = ?`, uscc.SortKey(), string(uscc)).
 		Scan(&e.USCC, &name, &region, &industry, &cluster, &scale, &registered, &e.Deregistered, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, warehouse.ErrNotFound
@@ -70,6 +71,56 @@ func countGroups(ctx context.Context, db *sql.DB, query string, into map[string]
 		into[k] = n
 		if total != nil {
 			*total += n
+		}
+	}
+	return rows.Err()
+}
+
+// Timeline is the enterprise's events in (occurred_at, id) order, at most
+// limit. The ukey condition lets the zone maps of the sorted events skip
+// every row group but the firm's (see Optimize).
+func (s *Store) Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, type, uscc, source, occurred_at, reported_at, data FROM events
+		WHERE ukey = ? AND uscc = ? ORDER BY occurred_at, id LIMIT ?`, uscc.SortKey(), string(uscc), limit)
+	if err != nil {
+		return nil, fmt.Errorf("timeline of %s: %w", uscc, err)
+	}
+	defer rows.Close()
+	out := []model.Event{}
+	for rows.Next() {
+		var e model.Event
+		var typ, code, data string
+		var reported sql.NullTime
+		if err := rows.Scan(&e.ID, &typ, &code, &e.Source, &e.OccurredAt, &reported, &data); err != nil {
+			return nil, fmt.Errorf("timeline of %s: %w", uscc, err)
+		}
+		e.Type, e.USCC, e.Data = model.EventType(typ), model.USCC(code), json.RawMessage(data)
+		if reported.Valid {
+			e.ReportedAt = &reported.Time
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Enterprises streams every enterprise's latest state in USCC order.
+func (s *Store) Enterprises(ctx context.Context, fn func(model.Enterprise) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT uscc, coalesce(name, ''), coalesce(region, ''), coalesce(industry, ''),
+		coalesce(cluster, ''), coalesce(scale, ''), registered_at, deregistered, updated_at FROM enterprises ORDER BY uscc`)
+	if err != nil {
+		return fmt.Errorf("read enterprises: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e model.Enterprise
+		var scale string
+		var registered sql.NullTime
+		if err := rows.Scan(&e.USCC, &e.Name, &e.Region, &e.Industry, &e.Cluster, &scale, &registered, &e.Deregistered, &e.UpdatedAt); err != nil {
+			return fmt.Errorf("read enterprises: %w", err)
+		}
+		e.Scale, e.RegisteredAt = model.Scale(scale), registered.Time
+		if err := fn(e); err != nil {
+			return err
 		}
 	}
 	return rows.Err()

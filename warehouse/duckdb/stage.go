@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"io"
+	"time"
 )
 
 // rawConn runs statements on the write connection's driver connection, so
@@ -50,7 +51,8 @@ const rowGroupRows = 122_880
 // eventBatch is a batch's events made ready, before the write's turn, to be
 // staged in the write's transaction.
 type eventBatch interface {
-	stage(r rawConn) (stagedEvents, error)
+	// stage makes the batch visible to SQL with ingested_at set to stamp.
+	stage(r rawConn, stamp time.Time) (stagedEvents, error)
 	release()
 }
 
@@ -58,6 +60,10 @@ type eventBatch interface {
 // ids and hashes (for classification), one with full rows (for the insert).
 // Implementations: Arrow views (build tag duckdb_arrow, the fast path) or a
 // temp table filled by the appender.
+//
+// Read each relation with SELECT *, once: an Arrow view is a stream (a
+// second scan finds it empty), and duckdb-go's stream ignores the columns
+// DuckDB projects, so a narrower SELECT reads the wrong buffers.
 type stagedEvents interface {
 	IDs() string  // relation with columns id, hash
 	Rows() string // relation with the columns of events, in order

@@ -22,7 +22,7 @@ func newEventBatch(items []warehouse.Item) eventBatch { return appenderEvents(it
 func (appenderEvents) release() {}
 
 // stage appends the batch to staging_events.
-func (items appenderEvents) stage(r rawConn) (stagedEvents, error) {
+func (items appenderEvents) stage(r rawConn, stamp time.Time) (stagedEvents, error) {
 	if _, err := r.exec("DELETE FROM staging_events"); err != nil {
 		return nil, fmt.Errorf("clear staging: %w", err)
 	}
@@ -30,9 +30,8 @@ func (items appenderEvents) stage(r rawConn) (stagedEvents, error) {
 	if err != nil {
 		return nil, fmt.Errorf("appender: %w", err)
 	}
-	now := time.Now()
 	for _, it := range items {
-		if err := a.AppendRow(eventRow(it, now)...); err != nil {
+		if err := a.AppendRow(eventRow(it, stamp)...); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("stage %s: %w", it.Record.ID, err)
 		}
@@ -50,11 +49,12 @@ func (tableStage) Rows() string { return "staging_events" }
 func (tableStage) Release()     {}
 
 // eventRow is one event in the column order of the events table.
-func eventRow(it warehouse.Item, now time.Time) []driver.Value {
+func eventRow(it warehouse.Item, stamp time.Time) []driver.Value {
 	r := it.Record
 	return []driver.Value{r.ID, string(r.Type), string(r.USCC), r.Source, r.OccurredAt, optTime(r.ReportedAt),
 		r.Facets.Ref, r.Facets.Link, r.Facets.Result, r.Facets.Severity, r.Facets.Category,
-		optFloat(r.Facets.Amount), optDate(r.Facets.Due), string(r.Data), r.Hash, it.Origin.String(), now}
+		optFloat(r.Facets.Amount), optDate(r.Facets.Due), string(r.Data), r.Hash, it.Origin.String(), stamp,
+		r.USCC.SortKey()}
 }
 
 func optTime(t *time.Time) driver.Value {

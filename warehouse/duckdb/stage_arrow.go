@@ -4,6 +4,7 @@ package duckdb
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -34,7 +35,8 @@ var (
 		{Name: "data", Type: arrow.BinaryTypes.String},
 		{Name: "hash", Type: arrow.PrimitiveTypes.Uint64},
 		{Name: "origin", Type: arrow.BinaryTypes.String},
-		{Name: "ingested_at", Type: utcMicros},
+		{Name: "ingested_at", Type: utcMicros}, // the write's stamp, set by stage
+		{Name: "ukey", Type: arrow.PrimitiveTypes.Int64},
 	}, nil)
 	idSchema = arrow.NewSchema([]arrow.Field{eventSchema.Field(0), eventSchema.Field(14)}, nil)
 )
@@ -57,9 +59,10 @@ func (a arrowEvents) release() { a.rec.Release() }
 // groups and compresses and writes them itself while inserting, in parallel
 // (two row groups, two threads: 1.4 → 0.75 s per 491,520 events); one slice
 // would leave the whole batch to the committing thread.
-func (a arrowEvents) stage(r rawConn) (stagedEvents, error) {
+func (a arrowEvents) stage(r rawConn, stamp time.Time) (stagedEvents, error) {
 	ids := array.NewRecordBatch(idSchema, []arrow.Array{a.rec.Column(0), a.rec.Column(14)}, a.rec.NumRows())
-	st := &arrowStage{records: []arrow.RecordBatch{ids}}
+	rows := stamped(a.rec, stamp)
+	st := &arrowStage{records: []arrow.RecordBatch{ids, rows}}
 	ar, err := duckdb.NewArrowFromConn(r.conn)
 	if err != nil {
 		st.Release()
@@ -68,7 +71,7 @@ func (a arrowEvents) stage(r rawConn) (stagedEvents, error) {
 	for _, v := range []struct {
 		name   string
 		slices []arrow.RecordBatch
-	}{{"staged_ids", rowGroups(ids)}, {"staged_rows", rowGroups(a.rec)}} {
+	}{{"staged_ids", rowGroups(ids)}, {"staged_rows", rowGroups(rows)}} {
 		rdr, err := array.NewRecordReader(v.slices[0].Schema(), v.slices)
 		for _, s := range v.slices {
 			s.Release() // the reader holds its own references
@@ -87,6 +90,26 @@ func (a arrowEvents) stage(r rawConn) (stagedEvents, error) {
 	}
 	return st, nil
 }
+
+// stamped is rec with its ingested_at column set to stamp.
+func stamped(rec arrow.RecordBatch, stamp time.Time) arrow.RecordBatch {
+	b := array.NewTimestampBuilder(memory.DefaultAllocator, utcMicros)
+	defer b.Release()
+	n := int(rec.NumRows())
+	b.Reserve(n)
+	ts := arrow.Timestamp(stamp.UnixMicro())
+	for range n {
+		b.UnsafeAppend(ts)
+	}
+	col := b.NewArray()
+	defer col.Release()
+	cols := slices.Clone(rec.Columns())
+	cols[ingestedCol] = col
+	return array.NewRecordBatch(eventSchema, cols, rec.NumRows())
+}
+
+// ingestedCol is the index of ingested_at in eventSchema.
+const ingestedCol = 16
 
 // rowGroups slices rec into zero-copy pieces of at most one row group.
 func rowGroups(rec arrow.RecordBatch) []arrow.RecordBatch {
@@ -128,8 +151,8 @@ func buildRecord(items []warehouse.Item) arrow.RecordBatch {
 	amount := b.Field(11).(*array.Float64Builder)
 	due := b.Field(12).(*array.Date32Builder)
 	hash := b.Field(14).(*array.Uint64Builder)
-	ingested := b.Field(16).(*array.TimestampBuilder)
-	now := arrow.Timestamp(time.Now().UnixMicro())
+	ingested := b.Field(ingestedCol).(*array.TimestampBuilder)
+	ukey := b.Field(17).(*array.Int64Builder)
 	var origin []byte
 	for i := range items {
 		it := &items[i]
@@ -159,7 +182,8 @@ func buildRecord(items []warehouse.Item) arrow.RecordBatch {
 		hash.Append(r.Hash)
 		origin = it.Origin.AppendTo(origin[:0])
 		text[15].Append(origin)
-		ingested.Append(now)
+		ingested.Append(0) // set by stage
+		ukey.Append(r.USCC.SortKey())
 	}
 	return b.NewRecordBatch()
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -33,6 +34,7 @@ type Store struct {
 	wconn  *sql.Conn  // the connection whose temp tables stage writes
 	ids    *storedIDs // loaded with wconn; guarded by writeM
 	idSeed maphash.Seed
+	lastStamp time.Time // ingested_at of the last write; guarded by writeM
 }
 
 var _ warehouse.Store = (*Store)(nil)

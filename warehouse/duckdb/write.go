@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -158,6 +159,18 @@ func (w *stagedWrite) writeTx(r rawConn) (res warehouse.WriteResult, err error) 
 	return res, nil
 }
 
+// stamp is the ingested_at of the write under way: now, but always after the
+// previous write's, so stamps rise in commit order even if the clock steps
+// back. Callers hold writeM.
+func (s *Store) stamp() time.Time {
+	t := time.Now().Truncate(time.Microsecond)
+	if !t.After(s.lastStamp) {
+		t = s.lastStamp.Add(time.Microsecond)
+	}
+	s.lastStamp = t
+	return t
+}
+
 type eventsWritten struct {
 	stored, duplicates int
 	conflicts          []model.DeadLetter
@@ -173,7 +186,11 @@ func (w *stagedWrite) writeEvents(r rawConn) (eventsWritten, error) {
 			break
 		}
 	}
-	st, err := w.events.stage(r)
+	// The stamp is taken here, under the write lock, not when the batch was
+	// staged: stamps must rise in commit order, or a run's watermark (the
+	// greatest ingested_at it saw) could lie above a batch committed after
+	// it started, which a re-run with that watermark would then read.
+	st, err := w.events.stage(r, w.store.stamp())
 	if err != nil {
 		return out, err
 	}

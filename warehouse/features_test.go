@@ -18,12 +18,12 @@ func TestFeatureFolder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	add("A", KindRegistered, "")
+	add("A", string(model.FeatureRegistered), "")
 	add("A", "spot_check", "minor")
 	add("A", "penalty", "heavy")
 	add("B", "spot_check", "pass") // never registered
 	add("C", "complaint", "")
-	add("C", KindRegistered, "")
+	add("C", string(model.FeatureRegistered), "")
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestFeatureFolder(t *testing.T) {
 
 	stop := errors.New("stop")
 	f = NewFeatureFolder(func(EnterpriseFeatures) error { return stop })
-	f.Add("A", FeatureRow{Kind: KindRegistered})
+	f.Add("A", FeatureRow{Kind: string(model.FeatureRegistered)})
 	if err := f.Add("B", FeatureRow{Kind: "award"}); !errors.Is(err, stop) {
 		t.Errorf("want fn's error, got %v", err)
 	}

@@ -1,0 +1,123 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+// WriteOutputs appends outputs of a running run with the appender, on a
+// connection of its own. Callers write a run's outputs in key order.
+func (s *Store) WriteOutputs(ctx context.Context, job string, version int, rows []warehouse.OutputRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("write outputs: %w", err)
+	}
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "run_outputs")
+		if err != nil {
+			return fmt.Errorf("outputs appender: %w", err)
+		}
+		for _, o := range rows {
+			if err := a.AppendRow(job, int32(version), o.Key, o.USCC, model.USCC(o.USCC).SortKey(), o.Label, o.Value, string(o.Payload)); err != nil {
+				a.Close()
+				return fmt.Errorf("append output %s of %s: %w", o.Key, warehouse.RunID(job, version), err)
+			}
+		}
+		if err := a.Close(); err != nil {
+			return fmt.Errorf("flush outputs of %s: %w", warehouse.RunID(job, version), err)
+		}
+		return nil
+	})
+}
+
+// ReadOutputs streams one run version's outputs in key order.
+func (s *Store) ReadOutputs(ctx context.Context, q warehouse.OutputQuery, fn func(warehouse.OutputRow) error) error {
+	payload := "''"
+	if q.Payload {
+		payload = "payload"
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT key, uscc, label, value, `+payload+` FROM run_outputs
+		WHERE job = ? AND version = ? ORDER BY key`, q.Job, q.Version)
+	if err != nil {
+		return fmt.Errorf("read outputs of %s: %w", warehouse.RunID(q.Job, q.Version), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o warehouse.OutputRow
+		var p string
+		if err := rows.Scan(&o.Key, &o.USCC, &o.Label, &o.Value, &p); err != nil {
+			return fmt.Errorf("read outputs of %s: %w", warehouse.RunID(q.Job, q.Version), err)
+		}
+		if p != "" {
+			o.Payload = []byte(p)
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Output is one output of a run version, or ErrNotFound.
+func (s *Store) Output(ctx context.Context, job string, version int, key string) (warehouse.OutputRow, error) {
+	o := warehouse.OutputRow{Key: key}
+	var p string
+	err := s.db.QueryRowContext(ctx, `SELECT uscc, label, value, payload FROM run_outputs WHERE job = ? AND version = ? AND key = ?`,
+		job, version, key).Scan(&o.USCC, &o.Label, &o.Value, &p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, warehouse.ErrNotFound
+	}
+	if err != nil {
+		return o, fmt.Errorf("output %s of %s: %w", key, warehouse.RunID(job, version), err)
+	}
+	o.Payload = []byte(p)
+	return o, nil
+}
+
+// OutputHistory is an enterprise's outputs of job over its succeeded runs,
+// the current ranking first (warehouse.ByRecency), at most limit, without
+// payloads. The ukey condition lets the zone maps skip every row group but
+// the firm's in each run.
+func (s *Store) OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error) {
+	runs, err := s.Runs(ctx, warehouse.RunFilter{Job: job, Status: warehouse.RunSucceeded})
+	if err != nil {
+		return nil, err
+	}
+	byVersion := make(map[int]warehouse.Run, len(runs))
+	for _, r := range runs {
+		byVersion[r.Version] = r
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT version, key, label, value FROM run_outputs
+		WHERE job = ? AND ukey = ? AND uscc = ?`, job, uscc.SortKey(), string(uscc))
+	if err != nil {
+		return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
+	}
+	defer rows.Close()
+	var out []warehouse.VersionedOutput
+	for rows.Next() {
+		var v int
+		o := warehouse.OutputRow{USCC: string(uscc)}
+		if err := rows.Scan(&v, &o.Key, &o.Label, &o.Value); err != nil {
+			return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
+		}
+		if r, ok := byVersion[v]; ok {
+			out = append(out, warehouse.VersionedOutput{Run: r, OutputRow: o})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
+	}
+	return warehouse.LatestOutputs(out, limit), nil
+}
