@@ -3,12 +3,15 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
 )
 
@@ -19,32 +22,50 @@ func (s *Server) analystRoutes(v1 *gin.RouterGroup) {
 	v1.GET("/scores", s.listScores)
 }
 
+// jobScore is the score job's name (pipelines.JobScore).
+const jobScore = "score"
+
 // Score is a score as the API shows it.
 type Score struct {
 	RunID        string          `json:"run_id"`
 	AsOf         string          `json:"as_of"`
 	ModelVersion string          `json:"model_version"`
-	Score        json.Number     `json:"score"` // exact decimal, one fractional digit
-	Grade        string          `json:"grade"`
+	Score        model.Points    `json:"score"` // exact decimal, one fractional digit
+	Grade        model.Grade     `json:"grade"`
+	GradeLabel   string          `json:"grade_label"`
 	Reasons      json.RawMessage `json:"reasons,omitempty"`
 }
 
-func scoreView(r warehouse.ScoreRow, withReasons bool) Score {
-	out := Score{RunID: r.RunID, AsOf: r.AsOf, ModelVersion: r.ModelVersion, Grade: r.Grade,
-		Score: json.Number(strconv.FormatInt(r.ScoreTenths/10, 10) + "." + strconv.FormatInt(r.ScoreTenths%10, 10))}
-	if withReasons {
-		out.Reasons = r.Reasons
+func scoreView(run warehouse.Run, o warehouse.OutputRow) Score {
+	g := model.Grade(o.Label)
+	out := Score{RunID: run.ID, AsOf: run.AsOf, ModelVersion: run.ModelVersion, Score: model.Points(o.Value), Grade: g, GradeLabel: g.Label()}
+	if len(o.Payload) > 0 {
+		out.Reasons = o.Payload
 	}
 	return out
 }
 
+// Enterprise is an enterprise's registered state, times in +08:00.
+type Enterprise struct {
+	model.Enterprise
+	RegisteredAt time.Time `json:"registered_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Record is one event of the credit file, times in +08:00.
+type Record struct {
+	model.Event
+	OccurredAt time.Time  `json:"occurred_at"`
+	ReportedAt *time.Time `json:"reported_at,omitempty"`
+}
+
 // CreditFile is an enterprise's quality-credit file (企业质量信用档案).
 type CreditFile struct {
-	Enterprise model.Enterprise `json:"enterprise"`
-	// Score is the latest score with its reasons; null before the first score run.
-	Score   *Score        `json:"score"`
-	History []Score       `json:"history"`
-	Records []model.Event `json:"records"`
+	Enterprise Enterprise `json:"enterprise"`
+	// Score is the current score with its reasons; null before the first score run.
+	Score   *Score   `json:"score"`
+	History []Score  `json:"history"`
+	Records []Record `json:"records"`
 	// RecordsTruncated says the timeline holds only the first records.
 	RecordsTruncated bool `json:"records_truncated,omitempty"`
 }
@@ -54,141 +75,152 @@ const (
 	recordsLimit = 5000
 )
 
-func (s *Server) pipelineStore(c *gin.Context) (warehouse.PipelineStore, bool) {
-	ps, ok := s.store.(warehouse.PipelineStore)
-	if !ok {
-		abort(c, http.StatusNotImplemented, "not_supported", "this warehouse backend does not serve scores yet")
-	}
-	return ps, ok
-}
-
 func (s *Server) creditFile(c *gin.Context) {
-	code := c.Param("uscc")
-	if r := (model.USCCPolicy{}).Check(code); !r.Valid() {
-		abort(c, http.StatusBadRequest, "invalid_uscc", r.Err().Error())
-		return
-	}
-	ps, ok := s.pipelineStore(c)
+	uscc, ok := checkUSCC(c)
 	if !ok {
 		return
 	}
-	ctx, uscc := c.Request.Context(), model.USCC(code)
+	m, ok := s.currentModel(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
 	e, err := s.store.Enterprise(ctx, uscc)
 	if errors.Is(err, warehouse.ErrNotFound) {
-		abort(c, http.StatusNotFound, "enterprise_not_found", "no enterprise with USCC "+code)
+		abort(c, http.StatusNotFound, "enterprise_not_found", "no enterprise with USCC "+string(uscc))
 		return
 	}
 	if err != nil {
 		s.internal(c, "credit file", err)
 		return
 	}
-	file := CreditFile{Enterprise: e, History: []Score{}}
-	latest, err := ps.LatestScore(ctx, uscc)
-	switch {
-	case err == nil:
-		v := scoreView(latest, true)
-		file.Score = &v
-	case !errors.Is(err, warehouse.ErrNotFound):
-		s.internal(c, "credit file", err)
-		return
+	file := CreditFile{Enterprise: Enterprise{Enterprise: e, RegisteredAt: local(e.RegisteredAt), UpdatedAt: local(e.UpdatedAt)},
+		History: []Score{}, Records: []Record{}}
+	if run, ok := m.ScoreRun(); ok {
+		o, err := s.store.Output(ctx, jobScore, run.Version, string(uscc))
+		switch {
+		case err == nil:
+			v := scoreView(run, o)
+			file.Score = &v
+		case !errors.Is(err, warehouse.ErrNotFound):
+			s.internal(c, "credit file", err)
+			return
+		}
 	}
-	hist, err := ps.ScoreHistory(ctx, uscc, historyLimit)
+	hist, err := s.store.OutputHistory(ctx, jobScore, uscc, historyLimit)
 	if err != nil {
 		s.internal(c, "credit file", err)
 		return
 	}
 	for _, h := range hist {
-		file.History = append(file.History, scoreView(h, false))
+		file.History = append(file.History, scoreView(h.Run, h.OutputRow))
 	}
-	file.Records, err = ps.Timeline(ctx, uscc, recordsLimit+1)
+	events, err := s.store.Timeline(ctx, uscc, recordsLimit+1)
 	if err != nil {
 		s.internal(c, "credit file", err)
 		return
 	}
-	if len(file.Records) > recordsLimit {
-		file.Records, file.RecordsTruncated = file.Records[:recordsLimit], true
+	if len(events) > recordsLimit {
+		events, file.RecordsTruncated = events[:recordsLimit], true
+	}
+	for _, ev := range events {
+		r := Record{Event: ev, OccurredAt: local(ev.OccurredAt)}
+		if ev.ReportedAt != nil {
+			t := local(*ev.ReportedAt)
+			r.ReportedAt = &t
+		}
+		file.Records = append(file.Records, r)
 	}
 	c.JSON(http.StatusOK, file)
 }
 
 // ScoreItem is one enterprise in a score listing.
 type ScoreItem struct {
-	USCC     model.USCC  `json:"uscc"`
-	Name     string      `json:"name"`
-	Region   string      `json:"region"`
-	Industry string      `json:"industry"`
-	Cluster  string      `json:"cluster"`
-	Score    json.Number `json:"score"`
-	Grade    string      `json:"grade"`
+	USCC       model.USCC   `json:"uscc"`
+	Name       string       `json:"name"`
+	Region     string       `json:"region"`
+	Industry   string       `json:"industry"`
+	Cluster    string       `json:"cluster"`
+	Score      model.Points `json:"score"`
+	Grade      model.Grade  `json:"grade"`
+	GradeLabel string       `json:"grade_label"`
 }
 
-// ScoreList is a page of scores of the latest score run.
+// ScoreList is a page of the current score run's scores.
 type ScoreList struct {
 	RunID  string      `json:"run_id"`
 	AsOf   string      `json:"as_of"`
-	Total  int64       `json:"total"`
+	Total  int         `json:"total"`
 	Limit  int         `json:"limit"`
 	Offset int         `json:"offset"`
 	Items  []ScoreItem `json:"items"`
 }
 
+// Listing limits.
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+)
+
 func (s *Server) listScores(c *gin.Context) {
-	ps, ok := s.pipelineStore(c)
+	m, ok := s.currentModel(c)
 	if !ok {
 		return
 	}
-	f := warehouse.ScoreFilter{Grade: c.Query("grade"), Region: c.Query("region"), Industry: c.Query("industry"),
-		Cluster: c.Query("cluster"), Limit: 100}
-	var errs []error
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, errors.New("limit must be a number"))
-		}
-		f.Limit = n
-	}
-	if v := c.Query("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, errors.New("offset must be a number"))
-		}
-		f.Offset = n
-	}
-	if err := errors.Join(append(errs, f.Validate())...); err != nil {
+	f, limit, offset, err := scoreFilter(c, m)
+	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
-	page, err := ps.ListScores(c.Request.Context(), f)
-	if err != nil {
-		s.internal(c, "list scores", err)
-		return
+	out := ScoreList{Limit: limit, Offset: offset, Items: []ScoreItem{}}
+	if run, ok := m.ScoreRun(); ok {
+		out.RunID, out.AsOf = run.ID, run.AsOf
 	}
-	out := ScoreList{RunID: page.RunID, AsOf: page.AsOf, Total: page.Total, Limit: f.Limit, Offset: f.Offset, Items: []ScoreItem{}}
-	for _, it := range page.Items {
-		out.Items = append(out.Items, ScoreItem{USCC: it.USCC, Name: it.Name, Region: it.Region, Industry: it.Industry,
-			Cluster: it.Cluster, Score: scoreView(it.ScoreRow, false).Score, Grade: it.Grade})
+	page := m.Firms(f, offset, limit)
+	out.Total = page.Total
+	for _, x := range page.Items {
+		out.Items = append(out.Items, ScoreItem{USCC: x.USCC, Name: x.Name, Region: x.Region, Industry: x.Industry,
+			Cluster: x.ClusterKey(), Score: x.Score, Grade: x.Grade, GradeLabel: x.Grade.Label()})
 	}
 	c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) internal(c *gin.Context, what string, err error) {
-	s.log.Error(what, "path", c.Request.URL.Path, "err", err)
-	abort(c, http.StatusInternalServerError, "internal", what+" failed")
+// scoreFilter reads and checks the listing's query, one message per problem.
+func scoreFilter(c *gin.Context, m *serving.Model) (serving.FirmFilter, int, int, error) {
+	f := serving.FirmFilter{Scored: true, Region: c.Query("region"), Industry: c.Query("industry"), Cluster: c.Query("cluster")}
+	var errs []error
+	if g := c.Query("grade"); g != "" {
+		grade, err := model.ParseGrade(g)
+		errs = append(errs, err)
+		f.Grade = grade
+	}
+	if f.Region != "" {
+		if _, ok := model.LookupRegion(f.Region); !ok || !serving.InRegion(f.Region, model.CityHuaian) && f.Region != "320000" {
+			errs = append(errs, fmt.Errorf("region %q is not the city (320800) or one of its counties (GB/T 2260)", f.Region))
+		}
+	}
+	if f.Industry != "" && !model.ValidIndustryPrefix(f.Industry) {
+		errs = append(errs, fmt.Errorf("industry %q is not a GB/T 4754-2017 section, division, group or class (C, C33, C331, C3311)", f.Industry))
+	}
+	if f.Cluster != "" && !m.HasCluster(f.Cluster) {
+		errs = append(errs, fmt.Errorf("cluster %q is not a cluster of any enterprise (a declared cluster id, or county-division such as 320830-C13)", f.Cluster))
+	}
+	limit, err := intParam(c, "limit", defaultLimit, 1, maxLimit)
+	errs = append(errs, err)
+	offset, err := intParam(c, "offset", 0, 0, 1<<31-1)
+	errs = append(errs, err)
+	return f, limit, offset, errors.Join(errs...)
 }
 
-// publicGrade is the grade the public lookup shows; a failure to read it
-// leaves the grade out rather than failing the lookup.
-func (s *Server) publicGrade(c *gin.Context, uscc model.USCC) string {
-	ps, ok := s.store.(warehouse.PipelineStore)
+// intParam reads an integer query parameter in [lo, hi], def when absent.
+func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
+	v, ok := c.GetQuery(name)
 	if !ok {
-		return ""
+		return def, nil
 	}
-	r, err := ps.LatestScore(c.Request.Context(), uscc)
-	if err != nil {
-		if !errors.Is(err, warehouse.ErrNotFound) {
-			s.log.Warn("public grade", "uscc", uscc, "err", err)
-		}
-		return ""
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return def, fmt.Errorf("%s must be a whole number from %d to %d, got %q", name, lo, hi, v)
 	}
-	return r.Grade
+	return n, nil
 }

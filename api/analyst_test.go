@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,8 +13,10 @@ import (
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
+	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/conformance"
+	"github.com/qcredit/qcredit/warehouse/duckdb"
 	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 
@@ -29,33 +32,64 @@ var (
 func scoredServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	s := duckdbtest.Open(t)
-	at := func(m time.Month, d int) time.Time { return time.Date(2025, m, d, 9, 0, 0, 0, cst) }
-	items := []warehouse.Item{
+	scoredWarehouse(t, s)
+	return serve(t, s)
+}
+
+var at = func(m time.Month, d int) time.Time { return time.Date(2025, m, d, 9, 0, 0, 0, cst) }
+
+// scoredWarehouse writes two firms' records into s and scores them as of
+// 2025-06-30.
+func scoredWarehouse(t *testing.T, s *duckdb.Store) *duckdb.Store {
+	t.Helper()
+	addEvents(t, s,
 		conformance.Event(t, "a0", model.EventEnterpriseRegistered, firmA, at(1, 2), map[string]any{"name": "盱眙龙虾食品有限公司", "region": "320830", "industry": "C1361"}),
 		conformance.Event(t, "a2", model.EventSpotCheckCompleted, firmA, at(3, 1), map[string]any{"check_id": "C2", "product": "小龙虾", "result": "fail", "severity": "minor"}),
 		conformance.Event(t, "a1", model.EventSpotCheckCompleted, firmA, at(2, 1), map[string]any{"check_id": "C1", "product": "小龙虾", "result": "pass"}),
 		conformance.Event(t, "b0", model.EventEnterpriseRegistered, firmB, at(1, 2), map[string]any{"name": "淮安特钢有限公司", "region": "320812", "industry": "C3130"}),
-		conformance.Event(t, "b1", model.EventPenaltyDecided, firmB, at(4, 1), map[string]any{"case_no": "P1", "violation": "counterfeit", "severity": "heavy"}),
-	}
+		penalty(t, "b1", firmB, "P1"),
+	)
+	scoreAsOf(t, s, "2025-06-30")
+	return s
+}
+
+func penalty(t *testing.T, id string, u model.USCC, caseNo string) warehouse.Item {
+	return conformance.Event(t, id, model.EventPenaltyDecided, u, at(4, 1), map[string]any{"case_no": caseNo, "violation": "counterfeit", "severity": "heavy"})
+}
+
+func addEvents(t *testing.T, s *duckdb.Store, items ...warehouse.Item) {
+	t.Helper()
 	if _, err := s.Write(t.Context(), warehouse.Batch{Items: items}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func scoreAsOf(t *testing.T, s *duckdb.Store, asOf string) {
+	t.Helper()
 	sc, err := scoring.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	job, err := pipelines.NewScoreJob(s, sc, quiet)
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{pipelines.NewScoreJob(s, sc, quiet)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}})
+	if _, err := r.Run(t.Context(), pipelines.RunRequest{Job: pipelines.JobScore, AsOf: asOf}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serve is an API over s with its read model loaded.
+func serve(t *testing.T, s *duckdb.Store) *httptest.Server {
+	t.Helper()
+	rm, err := serving.NewStore(s, quiet, serving.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Run(t.Context(), pipelines.RunRequest{Job: pipelines.JobScore, AsOf: "2025-06-30"}); err != nil {
+	if err := rm.Load(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(s, quiet, api.Options{}).Handler())
+	srv := httptest.NewServer(api.New(s, rm, quiet, api.Options{}).Handler())
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -102,7 +136,10 @@ func TestCreditFile(t *testing.T) {
 			AsOf  string `json:"as_of"`
 			Grade string `json:"grade"`
 		} `json:"history"`
-		Records []model.Event `json:"records"`
+		Records []struct {
+			ID         string `json:"id"`
+			OccurredAt string `json:"occurred_at"`
+		} `json:"records"`
 	}
 	getJSON(t, srv, "/api/v1/enterprises/"+string(firmA), http.StatusOK, &file)
 	if file.Enterprise.Name != "盱眙龙虾食品有限公司" || file.Score.AsOf != "2025-06-30" || file.Score.Score != "96.0" || file.Score.Grade != "A" {
@@ -118,6 +155,10 @@ func TestCreditFile(t *testing.T) {
 	if len(file.Records) != 3 || file.Records[0].ID != "a0" || file.Records[1].ID != "a1" || file.Records[2].ID != "a2" {
 		t.Errorf("records: %+v", file.Records)
 	}
+	// The bureau and its inputs are in +08:00: so are the times it reads.
+	if len(file.Records) > 0 && file.Records[0].OccurredAt != "2025-01-02T09:00:00+08:00" {
+		t.Errorf("occurred_at %q, want 2025-01-02T09:00:00+08:00", file.Records[0].OccurredAt)
+	}
 }
 
 func TestCreditFileErrors(t *testing.T) {
@@ -132,17 +173,41 @@ func TestCreditFileErrors(t *testing.T) {
 		{"bad grade", "/api/v1/scores?grade=E", http.StatusBadRequest, "invalid_query"},
 		{"bad limit", "/api/v1/scores?limit=x", http.StatusBadRequest, "invalid_query"},
 		{"limit too large", "/api/v1/scores?limit=5000", http.StatusBadRequest, "invalid_query"},
+		{"unknown region", "/api/v1/scores?region=320899", http.StatusBadRequest, "invalid_query"},
+		{"region outside the city", "/api/v1/scores?region=110101", http.StatusBadRequest, "invalid_query"},
+		{"bad industry", "/api/v1/scores?industry=Z99", http.StatusBadRequest, "invalid_query"},
+		{"unknown cluster", "/api/v1/scores?cluster=320830-C99", http.StatusBadRequest, "invalid_query"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var body struct {
-				Error struct{ Code string } `json:"error"`
+				Error struct{ Code, Message string } `json:"error"`
 			}
 			getJSON(t, srv, tt.path, tt.status, &body)
 			if body.Error.Code != tt.code {
 				t.Errorf("code %q, want %q", body.Error.Code, tt.code)
 			}
+			if n := strings.Count(body.Error.Message, "\n") + 1; n != 1 {
+				t.Errorf("%d messages for one problem: %q", n, body.Error.Message)
+			}
 		})
+	}
+}
+
+func TestWrongMethodIs405WithAllow(t *testing.T) {
+	srv := scoredServer(t)
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/api/v1/scores", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" || body.Error.Code != "method_not_allowed" {
+		t.Errorf("DELETE /api/v1/scores: %s, Allow %q, %+v", resp.Status, resp.Header.Get("Allow"), body)
 	}
 }
 
@@ -154,6 +219,7 @@ func TestListScores(t *testing.T) {
 		want        []string // grades of the items, in USCC order
 	}{
 		{"all", "", 2, nil},
+		{"the city", "?region=320800", 2, nil},
 		{"grade D", "?grade=D", 1, []string{"D"}},
 		{"region", "?region=320830", 1, []string{"A"}},
 		{"industry prefix", "?industry=C31", 1, []string{"D"}},

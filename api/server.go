@@ -1,5 +1,9 @@
 // Package api is the HTTP API (gin) under /api/v1: public lookups, partner
 // lists, analyst queries, ingest, and the ops endpoints.
+//
+// Reads made many times a second (the public lookup) are answered from the
+// read model (serving); the warehouse answers analysts' deep queries (the
+// credit file).
 package api
 
 import (
@@ -17,12 +21,28 @@ import (
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// Server serves the API over one warehouse.
+// Warehouse is what the API reads from the warehouse: the credit file.
+type Warehouse interface {
+	Ping(ctx context.Context) error
+	Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error)
+	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
+	Output(ctx context.Context, job string, version int, key string) (warehouse.OutputRow, error)
+	OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error)
+}
+
+// ReadModel is the read model the API answers frequent reads from.
+type ReadModel interface {
+	Current() *serving.Model
+}
+
+// Server serves the API.
 type Server struct {
-	store    warehouse.Store
+	store    Warehouse
+	model    ReadModel
 	ingest   func() ingest.Health
 	log      *slog.Logger
 	registry *prometheus.Registry
@@ -41,13 +61,13 @@ type Options struct {
 }
 
 // New builds the server and its routes.
-func New(store warehouse.Store, log *slog.Logger, opts Options) *Server {
+func New(store Warehouse, rm ReadModel, log *slog.Logger, opts Options) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{store: store, ingest: opts.IngestHealth, log: log, registry: reg, engine: gin.New()}
+	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, registry: reg, engine: gin.New()}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -56,6 +76,7 @@ func New(store warehouse.Store, log *slog.Logger, opts Options) *Server {
 	if err := reg.Register(collectors.NewGoCollector()); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
 		log.Warn("go collector", "err", err)
 	}
+	s.engine.HandleMethodNotAllowed = true // 405 with Allow, not 404, for a known path
 	s.engine.Use(gin.Recovery(), s.observe)
 	s.routes()
 	return s
@@ -73,6 +94,10 @@ func (s *Server) routes() {
 	v1.GET("/public/enterprises/:uscc", s.publicEnterprise)
 	s.analystRoutes(v1)
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
+	r.NoMethod(func(c *gin.Context) {
+		abort(c, http.StatusMethodNotAllowed, "method_not_allowed",
+			c.Request.Method+" is not allowed here; allowed: "+c.Writer.Header().Get("Allow"))
+	})
 }
 
 func (s *Server) observe(c *gin.Context) {
@@ -86,8 +111,9 @@ func (s *Server) observe(c *gin.Context) {
 }
 
 // Readiness is the body of /readyz. The API is ready when the warehouse
-// answers; an ingest worker that is retrying a failing broker makes it
-// "degraded" but still ready: lookups and analysts' routes keep working.
+// answers and the read model is loaded; an ingest worker that is retrying
+// a failing broker makes it "degraded" but still ready: lookups and
+// analysts' routes keep working.
 type Readiness struct {
 	Status string         `json:"status"` // ready or degraded
 	Ingest *ingest.Health `json:"ingest,omitempty"`
@@ -98,6 +124,10 @@ func (s *Server) ready(c *gin.Context) {
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
 		abort(c, http.StatusServiceUnavailable, "warehouse_unavailable", err.Error())
+		return
+	}
+	if s.model.Current() == nil {
+		abort(c, http.StatusServiceUnavailable, "read_model_loading", "the read model is still loading")
 		return
 	}
 	r := Readiness{Status: "ready"}
@@ -125,51 +155,30 @@ func abort(c *gin.Context, status int, code, message string) {
 	c.AbortWithStatusJSON(status, b)
 }
 
-// publicEnterprise is the public credit lookup of one enterprise by USCC.
-func (s *Server) publicEnterprise(c *gin.Context) {
+func (s *Server) internal(c *gin.Context, what string, err error) {
+	s.log.Error(what, "path", c.Request.URL.Path, "err", err)
+	abort(c, http.StatusInternalServerError, "internal", what+" failed")
+}
+
+// currentModel is the read model, or a 503 while it loads.
+func (s *Server) currentModel(c *gin.Context) (*serving.Model, bool) {
+	m := s.model.Current()
+	if m == nil {
+		abort(c, http.StatusServiceUnavailable, "read_model_loading", "the read model is still loading; retry in a few seconds")
+		return nil, false
+	}
+	return m, true
+}
+
+// checkUSCC reads the :uscc parameter, or answers 400 with what is wrong.
+func checkUSCC(c *gin.Context) (model.USCC, bool) {
 	code := c.Param("uscc")
 	if r := (model.USCCPolicy{}).Check(code); !r.Valid() {
 		abort(c, http.StatusBadRequest, "invalid_uscc", r.Err().Error())
-		return
+		return "", false
 	}
-	e, err := s.store.Enterprise(c.Request.Context(), model.USCC(code))
-	switch {
-	case errors.Is(err, warehouse.ErrNotFound):
-		abort(c, http.StatusNotFound, "enterprise_not_found", "no enterprise with USCC "+code)
-	case err != nil:
-		s.log.Error("enterprise lookup", "uscc", code, "err", err)
-		abort(c, http.StatusInternalServerError, "internal", "lookup failed")
-	default:
-		p := publicView(e)
-		p.Grade = s.publicGrade(c, e.USCC)
-		c.JSON(http.StatusOK, p)
-	}
+	return model.USCC(code), true
 }
 
-// PublicEnterprise is what the public sees of an enterprise.
-type PublicEnterprise struct {
-	USCC         model.USCC `json:"uscc"`
-	Name         string     `json:"name"`
-	Region       string     `json:"region"`
-	RegionName   string     `json:"region_name,omitempty"`
-	Industry     string     `json:"industry"`
-	IndustryName string     `json:"industry_name,omitempty"`
-	Cluster      string     `json:"cluster,omitempty"`
-	Deregistered bool       `json:"deregistered"`
-	// Grade is the latest quality-credit grade (A–D), empty before the first score run.
-	Grade string `json:"grade,omitempty"`
-}
-
-func publicView(e model.Enterprise) PublicEnterprise {
-	p := PublicEnterprise{USCC: e.USCC, Name: e.Name, Region: e.Region, Industry: e.Industry,
-		Cluster: e.Cluster, Deregistered: e.Deregistered}
-	if r, ok := model.LookupRegion(e.Region); ok {
-		p.RegionName = r.Name
-	}
-	if i, ok := model.LookupIndustry(e.Industry); ok {
-		p.IndustryName = i.Name
-	} else if i, ok := model.LookupIndustry(model.Division(e.Industry)); ok {
-		p.IndustryName = i.Name
-	}
-	return p
-}
+// local is t in the bureau's time zone, so the API's times read +08:00.
+func local(t time.Time) time.Time { return t.In(model.Shanghai) }

@@ -3,7 +3,6 @@ package api_test
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,11 +13,12 @@ import (
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/conformance"
+	"github.com/qcredit/qcredit/warehouse/duckdb"
 	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 
 // newServer serves a real DuckDB warehouse holding one registered enterprise.
-func newServer(t *testing.T) (*httptest.Server, warehouse.Store) {
+func newServer(t *testing.T) (*httptest.Server, *duckdb.Store) {
 	t.Helper()
 	s := duckdbtest.Open(t)
 	reg := conformance.Event(t, "320830-e1", model.EventEnterpriseRegistered, conformance.FirmA,
@@ -27,9 +27,7 @@ func newServer(t *testing.T) (*httptest.Server, warehouse.Store) {
 	if _, err := s.Write(t.Context(), warehouse.Batch{Items: []warehouse.Item{reg}}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(s, slog.New(slog.DiscardHandler), api.Options{}).Handler())
-	t.Cleanup(srv.Close)
-	return srv, s
+	return serve(t, s), s
 }
 
 func get(t *testing.T, url string, into any) int {

@@ -127,7 +127,7 @@ func NewKafkaWorker(in KafkaWorkerInput) (*KafkaWorker, error) {
 	return &KafkaWorker{
 		cfg: cfg, store: in.Store, decoder: in.Decoder, metrics: in.Metrics, log: log,
 		reader: kafka.NewReader(readerConfig(cfg, log)),
-		health: newHealthState(time.Now),
+		health: newHealthState(func() time.Time { return time.Now().In(model.Shanghai) }),
 	}, nil
 }
 

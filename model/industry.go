@@ -70,3 +70,12 @@ func ValidIndustryCode(code string) bool {
 	_, ok := industries()[Division(code)]
 	return ok
 }
+
+// ValidIndustryPrefix checks a code at any level of GB/T 4754, as filters
+// take it: a section letter alone (C) or a valid code (C33, C331, C3311).
+func ValidIndustryPrefix(code string) bool {
+	if len(code) == 1 {
+		return code[0] >= 'A' && code[0] <= 'T'
+	}
+	return ValidIndustryCode(code)
+}

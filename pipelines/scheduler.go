@@ -45,6 +45,16 @@ type SchedulerOptions struct {
 	// Disabled schedules nothing (RunAtStart still runs): for replicas
 	// that should never run scheduled jobs.
 	Disabled bool
+	// Tasks are this process's housekeeping (no run records, no leases:
+	// they concern this process's own storage), run even when Disabled.
+	Tasks []Task
+}
+
+// Task is housekeeping on a cron schedule.
+type Task struct {
+	Name     string
+	Schedule string
+	Run      func(context.Context) error
 }
 
 // slotLeaseTTL is how long a slot's lease is kept: far longer than any
@@ -77,10 +87,30 @@ func NewScheduler(runner *Runner, log *slog.Logger, opts SchedulerOptions) (*Sch
 			errs = append(errs, err)
 		}
 	}
+	for _, t := range opts.Tasks {
+		if err := s.addTask(t); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+func (s *Scheduler) addTask(t Task) error {
+	sched, err := cronParser.Parse(t.Schedule)
+	if err != nil {
+		return fmt.Errorf("schedule %q of task %s: %w", t.Schedule, t.Name, err)
+	}
+	s.cron.Schedule(sched, cron.FuncJob(func() {
+		s.wg.Add(1)
+		defer s.wg.Done()
+		if err := t.Run(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Error("task failed", "task", t.Name, "err", err)
+		}
+	}))
+	return nil
 }
 
 func (s *Scheduler) add(job, spec string, disabled bool) error {

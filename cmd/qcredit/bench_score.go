@@ -101,10 +101,7 @@ func (a *app) benchScore(cmd *cobra.Command, dir string, enterprises, events int
 	if err != nil {
 		return err
 	}
-	job, err := pipelines.NewScoreJob(s, sc, a.log)
-	if err != nil {
-		return err
-	}
+	job := pipelines.NewScoreJob(s, sc, a.log)
 	runner, err := pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}})
 	if err != nil {
 		return err

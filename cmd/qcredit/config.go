@@ -27,6 +27,23 @@ type Config struct {
 	USCC      USCCConfig    `koanf:"uscc"`
 	Ingest    IngestConfig  `koanf:"ingest"`
 	Scoring   ScoringConfig `koanf:"scoring"`
+	Scheduler SchedulerConfig `koanf:"scheduler"`
+	Serving   ServingConfig   `koanf:"serving"`
+}
+
+// SchedulerConfig says whether this process schedules jobs and when.
+type SchedulerConfig struct {
+	// Enabled false keeps this replica from running scheduled jobs (others
+	// on the same warehouse still do; each slot runs once either way).
+	Enabled bool `koanf:"enabled"`
+	// Schedules override jobs' schedules: a cron spec, "after JOB" or "off".
+	Schedules map[string]string `koanf:"schedules"`
+}
+
+// ServingConfig tunes the read model.
+type ServingConfig struct {
+	// Refresh is how often the current run versions are checked.
+	Refresh time.Duration `koanf:"refresh"`
 }
 
 type LogConfig struct {
@@ -75,10 +92,12 @@ var defaults = map[string]any{
 	"ingest.batch_interval":      "1s",
 	"ingest.max_backoff":         "30s",
 	"ingest.listen":              ":9091",
+	"scheduler.enabled":          true,
+	"serving.refresh":            "5s",
 }
 
 // configSections are the nested keys; env and flag names split after them.
-var configSections = []string{"log", "kafka", "uscc", "ingest", "scoring"}
+var configSections = []string{"log", "kafka", "uscc", "ingest", "scoring", "scheduler", "serving"}
 
 func splitSection(name, sep string) string {
 	for _, s := range configSections {

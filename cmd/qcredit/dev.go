@@ -16,8 +16,8 @@ import (
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
+	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/simulate"
-	"github.com/qcredit/qcredit/warehouse"
 )
 
 func newDevCmd(a *app) *cobra.Command {
@@ -61,10 +61,9 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 			if err := a.runPipelineOnce(ctx, s, reg, pipelines.JobScore); err != nil {
 				return err
 			}
-			examples := gradeExamples(ctx, s)
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
-				return a.serve(ctx, s, reg, ih, func(addr string) {
-					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Kafka.Topics[0], examples)
+				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
+					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Warehouse, a.cfg.Kafka.Topics[0], gradeExamples(rm.Current()))
 				})
 			})
 		},
@@ -102,33 +101,28 @@ func writeSimulation(path string, cfg simulate.Config) error {
 }
 
 // gradeExamples picks one scored enterprise per grade for the banner.
-func gradeExamples(ctx context.Context, s warehouse.Store) []warehouse.ScoredEnterprise {
-	ps, ok := s.(warehouse.PipelineStore)
-	if !ok {
-		return nil
-	}
-	var out []warehouse.ScoredEnterprise
-	for _, g := range []string{"A", "B", "C", "D"} {
-		page, err := ps.ListScores(ctx, warehouse.ScoreFilter{Grade: g, Limit: 1})
-		if err == nil && len(page.Items) > 0 {
+func gradeExamples(m *serving.Model) []serving.Firm {
+	var out []serving.Firm
+	for _, g := range model.Grades {
+		if page := m.Firms(serving.FirmFilter{Grade: g}, 0, 1); len(page.Items) > 0 {
 			out = append(out, page.Items[0])
 		}
 	}
 	return out
 }
 
-func printDevBanner(w io.Writer, addr, topic string, examples []warehouse.ScoredEnterprise) {
+func printDevBanner(w io.Writer, addr, warehouseURL, topic string, examples []serving.Firm) {
 	host := addr
 	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 		host = "localhost" + host[strings.LastIndex(host, ":"):]
 	}
 	fmt.Fprintf(w, `
-qcredit dev is running (warehouse: ./data/qcredit.duckdb)
+qcredit dev is running (warehouse: %[4]s)
   health:  http://%[1]s/healthz    metrics: http://%[1]s/metrics
   kafka:   %[2]s (in-memory broker, development only; simulated bureaus publish
            to topic %[3]s, consumed by the ingest worker)
   scores:  curl 'http://%[1]s/api/v1/scores?grade=D&limit=10'
-`, host, devBrokerAddr, topic)
+`, host, devBrokerAddr, topic, warehouseURL)
 	for _, e := range examples {
 		fmt.Fprintf(w, "  grade %s: curl http://%s/api/v1/public/enterprises/%s   # %s\n", e.Grade, host, e.USCC, e.Name)
 		fmt.Fprintf(w, "           curl http://%s/api/v1/enterprises/%s          # the credit file\n", host, e.USCC)

@@ -21,33 +21,60 @@ func newPipelineCmd(a *app) *cobra.Command {
 		Long: `Jobs and their default schedules (Asia/Shanghai, run inside qcredit serve):
   score   daily at 02:00, as of the previous day: quality-credit scores and grades
 
-A run reads the events that occurred up to the end of its as_of day and is
-reproducible: running it again gives the same outputs and digest.`,
+A run reads the events that occurred up to the end of its as_of day and were
+ingested up to its watermark (recorded on the run). Re-running it --like the
+run (same as_of and watermark) reproduces its outputs and digest, even after
+late reports arrived; a plain re-run reads them and says how many.`,
 	}
 	cmd.AddCommand(newPipelineRunCmd(a), newPipelineListCmd(a))
 	return cmd
 }
 
 func newPipelineRunCmd(a *app) *cobra.Command {
-	var asOf string
+	var asOf, like, watermark string
 	cmd := &cobra.Command{
 		Use:   "run JOB",
 		Short: "Run one job now and print its run record as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			q := pipelines.RunRequest{Job: args[0], AsOf: asOf, Like: like}
+			if watermark != "" {
+				t, err := time.Parse(time.RFC3339Nano, watermark)
+				if err != nil {
+					return fmt.Errorf("--watermark %q: want an RFC 3339 time such as 2026-12-01T02:00:00.123456+08:00", watermark)
+				}
+				q.Watermark = t
+			}
 			return a.withRunner(cmd.Context(), func(r *pipelines.Runner) error {
-				run, err := r.Run(cmd.Context(), pipelines.RunRequest{Job: args[0], AsOf: asOf})
+				run, err := r.Run(cmd.Context(), q)
 				if run.ID != "" {
-					if perr := printJSON(cmd, run); perr != nil {
+					if perr := printJSON(cmd, runView(run)); perr != nil {
 						return perr
+					}
+					if late, ok := run.Counts["late_events"]; ok && err == nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "%s read %d late events (occurred by %s, ingested after the previous run of that as_of)\n",
+							run.ID, late, run.AsOf)
 					}
 				}
 				return err
 			})
 		},
 	}
-	cmd.Flags().StringVar(&asOf, "as-of", "", "as_of day YYYY-MM-DD (default: today, Asia/Shanghai)")
+	cmd.Flags().StringVar(&asOf, "as-of", "", "as_of day YYYY-MM-DD (default: today, Asia/Shanghai; with --like, that run's)")
+	cmd.Flags().StringVar(&like, "like", "", "re-run with the watermark of this run (e.g. score-12): reproduces its digest")
+	cmd.Flags().StringVar(&watermark, "watermark", "", "read events ingested up to this RFC 3339 time")
+	cmd.MarkFlagsMutuallyExclusive("like", "watermark")
 	return cmd
+}
+
+// runView is a run record with its times in +08:00, as printed.
+func runView(r warehouse.Run) warehouse.Run {
+	r.Watermark, r.StartedAt = r.Watermark.In(pipelines.Shanghai), r.StartedAt.In(pipelines.Shanghai)
+	if r.FinishedAt != nil {
+		f := r.FinishedAt.In(pipelines.Shanghai)
+		r.FinishedAt = &f
+	}
+	return r
 }
 
 func newPipelineListCmd(a *app) *cobra.Command {
@@ -57,13 +84,16 @@ func newPipelineListCmd(a *app) *cobra.Command {
 		Use:   "list",
 		Short: "List the jobs with their schedules, and the latest runs",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 1 {
+				return fmt.Errorf("--limit must be at least 1, got %d", limit)
+			}
 			return a.withRunner(cmd.Context(), func(r *pipelines.Runner) error {
 				return printJobs(cmd, r, limit, asJSON)
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().IntVar(&limit, "limit", 20, "runs to show")
+	cmd.Flags().IntVar(&limit, "limit", 20, "runs to show (1 or more)")
 	return cmd
 }
 
@@ -82,8 +112,8 @@ func printJobs(cmd *cobra.Command, r *pipelines.Runner, limit int, asJSON bool) 
 	for _, j := range r.Jobs() {
 		jobs = append(jobs, jobInfo{j.Name(), j.Schedule(), j.ModelVersion()})
 	}
-	if runs == nil {
-		runs = []warehouse.Run{}
+	for i := range runs {
+		runs[i] = runView(runs[i])
 	}
 	if asJSON {
 		return printJSON(cmd, map[string]any{"jobs": jobs, "runs": runs})
@@ -93,7 +123,7 @@ func printJobs(cmd *cobra.Command, r *pipelines.Runner, limit int, asJSON bool) 
 	for _, j := range jobs {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", j.Name, j.Schedule, j.ModelVersion)
 	}
-	fmt.Fprintln(w, "\nRUN\tAS OF\tSTATUS\tSTARTED\tSECONDS\tMODEL\tDIGEST")
+	fmt.Fprintln(w, "\nRUN\tAS OF\tSTATUS\tSTARTED\tSECONDS\tWATERMARK\tMODEL\tDIGEST")
 	for _, run := range runs {
 		secs := "-"
 		if run.FinishedAt != nil {
@@ -103,8 +133,8 @@ func printJobs(cmd *cobra.Command, r *pipelines.Runner, limit int, asJSON bool) 
 		if len(digest) > 12 {
 			digest = digest[:12]
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", run.ID, run.AsOf, run.Status,
-			run.StartedAt.In(pipelines.Shanghai).Format(time.DateTime), secs, run.ModelVersion, digest)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", run.ID, run.AsOf, run.Status,
+			run.StartedAt.Format(time.DateTime), secs, run.Watermark.Format("2006-01-02 15:04:05.000000"), run.ModelVersion, digest)
 	}
 	return w.Flush()
 }
@@ -125,30 +155,29 @@ func (a *app) withRunner(ctx context.Context, fn func(*pipelines.Runner) error) 
 
 // newRunner builds the pipeline runner with every job, the scorecard read
 // from scoring.file (env QCREDIT_SCORING_FILE) or the embedded default.
-func (a *app) newRunner(s warehouse.Store, reg prometheus.Registerer) (*pipelines.Runner, error) {
+func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner, error) {
 	sc, err := scoring.Load(a.cfg.Scoring.File)
 	if err != nil {
 		return nil, err
 	}
-	score, err := pipelines.NewScoreJob(s, sc, a.log)
-	if err != nil {
-		return nil, err
-	}
+	score := pipelines.NewScoreJob(s, sc, a.log)
 	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score}, Registerer: reg})
 }
 
-// startPipelines starts the scheduler for serve and returns its stop. A
-// warehouse without pipeline support serves without them, with a warning.
-func (a *app) startPipelines(ctx context.Context, s warehouse.Store, reg prometheus.Registerer) (stop func(), err error) {
-	if _, ok := s.(warehouse.PipelineStore); !ok {
-		a.log.Warn("this warehouse does not support pipelines yet; scores will not be computed")
-		return func() {}, nil
-	}
+// startPipelines starts the scheduler for serve and returns its stop.
+// runAtStart names jobs to run once at start (dev scores right after its
+// import).
+func (a *app) startPipelines(ctx context.Context, s backend, reg prometheus.Registerer, runAtStart ...string) (stop func(), err error) {
 	r, err := a.newRunner(s, reg)
 	if err != nil {
 		return nil, err
 	}
-	sched, err := pipelines.NewScheduler(r, a.log, pipelines.SchedulerOptions{})
+	sched, err := pipelines.NewScheduler(r, a.log, pipelines.SchedulerOptions{
+		Schedules:  a.cfg.Scheduler.Schedules,
+		Disabled:   !a.cfg.Scheduler.Enabled,
+		RunAtStart: runAtStart,
+		Tasks: []pipelines.Task{{Name: "optimize", Schedule: "30 3 * * *", Run: s.Optimize}},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -157,10 +186,7 @@ func (a *app) startPipelines(ctx context.Context, s warehouse.Store, reg prometh
 }
 
 // runPipelineOnce runs a job now (qcredit dev scores right after its import).
-func (a *app) runPipelineOnce(ctx context.Context, s warehouse.Store, reg prometheus.Registerer, job string) error {
-	if _, ok := s.(warehouse.PipelineStore); !ok {
-		return nil
-	}
+func (a *app) runPipelineOnce(ctx context.Context, s backend, reg prometheus.Registerer, job string) error {
 	r, err := a.newRunner(s, reg)
 	if err != nil {
 		return err

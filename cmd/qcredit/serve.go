@@ -13,7 +13,7 @@ import (
 
 	"github.com/qcredit/qcredit/api"
 	"github.com/qcredit/qcredit/ingest"
-	"github.com/qcredit/qcredit/warehouse"
+	"github.com/qcredit/qcredit/serving"
 )
 
 func newServeCmd(a *app) *cobra.Command {
@@ -36,15 +36,26 @@ func newServeCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// serve runs the API until ctx ends; ingestHealth, when set, reports the
-// ingest worker beside it on /readyz; ready, when set, is called once the
-// listener is open.
-func (a *app) serve(ctx context.Context, s warehouse.Store, reg *prometheus.Registry, ingestHealth func() ingest.Health, ready func(addr string)) error {
+// serve runs the API, the read model's refresh and the scheduler until ctx
+// ends; ingestHealth, when set, reports the ingest worker beside it on
+// /readyz; ready, when set, is called once the listener is open.
+func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, ingestHealth func() ingest.Health,
+	ready func(addr string, rm *serving.Store), runAtStart ...string) error {
+	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	if err := rm.Load(ctx); err != nil {
+		return err
+	}
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
+	defer stopRefresh()
+	go rm.Run(refreshCtx)
 	srv := &http.Server{
-		Handler:           api.New(s, a.log, api.Options{Registry: reg, IngestHealth: ingestHealth}).Handler(),
+		Handler:           api.New(s, rm, a.log, api.Options{Registry: reg, IngestHealth: ingestHealth}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	stopPipelines, err := a.startPipelines(ctx, s, reg)
+	stopPipelines, err := a.startPipelines(ctx, s, reg, runAtStart...)
 	if err != nil {
 		return err
 	}
@@ -55,7 +66,7 @@ func (a *app) serve(ctx context.Context, s warehouse.Store, reg *prometheus.Regi
 	}
 	a.log.Info("serving", "addr", ln.Addr().String())
 	if ready != nil {
-		ready(ln.Addr().String())
+		ready(ln.Addr().String(), rm)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

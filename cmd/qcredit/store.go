@@ -5,13 +5,33 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/pipelines"
+	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/clickhouse"
 	"github.com/qcredit/qcredit/warehouse/duckdb"
 )
 
+// backend is everything the commands wire to the warehouse: the small
+// interfaces each package owns, all of which both backends implement.
+type backend interface {
+	warehouse.Store
+	pipelines.RunStore
+	pipelines.ScoreFeatures
+	serving.Source
+	api.Warehouse
+	// Optimize reorganises storage for fast reads after bulk writes.
+	Optimize(ctx context.Context) error
+}
+
+var (
+	_ backend = (*duckdb.Store)(nil)
+	_ backend = (*clickhouse.Store)(nil)
+)
+
 // openStore opens the configured warehouse and applies pending migrations.
-func (a *app) openStore(ctx context.Context) (warehouse.Store, error) {
+func (a *app) openStore(ctx context.Context) (backend, error) {
 	s, err := openWarehouse(ctx, a.cfg.Warehouse, a)
 	if err != nil {
 		return nil, err
@@ -27,7 +47,7 @@ func (a *app) openStore(ctx context.Context) (warehouse.Store, error) {
 	return s, nil
 }
 
-func openWarehouse(ctx context.Context, raw string, a *app) (warehouse.Store, error) {
+func openWarehouse(ctx context.Context, raw string, a *app) (backend, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return nil, fmt.Errorf("warehouse %q: want duckdb://PATH or clickhouse://HOST:PORT/DB", raw)

@@ -91,8 +91,23 @@ func (s *Store) final() string { return "FINAL" }
 
 // Enterprises streams every enterprise's latest state in USCC order.
 func (s *Store) Enterprises(ctx context.Context, fn func(model.Enterprise) error) error {
+	return s.enterprises(ctx, "", fn)
+}
+
+// EnterprisesSince are the enterprises whose enterprise.* events were
+// ingested after t, in USCC order.
+func (s *Store) EnterprisesSince(ctx context.Context, t time.Time) ([]model.Enterprise, error) {
+	var out []model.Enterprise
+	where := fmt.Sprintf(`WHERE uscc GLOBAL IN (SELECT uscc FROM %s WHERE type IN ('enterprise.registered',
+		'enterprise.updated', 'enterprise.deregistered') AND ingested_us > %d)`, s.table("events"), micros(t))
+	err := s.enterprises(ctx, where, func(e model.Enterprise) error { out = append(out, e); return nil })
+	return out, err
+}
+
+func (s *Store) enterprises(ctx context.Context, where string, fn func(model.Enterprise) error) error {
+	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"enable_optimize_predicate_expression": 1}))
 	rows, err := s.conn.Query(ctx, `SELECT uscc, name, region, industry, cluster, scale, registered_at, deregistered, updated_at
-		FROM `+s.table("enterprises")+` ORDER BY uscc`)
+		FROM `+s.table("enterprises")+` `+where+` ORDER BY uscc`)
 	if err != nil {
 		return fmt.Errorf("read enterprises: %w", err)
 	}

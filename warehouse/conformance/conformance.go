@@ -31,6 +31,7 @@ type Backend interface {
 	OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error)
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
 	Enterprises(ctx context.Context, fn func(model.Enterprise) error) error
+	EnterprisesSince(ctx context.Context, t time.Time) ([]model.Enterprise, error)
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	Optimize(ctx context.Context) error

@@ -341,8 +341,23 @@ func testEnterprises(t *testing.T, open Opener) {
 	if len(got) != 2 || got[0].USCC >= got[1].USCC {
 		t.Fatalf("enterprises: %+v", got)
 	}
+	wm, err := s.Watermark(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if since, err := s.EnterprisesSince(t.Context(), wm); err != nil || len(since) != 0 {
+		t.Errorf("enterprises changed since the watermark: %+v %v", since, err)
+	}
+	write(t, s, warehouse.Batch{Items: []warehouse.Item{Event(t, "u-c", model.EventEnterpriseUpdated, FirmC, day(2021, 1, 1),
+		map[string]any{"name": "新名字有限公司"})}})
+	if since, err := s.EnterprisesSince(t.Context(), wm); err != nil || len(since) != 1 || since[0].USCC != FirmC || since[0].Name != "新名字有限公司" {
+		t.Errorf("enterprises changed since the watermark, after an update of firm C: %+v %v", since, err)
+	}
 	for _, e := range got {
 		one, err := s.Enterprise(t.Context(), e.USCC)
+		if e.USCC == FirmC {
+			e.Name = "新名字有限公司"
+		}
 		if err != nil || one.Name != e.Name || one.Region != e.Region || one.Industry != e.Industry || e.Name == "" ||
 			!e.RegisteredAt.Equal(day(2020, 1, 1)) {
 			t.Errorf("enterprise %s: bulk %+v, one %+v (%v)", e.USCC, e, one, err)

@@ -105,8 +105,22 @@ func (s *Store) Timeline(ctx context.Context, uscc model.USCC, limit int) ([]mod
 
 // Enterprises streams every enterprise's latest state in USCC order.
 func (s *Store) Enterprises(ctx context.Context, fn func(model.Enterprise) error) error {
+	return s.enterprises(ctx, "", nil, fn)
+}
+
+// EnterprisesSince are the enterprises whose enterprise.* events were
+// ingested after t, in USCC order.
+func (s *Store) EnterprisesSince(ctx context.Context, t time.Time) ([]model.Enterprise, error) {
+	var out []model.Enterprise
+	err := s.enterprises(ctx, `WHERE uscc IN (SELECT uscc FROM events WHERE type IN ('enterprise.registered',
+		'enterprise.updated', 'enterprise.deregistered') AND ingested_at > ?)`, []any{t},
+		func(e model.Enterprise) error { out = append(out, e); return nil })
+	return out, err
+}
+
+func (s *Store) enterprises(ctx context.Context, where string, args []any, fn func(model.Enterprise) error) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT uscc, coalesce(name, ''), coalesce(region, ''), coalesce(industry, ''),
-		coalesce(cluster, ''), coalesce(scale, ''), registered_at, deregistered, updated_at FROM enterprises ORDER BY uscc`)
+		coalesce(cluster, ''), coalesce(scale, ''), registered_at, deregistered, updated_at FROM enterprises `+where+` ORDER BY uscc`, args...)
 	if err != nil {
 		return fmt.Errorf("read enterprises: %w", err)
 	}
