@@ -330,6 +330,7 @@ func (r *Runner) names() []string {
 func (r *Runner) Runs(ctx context.Context, f warehouse.RunFilter) ([]warehouse.Run, error) {
 	return r.store.Runs(ctx, f)
 }
+
 type runnerMetrics struct {
 	runs        *prometheus.CounterVec
 	duration    *prometheus.HistogramVec

@@ -20,13 +20,13 @@ import (
 // then flags. Keys nest with dots in YAML (kafka.brokers) and with the first
 // underscore in env (QCREDIT_KAFKA_BROKERS).
 type Config struct {
-	Warehouse string        `koanf:"warehouse"`
-	Listen    string        `koanf:"listen"`
-	Log       LogConfig     `koanf:"log"`
-	Kafka     KafkaConfig   `koanf:"kafka"`
-	USCC      USCCConfig    `koanf:"uscc"`
-	Ingest    IngestConfig  `koanf:"ingest"`
-	Scoring   ScoringConfig `koanf:"scoring"`
+	Warehouse string          `koanf:"warehouse"`
+	Listen    string          `koanf:"listen"`
+	Log       LogConfig       `koanf:"log"`
+	Kafka     KafkaConfig     `koanf:"kafka"`
+	USCC      USCCConfig      `koanf:"uscc"`
+	Ingest    IngestConfig    `koanf:"ingest"`
+	Scoring   ScoringConfig   `koanf:"scoring"`
 	Scheduler SchedulerConfig `koanf:"scheduler"`
 	Serving   ServingConfig   `koanf:"serving"`
 }

@@ -176,7 +176,7 @@ func (a *app) startPipelines(ctx context.Context, s backend, reg prometheus.Regi
 		Schedules:  a.cfg.Scheduler.Schedules,
 		Disabled:   !a.cfg.Scheduler.Enabled,
 		RunAtStart: runAtStart,
-		Tasks: []pipelines.Task{{Name: "optimize", Schedule: "30 3 * * *", Run: s.Optimize}},
+		Tasks:      []pipelines.Task{{Name: "optimize", Schedule: "30 3 * * *", Run: s.Optimize}},
 	})
 	if err != nil {
 		return nil, err

@@ -26,14 +26,14 @@ var migrationFS embed.FS
 
 // Store is the DuckDB warehouse.
 type Store struct {
-	db     *sql.DB
-	conn   *duckdb.Connector
-	log    *slog.Logger
-	path   string
-	writeM sync.Mutex // one Write at a time: it owns the staging tables
-	wconn  *sql.Conn  // the connection whose temp tables stage writes
-	ids    *storedIDs // loaded with wconn; guarded by writeM
-	idSeed maphash.Seed
+	db        *sql.DB
+	conn      *duckdb.Connector
+	log       *slog.Logger
+	path      string
+	writeM    sync.Mutex // one Write at a time: it owns the staging tables
+	wconn     *sql.Conn  // the connection whose temp tables stage writes
+	ids       *storedIDs // loaded with wconn; guarded by writeM
+	idSeed    maphash.Seed
 	lastStamp time.Time // ingested_at of the last write; guarded by writeM
 }
 
