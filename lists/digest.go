@@ -25,33 +25,41 @@ var listOrder = map[List]int{ListDishonest: 0, ListFocus: 1}
 // (the same encoding) by USCC, key, kind and event. Two runs, or two
 // backends, agree exactly when these bytes do.
 func (o RunOutput) Canonical() ([]byte, error) {
+	var b []byte
+	err := o.eachLine(func(line []byte) { b = append(b, line...) })
+	return b, err
+}
+
+// Digest is the hex SHA-256 of Canonical, for the run record.
+func (o RunOutput) Digest() (string, error) {
+	h := sha256.New()
+	if err := o.eachLine(func(line []byte) { h.Write(line) }); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (o RunOutput) eachLine(fn func(line []byte)) error {
 	entries := slices.Clone(o.Entries)
 	slices.SortFunc(entries, func(a, b Entry) int {
 		return cmp.Or(cmp.Compare(listOrder[a.List], listOrder[b.List]), strings.Compare(a.Key, b.Key))
 	})
 	reviews := slices.Clone(o.Reviews)
 	slices.SortFunc(reviews, compareReviews)
-	var b []byte
-	var err error
+	var w canonicalWriter
 	for i := range entries {
-		if b, err = AppendCanonical(b, &entries[i]); err != nil {
-			return nil, fmt.Errorf("run output: %w", err)
+		line, err := w.line(&entries[i])
+		if err != nil {
+			return fmt.Errorf("run output: %w", err)
 		}
+		fn(line)
 	}
 	for i := range reviews {
-		if b, err = appendJSONLine(b, &reviews[i]); err != nil {
-			return nil, fmt.Errorf("run output: %w", err)
+		line, err := w.line(&reviews[i])
+		if err != nil {
+			return fmt.Errorf("run output: %w", err)
 		}
+		fn(line)
 	}
-	return b, nil
-}
-
-// Digest is the hex SHA-256 of Canonical, for the run record.
-func (o RunOutput) Digest() (string, error) {
-	b, err := o.Canonical()
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	return nil
 }

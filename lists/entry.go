@@ -103,17 +103,29 @@ func (e *Entry) ListedOn(day string) bool {
 // sorted, UTF-8 unescaped (no HTML escaping), then LF. Manifests, change
 // detection and run digests all hash these bytes.
 func AppendCanonical(dst []byte, e *Entry) ([]byte, error) {
-	return appendJSONLine(dst, e)
+	var w canonicalWriter
+	line, err := w.line(e)
+	return append(dst, line...), err
 }
 
-func appendJSONLine(dst []byte, v any) ([]byte, error) {
-	buf := bytes.NewBuffer(dst)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil { // Encode ends the line with LF
-		return dst, fmt.Errorf("encode %T: %w", v, err)
+// canonicalWriter writes canonical lines one after another, reusing its
+// buffer: a 100,000-entry manifest writes 100,000 lines.
+type canonicalWriter struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// line is v's canonical line, valid until the next call.
+func (w *canonicalWriter) line(v any) ([]byte, error) {
+	if w.enc == nil {
+		w.enc = json.NewEncoder(&w.buf)
+		w.enc.SetEscapeHTML(false)
 	}
-	return buf.Bytes(), nil
+	w.buf.Reset()
+	if err := w.enc.Encode(v); err != nil { // Encode ends the line with LF
+		return nil, fmt.Errorf("encode %T: %w", v, err)
+	}
+	return w.buf.Bytes(), nil
 }
 
 // compareKeys orders entries by key, the order of snapshots and changes.

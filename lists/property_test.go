@@ -261,3 +261,56 @@ func TestRunDigestIgnoresInputOrder(t *testing.T) {
 		t.Errorf("digest %s after reordering, want %s", second, first)
 	}
 }
+
+func TestRecordsBeforeTheHorizonDoNotChangeTheListing(t *testing.T) {
+	// given firms with eight years of changing records, when evaluated with only the records since
+	// Rules.Horizon, then the listed and pending entries are the same as with every record
+	r := defaultRules(t)
+	w := newWorld(rand.New(rand.NewPCG(11, 11)), 12)
+	status := make([]lists.Status, len(w.firms))
+	asOf := time.Date(2019, 1, 7, 0, 0, 0, 0, model.Shanghai)
+	for range 100 {
+		asOf = asOf.AddDate(0, 0, 30)
+		w.change(asOf, status)
+		w.evaluate(t, r, asOf, status, &lists.History{})
+	}
+	horizon := r.Horizon(asOf)
+	since := func(s lists.Source) bool { return !s.At.Before(horizon) }
+	current := func(st lists.Status) []string {
+		var keys []string
+		for _, e := range st.Entries {
+			if e.State == lists.StateListed || e.State == lists.StatePending {
+				line, err := lists.AppendCanonical(nil, &e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				keys = append(keys, string(line))
+			}
+		}
+		return keys
+	}
+	dropped, live := 0, 0
+	for _, f := range w.firms {
+		all, err := r.Evaluate(f, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recent := f
+		recent.Penalties = slices.DeleteFunc(slices.Clone(f.Penalties), func(p lists.Penalty) bool { return !since(p.Source) })
+		recent.PenaltyRevocations = slices.DeleteFunc(slices.Clone(f.PenaltyRevocations), func(p lists.PenaltyRevocation) bool { return !since(p.Source) })
+		recent.Accidents = slices.DeleteFunc(slices.Clone(f.Accidents), func(a lists.Accident) bool { return !since(a.Source) })
+		recent.Repairs = slices.DeleteFunc(slices.Clone(f.Repairs), func(r lists.Repair) bool { return !since(r.Source) })
+		dropped += len(f.Penalties) - len(recent.Penalties)
+		part, err := r.Evaluate(recent, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := current(part), current(all); !slices.Equal(got, want) {
+			t.Errorf("%s: since %s the live entries are\n%v\nwith every record\n%v", f.USCC, horizon.Format(time.DateOnly), got, want)
+		}
+		live += len(current(all))
+	}
+	if dropped == 0 || live == 0 {
+		t.Fatalf("%d penalties before the horizon, %d live entries: the test exercised nothing", dropped, live)
+	}
+}

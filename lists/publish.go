@@ -25,28 +25,35 @@ type Manifest struct {
 // Canonical is the canonical snapshot: the entries' canonical lines (see
 // AppendCanonical) sorted by key, each ending with LF; no entries, no bytes.
 func Canonical(entries []Entry) ([]byte, error) {
+	var b []byte
+	err := eachCanonical(entries, func(line []byte) { b = append(b, line...) })
+	return b, err
+}
+
+// NewManifest is the manifest of a snapshot, hashed line by line.
+func NewManifest(entries []Entry) (Manifest, error) {
+	h := sha256.New()
+	if err := eachCanonical(entries, func(line []byte) { h.Write(line) }); err != nil {
+		return Manifest{}, err
+	}
+	return Manifest{Count: len(entries), SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// eachCanonical gives the entries' canonical lines in key order.
+func eachCanonical(entries []Entry, fn func(line []byte)) error {
 	if !slices.IsSortedFunc(entries, compareKeys) {
 		entries = slices.Clone(entries)
 		slices.SortFunc(entries, compareKeys)
 	}
-	var b []byte
+	var w canonicalWriter
 	for i := range entries {
-		var err error
-		if b, err = AppendCanonical(b, &entries[i]); err != nil {
-			return nil, fmt.Errorf("canonical snapshot: %w", err)
+		line, err := w.line(&entries[i])
+		if err != nil {
+			return fmt.Errorf("canonical snapshot: %w", err)
 		}
+		fn(line)
 	}
-	return b, nil
-}
-
-// NewManifest is the manifest of a snapshot.
-func NewManifest(entries []Entry) (Manifest, error) {
-	b, err := Canonical(entries)
-	if err != nil {
-		return Manifest{}, err
-	}
-	sum := sha256.Sum256(b)
-	return Manifest{Count: len(entries), SHA256: hex.EncodeToString(sum[:])}, nil
+	return nil
 }
 
 // Op is what one change does to a snapshot.
@@ -190,7 +197,7 @@ func (r *Rules) removalOf(prev Entry, removals map[string]Entry, asOf string) En
 // removal gives the entry a remove carries.
 func diff(a, b []Entry, removal func(Entry) Entry) ([]Change, error) {
 	var out []Change
-	var la, lb []byte
+	var wa, wb canonicalWriter
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
@@ -201,11 +208,12 @@ func diff(a, b []Entry, removal func(Entry) Entry) ([]Change, error) {
 			out = append(out, Change{Op: OpAdd, USCC: b[j].USCC, Key: b[j].Key, Entry: b[j]})
 			j++
 		default:
-			var err error
-			if la, err = AppendCanonical(la[:0], &a[i]); err != nil {
+			la, err := wa.line(&a[i])
+			if err != nil {
 				return nil, err
 			}
-			if lb, err = AppendCanonical(lb[:0], &b[j]); err != nil {
+			lb, err := wb.line(&b[j])
+			if err != nil {
 				return nil, err
 			}
 			if !bytes.Equal(la, lb) {

@@ -165,17 +165,20 @@ func (f *FirmRecords) AddEvent(rec model.Record) error {
 	case model.EventPenaltyRevoked:
 		f.PenaltyRevocations = append(f.PenaltyRevocations, PenaltyRevocation{Source: src, CaseNo: fc.Ref})
 	case model.EventLicenceRevoked:
-		// decision_no has no facet: read it from the canonical data.
-		var d struct {
-			DecisionNo string `json:"decision_no"`
-		}
-		if len(rec.Data) > 0 {
+		// decision_no has no facet in contract v1 (Link is proposed): until
+		// it has, read it from the canonical data.
+		decision := fc.Link
+		if decision == "" && len(rec.Data) > 0 {
+			var d struct {
+				DecisionNo string `json:"decision_no"`
+			}
 			if err := json.Unmarshal(rec.Data, &d); err != nil {
 				return fmt.Errorf("licence revocation %s: data: %w", rec.ID, err)
 			}
+			decision = d.DecisionNo
 		}
 		f.LicenceRevocations = append(f.LicenceRevocations, LicenceRevocation{Source: src, LicenceNo: fc.Ref,
-			DecisionNo: d.DecisionNo, Reason: fc.Category})
+			DecisionNo: decision, Reason: fc.Category})
 	case model.EventEquipmentAccident:
 		f.Accidents = append(f.Accidents, Accident{Source: src, AccidentID: fc.Ref, Grade: fc.Severity})
 	case model.EventCreditRepaired:

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/qcredit/qcredit/model"
 
@@ -363,6 +364,21 @@ func (r *Rules) validateMeasures(list string, ids []string) []error {
 		}
 	}
 	return errs
+}
+
+// Horizon is the earliest time a record can matter to the lists as of the
+// day: an entry met before it has expired, and a repetition's first case
+// lies at most within_months before its last. A caller may read records
+// from here on and get the same listed entries (not the same history:
+// long-expired entries drop out). The notice, at most 60 working days,
+// takes under 4 months.
+func (r *Rules) Horizon(asOf time.Time) time.Time {
+	months := r.Dishonest.ListingMonths + 4
+	within := 0
+	for _, rule := range r.Dishonest.Rules {
+		within = max(within, rule.WithinMonths)
+	}
+	return dayOf(asOf).AddDate(0, -(months + within), 0)
 }
 
 // authority is the bureau of a GB/T 2260 code as 作出决定机关 or 移出机关.

@@ -23,7 +23,7 @@ type city struct {
 	events map[string]model.Record
 }
 
-func simulateCity(t *testing.T, cfg simulate.Config) *city {
+func simulateCity(t testing.TB, cfg simulate.Config) *city {
 	t.Helper()
 	c := &city{firms: map[model.USCC]*lists.FirmRecords{}, events: map[string]model.Record{}}
 	truth, err := simulate.Generate(cfg, func(line []byte) error {
