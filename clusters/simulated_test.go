@@ -137,7 +137,7 @@ type plantedSummary struct {
 	accidentOnly int
 	// badFirm are clusters holding a planted consistently bad enterprise.
 	badFirm, badFirmWarned int
-	warnedClean           []string
+	warnedClean            []string
 }
 
 func summarise(in *clusters.Input, res *clusters.Result, truth simulate.Truth) plantedSummary {
