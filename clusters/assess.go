@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/qcredit/qcredit/model"
 )
@@ -71,7 +72,9 @@ func (r *run) statistics(cl *cluster, phi float64, a *Assessment) {
 	if cs.Signal < 0 {
 		return
 	}
-	ev.CUSUM.SignalAt = cl.checks[cs.Signal].at
+	// Times in outputs are in one zone, whatever the warehouse returned, so
+	// two backends encode them alike.
+	ev.CUSUM.SignalAt = cl.checks[cs.Signal].at.In(model.Shanghai)
 	a.Signals = append(a.Signals, SignalRising)
 	var ids []string
 	for _, ch := range cl.checks[cs.RunStart : cs.Signal+1] {
@@ -82,7 +85,7 @@ func (r *run) statistics(cl *cluster, phi float64, a *Assessment) {
 	a.Reasons = append(a.Reasons, model.Reason{Rule: RuleCUSUMRising, Count: int64(len(ids)), Events: ids,
 		Basis: r.cfg.Basis[RuleCUSUMRising],
 		Detail: fmt.Sprintf("S = %.3f ≥ h = %g on %s after %d checks since S was last 0 (p0 = %.4f, p1 = %.4f); final S = %.3f",
-			cs.SignalS, r.cfg.H, ev.CUSUM.SignalAt.In(r.w.Cutoff.Location()).Format("2006-01-02"),
+			cs.SignalS, r.cfg.H, ev.CUSUM.SignalAt.Format(time.DateOnly),
 			cs.Signal-cs.RunStart+1, cl.p0, cs.P1, cs.Final)})
 }
 

@@ -1,6 +1,7 @@
 package clusters_test
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -282,5 +283,55 @@ func TestInputValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not mention %q", err, want)
 		}
+	}
+}
+
+func TestCanonicalIsStableAcrossBackends(t *testing.T) {
+	// given the same rows as two warehouses might return them (another order,
+	// times in UTC), when the outputs are made canonical, then the bytes are
+	// identical, one line per run, cluster and warning, with fixed decimals
+	cfg, err := clusters.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	canonical := func(in *clusters.Input) []byte {
+		t.Helper()
+		res, err := cfg.Compute(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := cfg.Track(clusters.TrackInput{Result: res})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := clusters.AppendCanonical(nil, res, tr.Warnings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	c := baseCity()
+	a := canonical(&c.in)
+	other := c.in
+	other.Checks = slices.Clone(c.in.Checks)
+	slices.Reverse(other.Checks)
+	for i := range other.Checks {
+		other.Checks[i].OccurredAt = other.Checks[i].OccurredAt.UTC()
+	}
+	b := canonical(&other)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("canonical bytes differ:\n%s\n---\n%s", a, b)
+	}
+	lines := bytes.Split(bytes.TrimSuffix(a, []byte("\n")), []byte("\n"))
+	if len(lines) != 1+14+1 {
+		t.Fatalf("%d lines, want the run, 14 clusters and 1 warning", len(lines))
+	}
+	for _, want := range []string{`"phi":0.389700372`, `"phi_clusters":14`, `"as_of":"2026-06-30"`} {
+		if !bytes.Contains(lines[0], []byte(want)) {
+			t.Errorf("run line %s lacks %s", lines[0], want)
+		}
+	}
+	if !bytes.Contains(lines[1], []byte(`"cluster":"320804-C40"`)) || !bytes.Contains(lines[15], []byte(`"id":"cw-320830-C30-20260630"`)) {
+		t.Errorf("lines out of order: %s … %s", lines[1][:60], lines[15][:60])
 	}
 }

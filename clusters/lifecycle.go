@@ -243,6 +243,7 @@ func (t *tracker) applyEvents(events []AnalystEvent) {
 		return cmp.Or(a.OccurredAt.Compare(b.OccurredAt), strings.Compare(a.EventID, b.EventID))
 	})
 	for _, e := range events {
+		e.OccurredAt = e.OccurredAt.In(model.Shanghai) // one zone in outputs, whatever the warehouse returned
 		if !e.OccurredAt.Before(t.res.Window.Cutoff) {
 			continue // a later run reads it
 		}
