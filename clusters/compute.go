@@ -48,8 +48,8 @@ type run struct {
 	clusters  []*cluster
 	unmatched int64
 	// checks and failures per division over all clusters, and city-wide.
-	divChecks, divFailures map[string]int64
-	cityChecks, cityFail   int64
+	divChecks, divFailures   map[string]int64
+	cityChecks, cityFailures int64
 }
 
 type firm struct {
@@ -177,7 +177,7 @@ func (r *run) count(cl *cluster) {
 	r.divChecks[cl.division] += cl.n
 	r.divFailures[cl.division] += cl.x
 	r.cityChecks += cl.n
-	r.cityFail += cl.x
+	r.cityFailures += cl.x
 }
 
 // majority is the most frequent value, ties to the smallest.
@@ -202,7 +202,7 @@ func (r *run) baselines() {
 	for _, cl := range r.clusters {
 		cl.p0n, cl.p0x, cl.scope = r.divChecks[cl.division]-cl.n, r.divFailures[cl.division]-cl.x, BaselineScopeDivision
 		if cl.p0n < r.cfg.BaselineMinChecks {
-			cl.p0n, cl.p0x, cl.scope = r.cityChecks-cl.n, r.cityFail-cl.x, BaselineScopeCity
+			cl.p0n, cl.p0x, cl.scope = r.cityChecks-cl.n, r.cityFailures-cl.x, BaselineScopeCity
 		}
 		if cl.p0n == 0 {
 			cl.scope = BaselineScopeNone

@@ -121,12 +121,12 @@ func (c *Config) letterView(in LetterInput, a Assessment, rule LevelRule) (lette
 		Indicators: indicatorRows(a.Indicators),
 		// The SVG is the plotting library's output from numbers and cluster
 		// keys, which it escapes (html.EscapeString); it is trusted markup.
-		Plot: template.HTML(svg),
+		Plot:        template.HTML(svg),
 		PlotCaption: plotCaption(a.Division, in.Result.Phi),
-		Firms:   a.Evidence.Top,
-		Actions: rule.Actions,
-		Reply:   c.replyText(in, asOf),
-		Footer:  fmt.Sprintf("预警编号 %s · 评估日 %s · 方法版本 %s", in.Warning.ID, in.Result.AsOf, in.Result.Version),
+		Firms:       a.Evidence.Top,
+		Actions:     rule.Actions,
+		Reply:       c.replyText(in, asOf),
+		Footer:      fmt.Sprintf("预警编号 %s · 评估日 %s · 方法版本 %s", in.Warning.ID, in.Result.AsOf, in.Result.Version),
 	}
 	for _, r := range a.Reasons {
 		v.Basis = append(v.Basis, r.Basis)

@@ -136,6 +136,9 @@ func (in *TrackInput) Validate() error {
 		return errors.New("track warnings: the run's result is required")
 	}
 	p := problems{}
+	if _, err := ParseAsOf(in.Result.AsOf); err != nil {
+		p.add(err)
+	}
 	ids, open := map[string]bool{}, map[string]string{}
 	for _, w := range in.Previous {
 		switch {
@@ -315,10 +318,8 @@ func (t *tracker) sortedOpen() []*Warning {
 
 // result drops warnings closed before the retention and orders by id.
 func (t *tracker) result() Tracked {
-	keepFrom := t.res.AsOf
-	if d, err := ParseAsOf(t.res.AsOf); err == nil {
-		keepFrom = d.AddDate(0, -t.cfg.KeepClosedMonths, 0).Format(time.DateOnly)
-	}
+	d, _ := ParseAsOf(t.res.AsOf) // checked by Validate
+	keepFrom := d.AddDate(0, -t.cfg.KeepClosedMonths, 0).Format(time.DateOnly)
 	out := Tracked{Warnings: []Warning{}, Ignored: t.ignored}
 	for _, w := range t.all {
 		if w.Status == WarningStatusClosed && w.ClosedOn < keepFrom {
