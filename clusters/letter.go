@@ -71,17 +71,24 @@ func (c *Config) RenderLetter(in LetterInput) ([]byte, error) {
 // letterView is what the template shows; every text is built here, so the
 // template only lays it out.
 type letterView struct {
-	Number, Addressee, Sender, Date, Cluster, Level, LevelClass string
-	Opening                                                     string
-	Findings                                                    []string
-	Evidence, Indicators                                        []row
-	Plot                                                        template.HTML
-	PlotCaption                                                 string
-	Firms                                                       []FirmEvidence
-	Actions                                                     []string
-	Reply                                                       string
-	Basis                                                       []string
-	Footer                                                      string
+	Number      string
+	Addressee   string
+	Sender      string
+	Date        string
+	Cluster     string
+	Level       string
+	LevelClass  string
+	Opening     string
+	Findings    []string
+	Evidence    []row
+	Indicators  []row
+	Plot        template.HTML
+	PlotCaption string
+	Firms       []FirmEvidence
+	Actions     []string
+	Reply       string
+	Basis       []string
+	Footer      string
 }
 
 type row struct{ Label, Value string }
