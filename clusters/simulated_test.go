@@ -1,6 +1,7 @@
 package clusters_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -133,11 +134,13 @@ type plantedSummary struct {
 	// enterprise and no accident of a serious grade in the window.
 	clean, cleanWarned int
 	// accidentOnly are clusters without planted trouble warned red only
-	// because of a serious accident (a fact the rule must warn about).
-	accidentOnly int
+	// because of a serious accident (a fact the rule must warn about);
+	// accidents counts those accidents.
+	accidentOnly, accidents int
 	// badFirm are clusters holding a planted consistently bad enterprise.
 	badFirm, badFirmWarned int
 	warnedClean            []string
+	risingFigures          []string
 }
 
 func summarise(in *clusters.Input, res *clusters.Result, truth simulate.Truth) plantedSummary {
@@ -161,6 +164,8 @@ func summarise(in *clusters.Input, res *clusters.Result, truth simulate.Truth) p
 		switch {
 		case rising[a.Cluster]:
 			s.rising++
+			s.risingFigures = append(s.risingFigures, fmt.Sprintf("%s %s z'=%.1f p=%.3f p0=%.3f", a.Cluster, a.Level,
+				a.Evidence.ZAdjusted, a.Evidence.Rate, a.Evidence.Baseline))
 			if warned {
 				s.risingFound++
 			}
@@ -171,6 +176,7 @@ func summarise(in *clusters.Input, res *clusters.Result, truth simulate.Truth) p
 			}
 		case a.Indicators.SeriousAccidents > 0:
 			s.accidentOnly++
+			s.accidents += int(a.Indicators.SeriousAccidents)
 		default:
 			s.clean++
 			if warned {
@@ -199,8 +205,8 @@ func TestPlantedRisingClustersAreFound(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := summarise(in, res, truth)
-		t.Logf("seed %d: φ = %.3f over %d clusters; rising %d/%d found; clean %d warned of %d %v; with a bad firm %d warned of %d; accident red %d",
-			seed, res.Phi, res.PhiClusters, s.risingFound, s.rising, s.cleanWarned, s.clean, s.warnedClean, s.badFirmWarned, s.badFirm, s.accidentOnly)
+		t.Logf("seed %d: φ = %.3f over %d clusters; rising %d/%d found %v; clean %d warned of %d %v; with a bad firm %d warned of %d; red by %d serious accidents %d",
+			seed, res.Phi, res.PhiClusters, s.risingFound, s.rising, s.risingFigures, s.cleanWarned, s.clean, s.warnedClean, s.badFirmWarned, s.badFirm, s.accidents, s.accidentOnly)
 		if s.rising == 0 || s.risingFound != s.rising {
 			t.Errorf("seed %d: %d of %d planted rising clusters got yellow or above", seed, s.risingFound, s.rising)
 		}
