@@ -335,3 +335,44 @@ func TestCanonicalIsStableAcrossBackends(t *testing.T) {
 		t.Errorf("lines out of order: %s … %s", lines[1][:60], lines[15][:60])
 	}
 }
+
+func TestFunnel(t *testing.T) {
+	cfg, err := clusters.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := compute(t, &baseCity().in)
+	tests := []struct {
+		name string
+		phi  float64
+	}{
+		{"given φ < 1, when the C30 funnel is drawn, then the limits are binomial around the division's rate 18/200", res.Phi},
+		{"given φ = 2, when drawn, then the limits widen by √2", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := *res
+			r.Phi = tt.phi
+			f, err := cfg.Funnel(&r, "C30")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Baseline != 0.09 || f.BaselineScope != clusters.BaselineScopeDivision || len(f.Points) != 3 || len(f.Limits) < 30 {
+				t.Fatalf("p0 %g %s, %d points, %d limits", f.Baseline, f.BaselineScope, len(f.Points), len(f.Limits))
+			}
+			inflate := math.Sqrt(max(tt.phi, 1))
+			for _, l := range f.Limits {
+				se := inflate * math.Sqrt(0.09*0.91/float64(l.Checks))
+				if math.Abs(l.High998-min(1, 0.09+3.090232*se)) > 1e-12 || math.Abs(l.Low95-max(0, 0.09-1.959964*se)) > 1e-12 {
+					t.Fatalf("limits at n = %d: %+v", l.Checks, l)
+				}
+			}
+			if first, last := f.Limits[0].Checks, f.Limits[len(f.Limits)-1].Checks; first > 20 || last < 100 {
+				t.Fatalf("limits span n = %d…%d, not the points' 40…100", first, last)
+			}
+		})
+	}
+	if _, err := cfg.Funnel(res, "C99"); err == nil {
+		t.Fatal("a division without clusters gave a plot")
+	}
+}
