@@ -1,0 +1,369 @@
+package clusters
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/qcredit/qcredit/model"
+)
+
+// Warning is one episode of a cluster's risk (产业集聚区质量风险预警): raised
+// when the cluster first gets a level, escalated and de-escalated as runs
+// change it, closed when it has none. Its id is stable for the episode.
+type Warning struct {
+	// ID is "cw-<cluster>-<YYYYMMDD of the raising as_of>": unique, since
+	// one run raises at most one episode per cluster and the previous
+	// warnings predate it. A cluster key that is not URL-safe appears as
+	// "h" and 12 hex digits of its SHA-256.
+	ID       string        `json:"id"`
+	Cluster  string        `json:"cluster"`
+	Division string        `json:"division"`
+	County   string        `json:"county"`
+	Status   WarningStatus `json:"status"`
+	// Level is the current level (none once closed); Peak the highest it had.
+	Level     Level  `json:"level"`
+	Peak      Level  `json:"peak"`
+	RaisedOn  string `json:"raised_on"`
+	ChangedOn string `json:"changed_on"`
+	ClosedOn  string `json:"closed_on,omitempty"`
+	// Assessment is the cluster's latest assessment (at closing, for a
+	// closed warning).
+	Assessment      Assessment       `json:"assessment"`
+	Acknowledgement *Acknowledgement `json:"acknowledgement,omitempty"`
+	// NeedsAcknowledgement is true while open and not acknowledged at its
+	// current level or above (an escalation asks again).
+	NeedsAcknowledgement bool           `json:"needs_acknowledgement"`
+	Actions              []Action       `json:"actions"`
+	History              []HistoryEntry `json:"history"`
+}
+
+// WarningStatus says whether a warning is open.
+type WarningStatus string
+
+const (
+	WarningStatusOpen   WarningStatus = "open"
+	WarningStatusClosed WarningStatus = "closed"
+)
+
+// Change is one kind of history entry.
+type Change string
+
+const (
+	ChangeRaised         Change = "raised"
+	ChangeEscalated      Change = "escalated"
+	ChangeDeescalated    Change = "deescalated"
+	ChangeClosed         Change = "closed"
+	ChangeAcknowledged   Change = "acknowledged"
+	ChangeActionRecorded Change = "action_recorded"
+)
+
+// HistoryEntry is one change of a warning, in the run (AsOf) that recorded
+// it. Analyst entries carry their event's id, analyst and time.
+type HistoryEntry struct {
+	AsOf    string    `json:"as_of"`
+	Change  Change    `json:"change"`
+	From    Level     `json:"from"`
+	To      Level     `json:"to"`
+	EventID string    `json:"event_id,omitempty"`
+	Analyst string    `json:"analyst,omitempty"`
+	At      time.Time `json:"at,omitzero"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// Acknowledgement is the latest acknowledgement of a warning, at the level
+// the warning had then.
+type Acknowledgement struct {
+	EventID string    `json:"event_id"`
+	Analyst string    `json:"analyst"`
+	At      time.Time `json:"at"`
+	Level   Level     `json:"level"`
+	Note    string    `json:"note,omitempty"`
+}
+
+// Action is an action taken on a warning, as an analyst recorded it.
+type Action struct {
+	EventID string    `json:"event_id"`
+	Analyst string    `json:"analyst"`
+	At      time.Time `json:"at"`
+	Action  string    `json:"action"`
+	Note    string    `json:"note,omitempty"`
+}
+
+// The analyst's events on warnings. They are events like any report (so a
+// run reads them under its watermark); data fields:
+//
+//	warning.acknowledged:     warning_id (required), analyst (required), note
+//	warning.action_recorded:  warning_id (required), analyst (required), action (required), note
+const (
+	EventWarningAcknowledged   model.EventType = "warning.acknowledged"
+	EventWarningActionRecorded model.EventType = "warning.action_recorded"
+)
+
+// AnalystEvent is one warning.* event.
+type AnalystEvent struct {
+	EventID    string
+	Type       model.EventType
+	WarningID  string
+	OccurredAt time.Time
+	Analyst    string
+	Action     string
+	Note       string
+}
+
+// TrackInput is what Track needs: this run's result, the warnings of the
+// current output before it, and the analysts' warning events.
+type TrackInput struct {
+	Result *Result
+	// Previous are the warnings of the current output with an as_of before
+	// this run's (never this as_of's own earlier run: re-running a day
+	// replaces its output rather than stacking on it).
+	Previous []Warning
+	// Events may hold events already applied (skipped by id) and events
+	// after this run's cutoff (left for a later run).
+	Events []AnalystEvent
+}
+
+// Validate says what is wrong with the input.
+func (in *TrackInput) Validate() error {
+	if in.Result == nil {
+		return errors.New("track warnings: the run's result is required")
+	}
+	p := problems{}
+	if _, err := ParseAsOf(in.Result.AsOf); err != nil {
+		p.add(err)
+	}
+	ids, open := map[string]bool{}, map[string]string{}
+	for _, w := range in.Previous {
+		switch {
+		case w.ID == "" || w.Cluster == "":
+			p.addf("previous warning %q: id and cluster are required", w.ID)
+		case ids[w.ID]:
+			p.addf("previous warning %s: listed twice", w.ID)
+		case w.Status == WarningStatusOpen && open[w.Cluster] != "":
+			p.addf("previous warnings %s and %s: both open for cluster %s", open[w.Cluster], w.ID, w.Cluster)
+		}
+		ids[w.ID] = true
+		if w.Status == WarningStatusOpen {
+			open[w.Cluster] = w.ID
+		}
+		for _, h := range w.History {
+			if h.AsOf >= in.Result.AsOf {
+				p.addf("previous warning %s: history of %s is not before this run's as_of %s (pass the output before this as_of)",
+					w.ID, h.AsOf, in.Result.AsOf)
+				break
+			}
+		}
+	}
+	for i, e := range in.Events {
+		switch {
+		case e.EventID == "" || e.WarningID == "" || e.OccurredAt.IsZero():
+			p.addf("analyst event %d: event id, warning_id and occurred_at are required", i)
+		case e.Type != EventWarningAcknowledged && e.Type != EventWarningActionRecorded:
+			p.addf("analyst event %s: type %q is not %s or %s", e.EventID, e.Type, EventWarningAcknowledged, EventWarningActionRecorded)
+		case e.Analyst == "":
+			p.addf("analyst event %s: analyst is required", e.EventID)
+		case e.Type == EventWarningActionRecorded && strings.TrimSpace(e.Action) == "":
+			p.addf("analyst event %s: action is required", e.EventID)
+		}
+	}
+	return p.err()
+}
+
+// Tracked is the warnings after a run, by id, and the analyst events that
+// could not be applied, with why.
+type Tracked struct {
+	Warnings []Warning      `json:"warnings"`
+	Ignored  []IgnoredEvent `json:"ignored"`
+}
+
+// IgnoredEvent is an analyst event Track did not apply.
+type IgnoredEvent struct {
+	EventID string `json:"event_id"`
+	Reason  string `json:"reason"`
+}
+
+// Track carries warnings across runs: it applies the analysts' events,
+// then raises, escalates, de-escalates or closes each cluster's warning by
+// its level in this run, and drops warnings closed longer ago than
+// lifecycle.keep_closed_months. It is pure and leaves Previous untouched.
+func (c *Config) Track(in TrackInput) (Tracked, error) {
+	if err := in.Validate(); err != nil {
+		return Tracked{}, fmt.Errorf("track warnings: %w", err)
+	}
+	t := tracker{cfg: c, res: in.Result, byID: map[string]*Warning{}, open: map[string]*Warning{}}
+	for _, w := range in.Previous {
+		t.add(w.clone())
+	}
+	t.applyEvents(in.Events)
+	seen := map[string]bool{}
+	for _, a := range in.Result.Clusters {
+		seen[a.Cluster] = true
+		t.advance(a)
+	}
+	for _, w := range t.sortedOpen() {
+		if !seen[w.Cluster] {
+			t.close(w, w.Assessment, "the cluster has no enterprise at the cutoff")
+		}
+	}
+	return t.result(), nil
+}
+
+type tracker struct {
+	cfg     *Config
+	res     *Result
+	all     []*Warning
+	byID    map[string]*Warning
+	open    map[string]*Warning // by cluster
+	ignored []IgnoredEvent
+}
+
+func (w Warning) clone() *Warning {
+	w.Actions = slices.Clone(w.Actions)
+	w.History = slices.Clone(w.History)
+	return &w
+}
+
+func (t *tracker) add(w *Warning) {
+	t.all = append(t.all, w)
+	t.byID[w.ID] = w
+	if w.Status == WarningStatusOpen {
+		t.open[w.Cluster] = w
+	}
+}
+
+// applyEvents applies acknowledgements and actions in (occurred_at, id)
+// order. They happened before this run's cutoff, so before its level changes.
+func (t *tracker) applyEvents(events []AnalystEvent) {
+	events = slices.Clone(events)
+	slices.SortFunc(events, func(a, b AnalystEvent) int {
+		return cmp.Or(a.OccurredAt.Compare(b.OccurredAt), strings.Compare(a.EventID, b.EventID))
+	})
+	for _, e := range events {
+		e.OccurredAt = e.OccurredAt.In(model.Shanghai) // one zone in outputs, whatever the warehouse returned
+		if !e.OccurredAt.Before(t.res.Window.Cutoff) {
+			continue // a later run reads it
+		}
+		w := t.byID[e.WarningID]
+		if w == nil {
+			t.ignored = append(t.ignored, IgnoredEvent{EventID: e.EventID, Reason: fmt.Sprintf("no current warning %s", e.WarningID)})
+			continue
+		}
+		if slices.ContainsFunc(w.History, func(h HistoryEntry) bool { return h.EventID == e.EventID }) {
+			continue // applied by an earlier run
+		}
+		h := HistoryEntry{AsOf: t.res.AsOf, From: w.Level, To: w.Level, EventID: e.EventID, Analyst: e.Analyst, At: e.OccurredAt, Detail: e.Note}
+		switch e.Type {
+		case EventWarningAcknowledged:
+			h.Change = ChangeAcknowledged
+			w.Acknowledgement = &Acknowledgement{EventID: e.EventID, Analyst: e.Analyst, At: e.OccurredAt, Level: w.Level, Note: e.Note}
+		case EventWarningActionRecorded:
+			h.Change, h.Detail = ChangeActionRecorded, e.Action
+			w.Actions = append(w.Actions, Action{EventID: e.EventID, Analyst: e.Analyst, At: e.OccurredAt, Action: e.Action, Note: e.Note})
+		}
+		w.History = append(w.History, h)
+	}
+}
+
+// advance moves a cluster's warning to its level in this run.
+func (t *tracker) advance(a Assessment) {
+	w := t.open[a.Cluster]
+	switch {
+	case w == nil && a.Level == LevelNone:
+		return
+	case w == nil:
+		w = &Warning{ID: t.newID(a.Cluster), Cluster: a.Cluster, Status: WarningStatusOpen, Peak: a.Level,
+			RaisedOn: t.res.AsOf, ChangedOn: t.res.AsOf, Actions: []Action{}}
+		w.History = []HistoryEntry{{AsOf: t.res.AsOf, Change: ChangeRaised, From: LevelNone, To: a.Level, Detail: signalText(a)}}
+		t.add(w)
+	case a.Level == LevelNone:
+		t.close(w, a, closing(a))
+		return
+	case a.Level.rank() > w.Level.rank():
+		w.History = append(w.History, HistoryEntry{AsOf: t.res.AsOf, Change: ChangeEscalated, From: w.Level, To: a.Level, Detail: signalText(a)})
+		w.ChangedOn = t.res.AsOf
+	case a.Level.rank() < w.Level.rank():
+		w.History = append(w.History, HistoryEntry{AsOf: t.res.AsOf, Change: ChangeDeescalated, From: w.Level, To: a.Level, Detail: signalText(a)})
+		w.ChangedOn = t.res.AsOf
+	}
+	w.Level = a.Level
+	if a.Level.rank() > w.Peak.rank() {
+		w.Peak = a.Level
+	}
+	w.Division, w.County, w.Assessment = a.Division, a.County, a
+}
+
+func (t *tracker) close(w *Warning, a Assessment, why string) {
+	w.History = append(w.History, HistoryEntry{AsOf: t.res.AsOf, Change: ChangeClosed, From: w.Level, To: LevelNone, Detail: why})
+	w.Status, w.Level, w.ClosedOn, w.ChangedOn, w.Assessment = WarningStatusClosed, LevelNone, t.res.AsOf, t.res.AsOf, a
+	delete(t.open, w.Cluster)
+}
+
+func (t *tracker) sortedOpen() []*Warning {
+	var out []*Warning
+	for _, w := range t.all {
+		if w.Status == WarningStatusOpen {
+			out = append(out, w)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Warning) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// result drops warnings closed before the retention and orders by id.
+func (t *tracker) result() Tracked {
+	d, _ := ParseAsOf(t.res.AsOf) // checked by Validate
+	keepFrom := d.AddDate(0, -t.cfg.KeepClosedMonths, 0).Format(time.DateOnly)
+	out := Tracked{Warnings: []Warning{}, Ignored: t.ignored}
+	for _, w := range t.all {
+		if w.Status == WarningStatusClosed && w.ClosedOn < keepFrom {
+			continue
+		}
+		w.NeedsAcknowledgement = w.Status == WarningStatusOpen &&
+			(w.Acknowledgement == nil || w.Acknowledgement.Level.rank() < w.Level.rank())
+		out.Warnings = append(out.Warnings, *w)
+	}
+	slices.SortFunc(out.Warnings, func(a, b Warning) int { return strings.Compare(a.ID, b.ID) })
+	if out.Ignored == nil {
+		out.Ignored = []IgnoredEvent{}
+	}
+	return out
+}
+
+var urlSafe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// newID names a new episode of the cluster raised in this run.
+func (t *tracker) newID(cluster string) string {
+	key := cluster
+	if !urlSafe.MatchString(key) {
+		sum := sha256.Sum256([]byte(cluster))
+		key = "h" + hex.EncodeToString(sum[:])[:12]
+	}
+	return "cw-" + key + "-" + strings.ReplaceAll(t.res.AsOf, "-", "")
+}
+
+func signalText(a Assessment) string {
+	s := make([]string, len(a.Signals))
+	for i, sig := range a.Signals {
+		s[i] = string(sig)
+	}
+	return "signals: " + strings.Join(s, ", ")
+}
+
+// closing says why a cluster no longer has a level.
+func closing(a Assessment) string {
+	if a.Status == AssessmentStatusInsufficientData {
+		for _, r := range a.Reasons {
+			if r.Rule == RuleInsufficientData {
+				return r.Detail
+			}
+		}
+	}
+	return fmt.Sprintf("no signal: z' = %.3f, CUSUM S = %.3f", a.Evidence.ZAdjusted, a.Evidence.CUSUM.Final)
+}
