@@ -105,7 +105,9 @@ func TestVerifyAssignment(t *testing.T) {
 			}
 		}, planning.CheckAssigned},
 		{"outside agencies let in", func(v *planning.VerifyAssignmentInput) { v.Assignment.Rules.OutsideCity = true }, planning.CheckRulesSHA256},
-		{"the registry", func(v *planning.VerifyAssignmentInput) { v.AgenciesCSV = append(slices.Clone(v.AgenciesCSV), "zz,大米,true\n"...) }, planning.CheckAgenciesSHA256},
+		{"the registry", func(v *planning.VerifyAssignmentInput) {
+			v.AgenciesCSV = append(slices.Clone(v.AgenciesCSV), "zz,大米,true\n"...)
+		}, planning.CheckAgenciesSHA256},
 		{"the seed", func(v *planning.VerifyAssignmentInput) { v.Assignment.Seed = seed(8).String() }, planning.CheckCommitment},
 	}
 	for _, tt := range tests {

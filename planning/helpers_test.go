@@ -1,7 +1,6 @@
 package planning_test
 
 import (
-	"bytes"
 	"fmt"
 	"testing"
 	"time"
@@ -82,15 +81,4 @@ func inspectors(specs ...string) []planning.Inspector {
 		out = append(out, planning.Inspector{ID: specs[i], County: specs[i+1]})
 	}
 	return out
-}
-
-// replaceLine swaps one line of a CSV for another.
-func replaceLine(t *testing.T, csv []byte, line int, with string) []byte {
-	t.Helper()
-	lines := bytes.Split(csv, []byte("\n"))
-	if line >= len(lines)-1 {
-		t.Fatalf("file has no line %d", line+1)
-	}
-	lines[line] = []byte(with)
-	return bytes.Join(lines, []byte("\n"))
 }
