@@ -155,8 +155,9 @@ type Draw struct {
 	Drawn            []DrawnFirm `json:"drawn,omitzero"` // nil until drawn, then a list (maybe empty)
 }
 
-// DrawnFirm is one firm drawn, with its inspectors. Fewer than two
-// inspectors means fewer were eligible (the draw flags it in Short).
+// DrawnFirm is one firm drawn, with its inspectors, smallest score first.
+// Fewer than two inspectors means fewer were eligible (DrawResult.Short
+// flags the firm; a reader of the document sees the short list).
 type DrawnFirm struct {
 	USCC       model.USCC  `json:"uscc"`
 	Grade      model.Grade `json:"grade"`

@@ -23,18 +23,18 @@ type PlanRules struct {
 	// Version is "plan-" and the first 12 hex digits of the SHA-256 of the
 	// file's bytes: any edit, even a comment, is a new version.
 	Version           string
-	MaxBatches        int64          `yaml:"max_batches"`
-	HighPassRate      PassRateRule   `yaml:"high_pass_rate"`
-	LowPassRate       PassRateRule   `yaml:"low_pass_rate"`
-	RecentFailures    FailureRule    `yaml:"recent_failures"`
-	Complaints        ComplaintRule  `yaml:"complaints"`
-	ClusterWarnings   WarningRule    `yaml:"cluster_warnings"`
-	CountySuggestions SuggestionRule `yaml:"county_suggestions"`
+	MaxBatches        int64              `yaml:"max_batches"`
+	HighPassRate      PlanPassRateRule   `yaml:"high_pass_rate"`
+	LowPassRate       PlanPassRateRule   `yaml:"low_pass_rate"`
+	RecentFailures    PlanFailureRule    `yaml:"recent_failures"`
+	Complaints        PlanComplaintRule  `yaml:"complaints"`
+	ClusterWarnings   PlanWarningRule    `yaml:"cluster_warnings"`
+	CountySuggestions PlanSuggestionRule `yaml:"county_suggestions"`
 }
 
-// PassRateRule scales a product's batches by Factor when its pass rate is
+// PlanPassRateRule scales a product's batches by Factor when its pass rate is
 // above Above (high) or below Below (low) with at least MinChecks checks.
-type PassRateRule struct {
+type PlanPassRateRule struct {
 	ID        string  `yaml:"id"`
 	Above     Decimal `yaml:"above"`
 	Below     Decimal `yaml:"below"`
@@ -43,9 +43,9 @@ type PassRateRule struct {
 	Basis     string  `yaml:"basis"`
 }
 
-// FailureRule adds PerFailure batches for each failed check in the last
+// PlanFailureRule adds PerFailure batches for each failed check in the last
 // Months months of the year (the job counts them), at most Cap.
-type FailureRule struct {
+type PlanFailureRule struct {
 	ID         string `yaml:"id"`
 	Months     int    `yaml:"months"`
 	PerFailure int64  `yaml:"per_failure"`
@@ -53,26 +53,26 @@ type FailureRule struct {
 	Basis      string `yaml:"basis"`
 }
 
-// ComplaintRule adds PerComplaint batches for each complaint about the
+// PlanComplaintRule adds PerComplaint batches for each complaint about the
 // product this year, at most Cap.
-type ComplaintRule struct {
+type PlanComplaintRule struct {
 	ID           string `yaml:"id"`
 	PerComplaint int64  `yaml:"per_complaint"`
 	Cap          int64  `yaml:"cap"`
 	Basis        string `yaml:"basis"`
 }
 
-// WarningRule adds batches when a red or orange cluster warning touches the
+// PlanWarningRule adds batches when a red or orange cluster warning touches the
 // product's industry.
-type WarningRule struct {
+type PlanWarningRule struct {
 	ID     string `yaml:"id"`
 	Red    int64  `yaml:"red"`
 	Orange int64  `yaml:"orange"`
 	Basis  string `yaml:"basis"`
 }
 
-// SuggestionRule adds the batches the county bureaus suggest, at most Cap per product.
-type SuggestionRule struct {
+// PlanSuggestionRule adds the batches the county bureaus suggest, at most Cap per product.
+type PlanSuggestionRule struct {
 	ID    string `yaml:"id"`
 	Cap   int64  `yaml:"cap"`
 	Basis string `yaml:"basis"`
