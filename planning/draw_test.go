@@ -2,6 +2,7 @@ package planning_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -347,7 +348,15 @@ func TestPublishedShape(t *testing.T) {
 			t.Errorf("drawn draw lacks %s:\n%s", key, drawn)
 		}
 	}
+	t.Run("the keys of issue 15, in its order", func(t *testing.T) {
+		// given a drawn draw, when published, then exactly the keys GET /api/v1/public/draws/{id} promises
+		want := "id name status period pool_sha256 inspectors_sha256 rules rules_sha256 beacon_source commitment seed beacon drawn"
+		if got := topLevelKeys(t, publishedJSON(t, res.Draw)); got != want {
+			t.Errorf("keys %q, want %q", got, want)
+		}
+	})
 	t.Run("nothing drawn is an empty list", func(t *testing.T) {
+		// given probabilities that draw no firm, when published, then "drawn" is [] (not absent: it was drawn)
 		in := in
 		in.AnnualRates = planning.GradeProbabilities{A: 1}
 		_, res := testDraw(t, in, beacon)
@@ -356,6 +365,7 @@ func TestPublishedShape(t *testing.T) {
 		}
 	})
 	t.Run("round trip", func(t *testing.T) {
+		// given a published document, when parsed and published again, then the same bytes
 		back, err := planning.ParseDraw(publishedJSON(t, res.Draw))
 		if err != nil {
 			t.Fatal(err)
@@ -364,4 +374,26 @@ func TestPublishedShape(t *testing.T) {
 			t.Error("parsing and publishing again changed the document")
 		}
 	})
+}
+
+// topLevelKeys lists a JSON object's keys in document order.
+func topLevelKeys(t *testing.T, b []byte) string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		t.Fatal(err)
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, tok.(string))
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return strings.Join(keys, " ")
 }

@@ -25,9 +25,11 @@ const (
 // Hazard is one equipment.hazard_found joined with its equipment.hazard_corrected
 // (by hazard id), as the job reads it.
 type Hazard struct {
-	HazardID    string
-	EventID     string // of the finding
-	USCC        model.USCC
+	HazardID string
+	EventID  string     // of the finding
+	USCC     model.USCC // the using unit (使用单位)
+	// County is the bureau that reported the finding (its source); KPIs
+	// count the hazard for it.
 	County      string
 	EquipmentID string
 	Serious     bool

@@ -19,7 +19,6 @@ const (
 	CheckBatchesSHA256    CheckName = "batches_sha256"
 	CheckAgenciesFile     CheckName = "agencies.csv"
 	CheckAgenciesSHA256   CheckName = "agencies_sha256"
-	CheckRules            CheckName = "rules"
 	CheckRulesSHA256      CheckName = "rules_sha256"
 	CheckCommitment       CheckName = "commitment"
 	CheckBeacon           CheckName = "beacon"

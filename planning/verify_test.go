@@ -127,6 +127,7 @@ func TestVerifyCommittedDraw(t *testing.T) {
 		}
 	}
 	t.Run("a committed draw that shows a seed", func(t *testing.T) {
+		// given a committed document that already publishes a seed, when verified, then the document is refused
 		committed := committed
 		committed.Seed = seed(3).String()
 		v := planning.VerifyDraw(planning.VerifyDrawInput{Draw: committed, PoolCSV: pool, InspectorsCSV: insp})
