@@ -15,11 +15,10 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// Analyst routes (/api/v1). Scope checks come with the API keys; until then
-// they are open.
-func (s *Server) analystRoutes(v1 *gin.RouterGroup) {
-	v1.GET("/enterprises/:uscc", s.creditFile)
-	v1.GET("/scores", s.listScores)
+// Analyst routes.
+func (s *Server) analystRoutes() {
+	s.handle("GET", "/enterprises/:uscc", analysts, s.creditFile)
+	s.handle("GET", "/scores", analysts, s.listScores)
 }
 
 // jobScore is the score job's name (pipelines.JobScore).

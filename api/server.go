@@ -48,6 +48,8 @@ type Server struct {
 	registry *prometheus.Registry
 	engine   *gin.Engine
 	requests *prometheus.HistogramVec
+	// routeTable is every /api/v1 route with its scopes (handle).
+	routeTable []Route
 }
 
 // Options configure a Server.
@@ -90,9 +92,8 @@ func (s *Server) routes() {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
-	v1 := r.Group("/api/v1")
-	v1.GET("/public/enterprises/:uscc", s.publicEnterprise)
-	s.analystRoutes(v1)
+	s.handle("GET", "/public/enterprises/:uscc", public, s.publicEnterprise)
+	s.analystRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed",

@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"maps"
 	"sync"
 	"time"
 
@@ -15,6 +16,10 @@ type Model struct {
 	changed *directory // enterprises registered or changed since, by USCC
 	score   warehouse.Run
 	scored  bool
+	// runs are the current run of each job the model serves (by job), and
+	// parts what each job's part loader built from it.
+	runs  map[string]warehouse.Run
+	parts map[string]Part
 	// Loaded is when the snapshot was made; Watermark the greatest
 	// ingested_at its enterprise data reflects.
 	Loaded    time.Time
@@ -35,8 +40,18 @@ func (m *Model) HasCluster(key string) bool {
 
 // derive is a copy of m for a new snapshot (derived caches not copied).
 func (m *Model) derive() *Model {
-	return &Model{base: m.base, changed: m.changed, score: m.score, scored: m.scored, Loaded: m.Loaded, Watermark: m.Watermark}
+	return &Model{base: m.base, changed: m.changed, score: m.score, scored: m.scored, Loaded: m.Loaded, Watermark: m.Watermark,
+		runs: maps.Clone(m.runs), parts: maps.Clone(m.parts)}
 }
+
+// Run is the current run of job whose outputs the model holds.
+func (m *Model) Run(job string) (warehouse.Run, bool) {
+	r, ok := m.runs[job]
+	return r, ok
+}
+
+// Part is what job's part loader built, or nil.
+func (m *Model) Part(job string) Part { return m.parts[job] }
 
 // Firm is one enterprise by USCC.
 func (m *Model) Firm(uscc model.USCC) (Firm, bool) {
@@ -72,6 +87,11 @@ func (m *Model) Bytes() int64 {
 	n := m.base.bytes()
 	if m.changed != nil {
 		n += m.changed.bytes()
+	}
+	for _, p := range m.parts {
+		if p != nil {
+			n += p.Bytes()
+		}
 	}
 	return n
 }

@@ -36,6 +36,22 @@ type Options struct {
 	// Now is the clock ("today" decides the current runs); nil is time.Now.
 	Now        func() time.Time
 	Registerer prometheus.Registerer
+	// Parts are the jobs' shares of the model beyond the score's grades
+	// (lists, warnings, …), each built from its job's current run.
+	Parts []PartLoader
+}
+
+// Part is one job's share of the read model, built from the job's current
+// run by its PartLoader. It must not change once built.
+type Part interface {
+	Bytes() int64 // its memory, for /metrics
+}
+
+// PartLoader builds a job's part of a model from the job's current run;
+// the model's enterprises are already loaded (Model.Firm works).
+type PartLoader struct {
+	Job  string
+	Load func(ctx context.Context, src Source, run warehouse.Run, m *Model) (Part, error)
 }
 
 // Store holds the current Model and replaces it when the warehouse has
@@ -87,16 +103,19 @@ func (s *Store) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read model: enterprises: %w", err)
 	}
-	m := &Model{base: &b.d, Loaded: s.opts.Now(), Watermark: wm}
-	runs, err := s.src.Runs(ctx, warehouse.RunFilter{Status: warehouse.RunSucceeded})
+	m := &Model{base: &b.d, Loaded: s.opts.Now(), Watermark: wm, runs: map[string]warehouse.Run{}, parts: map[string]Part{}}
+	current, err := s.currentRuns(ctx)
 	if err != nil {
-		return fmt.Errorf("read model: runs: %w", err)
+		return err
 	}
-	if run, ok := warehouse.CurrentRun(runs, jobScore, s.today()); ok {
+	if run, ok := current[jobScore]; ok {
 		if err := s.loadScores(ctx, m.base, run); err != nil {
 			return err
 		}
-		m.score, m.scored = run, true
+		m.score, m.scored, m.runs[jobScore] = run, true, run
+	}
+	if err := s.loadParts(ctx, m, current, nil); err != nil {
+		return err
 	}
 	s.swap(m)
 	s.lastDir = time.Now()
@@ -107,6 +126,51 @@ func (s *Store) Load(ctx context.Context) error {
 
 // jobScore is pipelines.JobScore (serving does not import pipelines).
 const jobScore = "score"
+
+// currentRuns are the current runs of the jobs the model serves.
+func (s *Store) currentRuns(ctx context.Context) (map[string]warehouse.Run, error) {
+	runs, err := s.src.Runs(ctx, warehouse.RunFilter{Status: warehouse.RunSucceeded})
+	if err != nil {
+		return nil, fmt.Errorf("read model: runs: %w", err)
+	}
+	out := map[string]warehouse.Run{}
+	for _, job := range s.jobs() {
+		if run, ok := warehouse.CurrentRun(runs, job, s.today()); ok {
+			out[job] = run
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) jobs() []string {
+	jobs := []string{jobScore}
+	for _, p := range s.opts.Parts {
+		jobs = append(jobs, p.Job)
+	}
+	return jobs
+}
+
+// loadParts builds the parts of the jobs in only (all when nil) from
+// their current runs; a job without a current run has no part.
+func (s *Store) loadParts(ctx context.Context, m *Model, current map[string]warehouse.Run, only map[string]bool) error {
+	for _, p := range s.opts.Parts {
+		if only != nil && !only[p.Job] {
+			continue
+		}
+		run, ok := current[p.Job]
+		delete(m.runs, p.Job)
+		delete(m.parts, p.Job)
+		if !ok {
+			continue
+		}
+		part, err := p.Load(ctx, s.src, run, m)
+		if err != nil {
+			return fmt.Errorf("read model: %s of %s: %w", p.Job, run.ID, err)
+		}
+		m.runs[p.Job], m.parts[p.Job] = run, part
+	}
+	return nil
+}
 
 func (s *Store) today() string { return s.opts.Now().In(model.Shanghai).Format(time.DateOnly) }
 
@@ -142,13 +206,27 @@ func (s *Store) Refresh(ctx context.Context) (bool, error) {
 	if m == nil {
 		return true, s.Load(ctx)
 	}
-	runs, err := s.src.Runs(ctx, warehouse.RunFilter{Status: warehouse.RunSucceeded})
+	current, err := s.currentRuns(ctx)
 	if err != nil {
-		return false, fmt.Errorf("read model: runs: %w", err)
+		return false, err
 	}
-	run, ok := warehouse.CurrentRun(runs, jobScore, s.today())
-	if ok != m.scored || run.ID != m.score.ID {
+	if run, ok := current[jobScore]; ok != m.scored || run.ID != m.score.ID {
 		return true, s.Load(ctx)
+	}
+	changed := map[string]bool{}
+	for _, job := range s.jobs() {
+		if current[job].ID != m.runs[job].ID {
+			changed[job] = true
+		}
+	}
+	if len(changed) > 0 {
+		next := m.derive()
+		if err := s.loadParts(ctx, next, current, changed); err != nil {
+			return false, err
+		}
+		next.Loaded = s.opts.Now()
+		s.swap(next)
+		return true, nil
 	}
 	if time.Since(s.lastDir) < s.opts.DirectoryInterval {
 		return false, nil

@@ -1,0 +1,49 @@
+package api
+
+import (
+	"slices"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Scope is what an API key may do. Every route declares the scopes it
+// accepts; ScopePublic routes need no key.
+type Scope string
+
+const (
+	ScopePublic  Scope = "public"
+	ScopeIngest  Scope = "ingest"
+	ScopePartner Scope = "partner"
+	ScopeAnalyst Scope = "analyst"
+	ScopeAdmin   Scope = "admin"
+)
+
+// Route is one registered route and the scopes it accepts.
+type Route struct {
+	Method string
+	Path   string // gin syntax: /api/v1/enterprises/:uscc
+	Scopes []Scope
+}
+
+// handle registers a route under /api/v1 (path is relative to it) with the
+// scopes it accepts. Every API route is registered this way, so the route
+// table (Routes) is complete for the OpenAPI document and the scope tests.
+func (s *Server) handle(method, path string, scopes []Scope, h ...gin.HandlerFunc) {
+	full := "/api/v1" + path
+	s.routeTable = append(s.routeTable, Route{Method: method, Path: full, Scopes: slices.Clone(scopes)})
+	s.engine.Handle(method, full, append([]gin.HandlerFunc{s.authorize(scopes)}, h...)...)
+}
+
+// Routes are the registered API routes, in registration order.
+func (s *Server) Routes() []Route { return slices.Clone(s.routeTable) }
+
+// authorize checks the caller's key against the route's scopes. Until API
+// keys exist every route is open.
+func (s *Server) authorize(scopes []Scope) gin.HandlerFunc {
+	return func(c *gin.Context) { c.Next() }
+}
+
+var (
+	public   = []Scope{ScopePublic}
+	analysts = []Scope{ScopeAnalyst}
+)
