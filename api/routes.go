@@ -47,3 +47,26 @@ var (
 	public   = []Scope{ScopePublic}
 	analysts = []Scope{ScopeAnalyst}
 )
+
+// Audit details a handler adds for the audit log (which records every
+// non-public call): how many items it returned or took, and what it served
+// (a list and its version, …).
+const (
+	auditItemsKey  = "qcredit.audit.items"
+	auditDetailKey = "qcredit.audit.detail"
+)
+
+// auditItems records the number of items a call returned or took.
+func auditItems(c *gin.Context, n int) { c.Set(auditItemsKey, n) }
+
+// auditDetail records one detail of what a call served (never a secret or
+// personal data).
+func auditDetail(c *gin.Context, key, value string) {
+	d, _ := c.Get(auditDetailKey)
+	m, _ := d.(map[string]string)
+	if m == nil {
+		m = map[string]string{}
+		c.Set(auditDetailKey, m)
+	}
+	m[key] = value
+}

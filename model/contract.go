@@ -53,7 +53,11 @@ type EventSpec struct {
 	Fields []FieldSpec
 	// AnyOf requires at least one of the fields (enterprise.updated is partial).
 	AnyOf bool
-	Doc   string
+	// WithoutUSCC marks a record about no single enterprise (an analyst's
+	// acknowledgement of a cluster warning, a county bureau's plan
+	// suggestion): its uscc must be absent, and Kafka keys it by source.
+	WithoutUSCC bool
+	Doc         string
 }
 
 var (
@@ -236,14 +240,20 @@ func (p USCCPolicy) validateEnvelope(e Event) error {
 	case e.Type == "":
 		return invalid(ReasonMissingField, "type", "is required")
 	}
-	if _, ok := EventSpecs[e.Type]; !ok {
+	spec, ok := EventSpecs[e.Type]
+	if !ok {
 		return invalid(ReasonUnknownType, "type", "%q is not a v1 event type", e.Type)
 	}
-	if e.USCC == "" {
+	switch {
+	case spec.WithoutUSCC && e.USCC != "":
+		return invalid(ReasonInvalidField, "uscc", "must be absent: %s concerns no single enterprise", e.Type)
+	case spec.WithoutUSCC:
+	case e.USCC == "":
 		return invalid(ReasonMissingField, "uscc", "is required")
-	}
-	if r := p.Check(string(e.USCC)); !r.Valid() {
-		return invalid(ReasonInvalidUSCC, "uscc", "%s: %s", e.USCC, r.Err())
+	default:
+		if r := p.Check(string(e.USCC)); !r.Valid() {
+			return invalid(ReasonInvalidUSCC, "uscc", "%s: %s", e.USCC, r.Err())
+		}
 	}
 	switch {
 	case e.Source == "":
