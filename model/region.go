@@ -61,3 +61,38 @@ func IsHuaianBureau(code string) bool {
 	_, ok := regions()[code]
 	return ok
 }
+
+//go:embed data/gbt2260-successors.tsv
+var successorsTSV string
+
+// successors maps a GB/T 2260 code that was abolished, merged or renamed to
+// the code that took its place (data/gbt2260-successors.tsv: Huai'an's
+// changes since 1983).
+var successors = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(successorsTSV))
+	sc.Scan() // header
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) >= 2 {
+			m[f[0]] = f[1]
+		}
+	}
+	return m
+})
+
+// CurrentRegion is the current code of a region: a code that was merged or
+// renamed follows its successors (320802 清河区 → 320812 清江浦区, 320829 洪泽县
+// → 320813 洪泽区), any other code is returned as it is. USCCs keep the region
+// they were issued under, so records group by the current code.
+func CurrentRegion(code string) string {
+	m := successors()
+	for range len(m) + 1 { // a chain is at most as long as the table
+		next, ok := m[code]
+		if !ok {
+			return code
+		}
+		code = next
+	}
+	return code
+}
