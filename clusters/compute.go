@@ -31,7 +31,7 @@ func (c *Config) Compute(in *Input) (*Result, error) {
 	r.baselines()
 	res := &Result{AsOf: in.AsOf, Version: c.Version, Window: w, Unmatched: r.unmatched}
 	res.Phi, res.PhiClusters = r.overdispersion()
-	res.Clusters = make([]Assessment, len(r.clusters))
+	res.Clusters = make([]model.ClusterAssessment, len(r.clusters))
 	for i, cl := range r.clusters {
 		res.Clusters[i] = r.assess(cl, res.Phi)
 	}
@@ -69,7 +69,7 @@ type cluster struct {
 	division, county string
 	n, x, m          int64
 	p0               float64
-	scope            BaselineScope
+	scope            model.BaselineScope
 	p0n, p0x         int64
 	sufficient       bool
 	z                float64
@@ -200,16 +200,16 @@ func majority(values []string) string {
 // baselines sets each cluster's p0 and whether it meets the minimum sample.
 func (r *run) baselines() {
 	for _, cl := range r.clusters {
-		cl.p0n, cl.p0x, cl.scope = r.divChecks[cl.division]-cl.n, r.divFailures[cl.division]-cl.x, BaselineScopeDivision
+		cl.p0n, cl.p0x, cl.scope = r.divChecks[cl.division]-cl.n, r.divFailures[cl.division]-cl.x, model.BaselineScopeDivision
 		if cl.p0n < r.cfg.BaselineMinChecks {
-			cl.p0n, cl.p0x, cl.scope = r.cityChecks-cl.n, r.cityFailures-cl.x, BaselineScopeCity
+			cl.p0n, cl.p0x, cl.scope = r.cityChecks-cl.n, r.cityFailures-cl.x, model.BaselineScopeCity
 		}
 		if cl.p0n == 0 {
-			cl.scope = BaselineScopeNone
+			cl.scope = model.BaselineScopeNone
 		} else {
 			cl.p0 = min(max(float64(cl.p0x)/float64(cl.p0n), r.cfg.ClampLow), r.cfg.ClampHigh)
 		}
-		cl.sufficient = cl.n >= r.cfg.MinChecks && cl.m >= r.cfg.MinEnterprises && cl.scope != BaselineScopeNone
+		cl.sufficient = cl.n >= r.cfg.MinChecks && cl.m >= r.cfg.MinEnterprises && cl.scope != model.BaselineScopeNone
 		if cl.sufficient {
 			cl.z = funnelZ(cl.x, cl.n, cl.p0)
 		}

@@ -90,7 +90,7 @@ func inputOf(t testing.TB, asOf string, recs []model.Record) *clusters.Input {
 			}
 		case model.EventEquipmentAccident:
 			in.Accidents = append(in.Accidents, clusters.Accident{EventID: r.ID, USCC: r.USCC, OccurredAt: at,
-				Grade: clusters.AccidentGrade(r.Facets.Severity)})
+				Grade: model.AccidentGrade(r.Facets.Severity)})
 		}
 	}
 	for _, u := range order {
@@ -160,7 +160,7 @@ func summarise(in *clusters.Input, res *clusters.Result, truth simulate.Truth) p
 	}
 	var s plantedSummary
 	for _, a := range res.Clusters {
-		warned := a.Level.AtLeast(clusters.LevelYellow)
+		warned := a.Level.AtLeast(model.LevelYellow)
 		switch {
 		case rising[a.Cluster]:
 			s.rising++

@@ -165,6 +165,19 @@ var EventSpecs = map[EventType]EventSpec{
 		{Name: "case_no", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "decision_no", Kind: FieldString},
 	}},
+	EventWarningAcknowledged: {Doc: "an analyst acknowledges a cluster warning (产业集聚区质量风险预警)", WithoutUSCC: true,
+		Fields: []FieldSpec{
+			{Name: "warning_id", Kind: FieldString, Required: true, Facet: FacetLink},
+			{Name: "analyst", Kind: FieldString, Required: true},
+			{Name: "note", Kind: FieldString},
+		}},
+	EventWarningActionRecorded: {Doc: "an analyst records an action taken on a cluster warning", WithoutUSCC: true,
+		Fields: []FieldSpec{
+			{Name: "warning_id", Kind: FieldString, Required: true, Facet: FacetLink},
+			{Name: "analyst", Kind: FieldString, Required: true},
+			{Name: "action", Kind: FieldString, Required: true},
+			{Name: "note", Kind: FieldString},
+		}},
 }
 
 func init() {

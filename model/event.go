@@ -29,6 +29,10 @@ const (
 	EventCertificationWithdrawn EventType = "certification.withdrawn"
 	EventAwardGranted           EventType = "award.granted"
 	EventCreditRepaired         EventType = "credit.repaired"
+	// An analyst's decisions on a cluster warning: about no single
+	// enterprise, so without a USCC (EventSpec.WithoutUSCC).
+	EventWarningAcknowledged   EventType = "warning.acknowledged"
+	EventWarningActionRecorded EventType = "warning.action_recorded"
 )
 
 // Event is one supervision record as a bureau reports it (contract v1).
