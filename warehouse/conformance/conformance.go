@@ -35,6 +35,10 @@ type Backend interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	Optimize(ctx context.Context) error
+	ClusterEnterprises(ctx context.Context, q warehouse.ClusterQuery, fn func(warehouse.ClusterEnterprise) error) error
+	ClusterRecords(ctx context.Context, q warehouse.ClusterQuery, fn func(warehouse.ClusterRecord) error) error
+	EventsOfTypes(ctx context.Context, q warehouse.EventQuery, fn func(model.Event) error) error
+	KeyHistory(ctx context.Context, job, key string, limit int) ([]warehouse.VersionedOutput, error)
 }
 
 // Opener returns a fresh, migrated, empty store; the suite closes it.
@@ -49,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("MigrateIsIdempotent", func(t *testing.T) { testMigrateIsIdempotent(t, open) })
 	t.Run("RetryAfterPartialWrite", func(t *testing.T) { testRetryAfterPartialWrite(t, open) })
 	t.Run("Pipeline", func(t *testing.T) { RunPipeline(t, open) })
+	t.Run("Clusters", func(t *testing.T) { RunClusters(t, open) })
 }
 
 // Fixture times are whole seconds: both backends keep second precision.

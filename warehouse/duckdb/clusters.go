@@ -1,0 +1,183 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+// clusterEnterprisesSQL folds the enterprise.* events before the cutoff
+// into each enterprise's state then, as the enterprises view does for now:
+// the latest value of each field by (occurred_at, id); registered at least
+// once, and not deregistered by its latest registration or deregistration.
+const clusterEnterprisesSQL = `
+SELECT uscc,
+    coalesce(arg_max(data->>'name', (occurred_at, id)) FILTER (WHERE data->>'name' IS NOT NULL AND type <> 'enterprise.deregistered'), ''),
+    coalesce(arg_max(data->>'region', (occurred_at, id)) FILTER (WHERE data->>'region' IS NOT NULL AND type <> 'enterprise.deregistered'), ''),
+    coalesce(arg_max(data->>'industry', (occurred_at, id)) FILTER (WHERE data->>'industry' IS NOT NULL AND type <> 'enterprise.deregistered'), ''),
+    coalesce(arg_max(data->>'cluster', (occurred_at, id)) FILTER (WHERE data->>'cluster' IS NOT NULL AND type <> 'enterprise.deregistered'), '')
+FROM events
+WHERE type IN ('enterprise.registered', 'enterprise.updated', 'enterprise.deregistered')
+  AND occurred_at < $cutoff AND ingested_at <= $wm
+GROUP BY uscc
+HAVING count(*) FILTER (WHERE type = 'enterprise.registered') > 0
+   AND NOT coalesce(arg_max(type = 'enterprise.deregistered', (occurred_at, id)) FILTER (WHERE type <> 'enterprise.updated'), false)
+ORDER BY uscc`
+
+// ClusterEnterprises streams the enterprises registered before the cutoff
+// and not deregistered then, in USCC order.
+func (s *Store) ClusterEnterprises(ctx context.Context, q warehouse.ClusterQuery, fn func(warehouse.ClusterEnterprise) error) error {
+	if err := q.Validate(); err != nil {
+		return fmt.Errorf("cluster query: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, clusterEnterprisesSQL, sql.Named("cutoff", q.Cutoff), sql.Named("wm", q.Watermark))
+	if err != nil {
+		return fmt.Errorf("cluster enterprises: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e warehouse.ClusterEnterprise
+		if err := rows.Scan(&e.USCC, &e.Name, &e.Region, &e.Industry, &e.Cluster); err != nil {
+			return fmt.Errorf("cluster enterprises: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("cluster enterprises: %w", err)
+	}
+	return nil
+}
+
+// clusterRecordsSQL reads the window's records, one branch per kind (see
+// warehouse.ClusterRecordKind). Revocations and corrections count whenever
+// they happened before the cutoff.
+const clusterRecordsSQL = `
+WITH revoked AS (
+    SELECT uscc || '|' || ref AS k FROM events WHERE type = 'penalty.revoked' AND occurred_at < $cutoff AND ingested_at <= $wm
+), corrected AS (
+    SELECT uscc || '|' || ref AS k FROM events WHERE type = 'equipment.hazard_corrected' AND occurred_at < $cutoff AND ingested_at <= $wm
+), w AS (
+    SELECT type, id, uscc, occurred_at, ref, result, severity, category, due FROM events
+    WHERE occurred_at >= $start AND occurred_at < $cutoff AND ingested_at <= $wm
+      AND type IN ('spot_check.completed', 'penalty.decided', 'complaint.closed', 'equipment.hazard_found', 'equipment.accident')
+)
+SELECT 'check', id, uscc, occurred_at, result = 'fail', category, '' FROM w WHERE type = 'spot_check.completed'
+UNION ALL
+SELECT 'penalty', id, uscc, occurred_at, false, '', '' FROM w
+WHERE type = 'penalty.decided' AND uscc || '|' || ref NOT IN (SELECT k FROM revoked)
+UNION ALL
+SELECT 'complaint', id, uscc, occurred_at, false, '', '' FROM w WHERE type = 'complaint.closed' AND result = 'verified'
+UNION ALL
+SELECT 'hazard', id, uscc, occurred_at, false, '', '' FROM w
+WHERE type = 'equipment.hazard_found' AND due < CAST($asof AS DATE) AND uscc || '|' || ref NOT IN (SELECT k FROM corrected)
+UNION ALL
+SELECT 'accident', id, uscc, occurred_at, false, '', severity FROM w WHERE type = 'equipment.accident'`
+
+// ClusterRecords streams the records of the window, in no particular order.
+func (s *Store) ClusterRecords(ctx context.Context, q warehouse.ClusterQuery, fn func(warehouse.ClusterRecord) error) error {
+	if err := q.Validate(); err != nil {
+		return fmt.Errorf("cluster query: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, clusterRecordsSQL, sql.Named("start", q.Start), sql.Named("cutoff", q.Cutoff),
+		sql.Named("wm", q.Watermark), sql.Named("asof", q.AsOf))
+	if err != nil {
+		return fmt.Errorf("cluster records: %w", err)
+	}
+	defer rows.Close()
+	kinds := map[string]warehouse.ClusterRecordKind{}
+	for rows.Next() {
+		var r warehouse.ClusterRecord
+		var kind string
+		if err := rows.Scan(&kind, &r.EventID, &r.USCC, &r.OccurredAt, &r.Failed, &r.Product, &r.Grade); err != nil {
+			return fmt.Errorf("cluster records: %w", err)
+		}
+		k, ok := kinds[kind]
+		if !ok {
+			k = warehouse.ClusterRecordKind(kind)
+			kinds[kind] = k
+		}
+		r.Kind = k
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("cluster records: %w", err)
+	}
+	return nil
+}
+
+// EventsOfTypes streams the events of q's types that occurred before the
+// cutoff and were ingested up to the watermark, in (occurred_at, id) order.
+func (s *Store) EventsOfTypes(ctx context.Context, q warehouse.EventQuery, fn func(model.Event) error) error {
+	if err := q.Validate(); err != nil {
+		return fmt.Errorf("event query: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, type, uscc, source, occurred_at, reported_at, data FROM events
+		WHERE type IN (`+quotedTypes(q.Types)+`) AND occurred_at < ? AND ingested_at <= ? ORDER BY occurred_at, id`,
+		q.Cutoff, q.Watermark)
+	if err != nil {
+		return fmt.Errorf("events of %v: %w", q.Types, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e model.Event
+		var typ, code, data string
+		var reported sql.NullTime
+		if err := rows.Scan(&e.ID, &typ, &code, &e.Source, &e.OccurredAt, &reported, &data); err != nil {
+			return fmt.Errorf("events of %v: %w", q.Types, err)
+		}
+		e.Type, e.USCC, e.Data = model.EventType(typ), model.USCC(code), []byte(data)
+		if reported.Valid {
+			e.ReportedAt = &reported.Time
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// quotedTypes is an SQL list of event types, which EventQuery.Validate
+// checked are the contract's (plain words).
+func quotedTypes(types []model.EventType) string {
+	q := make([]string, len(types))
+	for i, t := range types {
+		q[i] = "'" + string(t) + "'"
+	}
+	return strings.Join(q, ", ")
+}
+
+// KeyHistory is the output with key of each succeeded run of job, with its
+// payload, the current ranking first (warehouse.ByRecency), at most limit.
+func (s *Store) KeyHistory(ctx context.Context, job, key string, limit int) ([]warehouse.VersionedOutput, error) {
+	runs, err := s.Runs(ctx, warehouse.RunFilter{Job: job, Status: warehouse.RunSucceeded})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT version, uscc, label, value, payload FROM run_outputs WHERE job = ? AND key = ?`, job, key)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s output %s: %w", job, key, err)
+	}
+	defer rows.Close()
+	var out []warehouse.VersionedOutput
+	for rows.Next() {
+		o := warehouse.VersionedOutput{OutputRow: warehouse.OutputRow{Key: key}}
+		var p string
+		if err := rows.Scan(&o.Run.Version, &o.USCC, &o.Label, &o.Value, &p); err != nil {
+			return nil, fmt.Errorf("history of %s output %s: %w", job, key, err)
+		}
+		o.Payload = []byte(p)
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history of %s output %s: %w", job, key, err)
+	}
+	return warehouse.KeyHistoryOf(runs, out, limit), nil
+}
