@@ -89,14 +89,8 @@ func (in *TrackInput) Validate() error {
 // Tracked is the warnings after a run, by id, and the analyst events that
 // could not be applied, with why.
 type Tracked struct {
-	Warnings []model.Warning `json:"warnings"`
-	Ignored  []IgnoredEvent  `json:"ignored"`
-}
-
-// IgnoredEvent is an analyst event Track did not apply.
-type IgnoredEvent struct {
-	EventID string `json:"event_id"`
-	Reason  string `json:"reason"`
+	Warnings []model.Warning      `json:"warnings"`
+	Ignored  []model.IgnoredEvent `json:"ignored"`
 }
 
 // Track carries warnings across runs: it applies the analysts' events,
@@ -131,7 +125,7 @@ type tracker struct {
 	all     []*model.Warning
 	byID    map[string]*model.Warning
 	open    map[string]*model.Warning // by cluster
-	ignored []IgnoredEvent
+	ignored []model.IgnoredEvent
 }
 
 func cloneWarning(w model.Warning) *model.Warning {
@@ -162,7 +156,7 @@ func (t *tracker) applyEvents(events []AnalystEvent) {
 		}
 		w := t.byID[e.WarningID]
 		if w == nil {
-			t.ignored = append(t.ignored, IgnoredEvent{EventID: e.EventID, Reason: fmt.Sprintf("no current warning %s", e.WarningID)})
+			t.ignored = append(t.ignored, model.IgnoredEvent{EventID: e.EventID, Reason: fmt.Sprintf("no current warning %s", e.WarningID)})
 			continue
 		}
 		if slices.ContainsFunc(w.History, func(h model.WarningChange) bool { return h.EventID == e.EventID }) {
@@ -245,7 +239,7 @@ func (t *tracker) result() Tracked {
 	}
 	slices.SortFunc(out.Warnings, func(a, b model.Warning) int { return strings.Compare(a.ID, b.ID) })
 	if out.Ignored == nil {
-		out.Ignored = []IgnoredEvent{}
+		out.Ignored = []model.IgnoredEvent{}
 	}
 	return out
 }

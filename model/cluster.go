@@ -235,3 +235,34 @@ type FunnelLimits struct {
 	High998  float64 `json:"high_998"`
 	Baseline float64 `json:"p0"`
 }
+
+// ClusterRun is what a clusters run says about itself beside its
+// assessments: its window, the overdispersion it estimated, and what it
+// could not use.
+type ClusterRun struct {
+	AsOf string `json:"as_of"`
+	// Method is the version of the cluster method (the hash of its file).
+	Method string `json:"method"`
+	// Checks with Start ≤ occurred_at < Cutoff counted; the CUSUM's recent
+	// months start at Recent.
+	Start  time.Time `json:"start"`
+	Recent time.Time `json:"recent"`
+	Cutoff time.Time `json:"cutoff"`
+	// Phi is the overdispersion φ over PhiClusters clusters meeting the
+	// minimum sample (1 when there were none).
+	Phi         float64 `json:"phi"`
+	PhiClusters int     `json:"phi_clusters"`
+	// Unmatched counts window records of enterprises not registered at the cutoff.
+	Unmatched int64 `json:"unmatched"`
+	// PreviousAsOf is the as_of of the run whose warnings this one carried
+	// on ("" for the first run).
+	PreviousAsOf string `json:"previous_as_of"`
+	// Ignored are analysts' events that named no warning of the run.
+	Ignored []IgnoredEvent `json:"ignored"`
+}
+
+// IgnoredEvent is an analyst's event a run did not apply, and why.
+type IgnoredEvent struct {
+	EventID string `json:"event_id"`
+	Reason  string `json:"reason"`
+}
