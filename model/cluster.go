@@ -6,6 +6,27 @@ import "time"
 // what the clusters job computes for each cluster (DOMAIN.md, "Cluster risk
 // warnings: the statistics"), as the read model and the API show it.
 
+// Keys of the clusters job's outputs (its run outputs, read by the read
+// model and the API). Every output is about no single enterprise; payloads
+// are canonical JSON except letters, which are HTML.
+const (
+	// ClusterKeyAssessment + cluster: the cluster's ClusterAssessment; label
+	// its level ("" for none), value z' × 1000 rounded (0 when not assessed).
+	ClusterKeyAssessment = "a/"
+	// ClusterKeyFunnel + division: the division's FunnelPlot; label the
+	// division, value its points.
+	ClusterKeyFunnel = "f/"
+	// ClusterKeyLetter + warning id: the warning letter (质量风险提示函, HTML)
+	// of each warning the run raised or escalated to a level with a letter;
+	// label the level.
+	ClusterKeyLetter = "l/"
+	// ClusterKeyRun: the run's ClusterRun; value the clusters assessed.
+	ClusterKeyRun = "run"
+	// ClusterKeyWarning + warning id: the Warning, open or closed within the
+	// method's retention; label its level, value 1 while open.
+	ClusterKeyWarning = "w/"
+)
+
 // Level is a cluster's risk level (预警等级). The empty level is none.
 type Level string
 

@@ -19,28 +19,6 @@ import (
 // JobClusters is the name of the clusters job.
 const JobClusters = "clusters"
 
-// Keys of the clusters job's outputs. Every output is about no single
-// enterprise (USCC ""); payloads are canonical JSON (clusters.CanonicalJSON)
-// except letters, which are HTML.
-const (
-	// ClusterKeyAssessment + cluster: the cluster's model.ClusterAssessment;
-	// label its level ("" for none), value z' × 1000 rounded (0 when not
-	// assessed).
-	ClusterKeyAssessment = "a/"
-	// ClusterKeyFunnel + division: the division's model.FunnelPlot; label
-	// the division, value its points.
-	ClusterKeyFunnel = "f/"
-	// ClusterKeyLetter + warning id: the warning letter (质量风险提示函, HTML)
-	// of each warning this run raised or escalated to a level with a
-	// letter; label the level.
-	ClusterKeyLetter = "l/"
-	// ClusterKeyRun: the run's model.ClusterRun; value the clusters assessed.
-	ClusterKeyRun = "run"
-	// ClusterKeyWarning + warning id: the model.Warning, open or closed
-	// within the method's retention; label its level, value 1 while open.
-	ClusterKeyWarning = "w/"
-)
-
 // ClusterSource is what the clusters job reads: the window's enterprises
 // and records, analysts' decisions on warnings, and the outputs of earlier
 // runs (the previous warnings, the current score's grades).
@@ -204,7 +182,7 @@ func (j *ClustersJob) previousWarnings(ctx context.Context, runs []warehouse.Run
 	}
 	var out []model.Warning
 	err = j.src.ReadOutputs(ctx, warehouse.OutputQuery{Job: prev.Job, Version: prev.Version, Payload: true}, func(o warehouse.OutputRow) error {
-		if !strings.HasPrefix(o.Key, ClusterKeyWarning) {
+		if !strings.HasPrefix(o.Key, model.ClusterKeyWarning) {
 			return nil
 		}
 		var w model.Warning
@@ -276,7 +254,7 @@ func (j *ClustersJob) outputs(res *clusters.Result, tr clusters.Tracked, prev wa
 			counts["level_"+string(a.Level)]++
 		}
 		divisions[a.Division] = true
-		if err := add(ClusterKeyAssessment+a.Cluster, string(a.Level), milli(a), a); err != nil {
+		if err := add(model.ClusterKeyAssessment+a.Cluster, string(a.Level), milli(a), a); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -285,7 +263,7 @@ func (j *ClustersJob) outputs(res *clusters.Result, tr clusters.Tracked, prev wa
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := add(ClusterKeyFunnel+d, d, int64(len(f.Points)), f); err != nil {
+		if err := add(model.ClusterKeyFunnel+d, d, int64(len(f.Points)), f); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -302,7 +280,7 @@ func (j *ClustersJob) outputs(res *clusters.Result, tr clusters.Tracked, prev wa
 				counts[string(h.Change)]++
 			}
 		}
-		if err := add(ClusterKeyWarning+w.ID, string(w.Level), open, w); err != nil {
+		if err := add(model.ClusterKeyWarning+w.ID, string(w.Level), open, w); err != nil {
 			return nil, nil, err
 		}
 		if w.Status != model.WarningStatusOpen || w.LetterOn != res.AsOf {
@@ -312,13 +290,13 @@ func (j *ClustersJob) outputs(res *clusters.Result, tr clusters.Tracked, prev wa
 		if err != nil {
 			return nil, nil, err
 		}
-		rows = append(rows, warehouse.OutputRow{Key: ClusterKeyLetter + w.ID, Label: string(w.Level), Payload: letter})
+		rows = append(rows, warehouse.OutputRow{Key: model.ClusterKeyLetter + w.ID, Label: string(w.Level), Payload: letter})
 		counts["letters"]++
 	}
 	run := model.ClusterRun{AsOf: res.AsOf, Method: res.Version, Start: res.Window.Start, Recent: res.Window.Recent,
 		Cutoff: res.Window.Cutoff, Phi: res.Phi, PhiClusters: res.PhiClusters, Unmatched: res.Unmatched,
 		PreviousAsOf: prev.AsOf, Ignored: tr.Ignored}
-	if err := add(ClusterKeyRun, "", counts[string(model.AssessmentStatusAssessed)], run); err != nil {
+	if err := add(model.ClusterKeyRun, "", counts[string(model.AssessmentStatusAssessed)], run); err != nil {
 		return nil, nil, err
 	}
 	slices.SortFunc(rows, func(a, b warehouse.OutputRow) int { return cmp.Compare(a.Key, b.Key) })
