@@ -32,6 +32,9 @@ type Warehouse interface {
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
 	Output(ctx context.Context, job string, version int, key string) (warehouse.OutputRow, error)
 	OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error)
+	// KeyHistory is one output key's history across a job's runs (a
+	// cluster's assessments over time).
+	KeyHistory(ctx context.Context, job, key string, limit int) ([]warehouse.VersionedOutput, error)
 }
 
 // ReadModel is the read model the API answers frequent reads from.
@@ -50,6 +53,7 @@ type Server struct {
 	requests *prometheus.HistogramVec
 	// routeTable is every /api/v1 route with its scopes (handle).
 	routeTable []Route
+	letters    *letterPrinter
 }
 
 // Options configure a Server.
@@ -60,6 +64,9 @@ type Options struct {
 	// IngestHealth reports the Kafka ingest worker running in this process,
 	// if any, on /readyz.
 	IngestHealth func() ingest.Health
+	// Chromium is the browser that prints warning letters to PDF: a path,
+	// "" to look for chromium on PATH, or "off".
+	Chromium string
 }
 
 // New builds the server and its routes.
@@ -69,7 +76,8 @@ func New(store Warehouse, rm ReadModel, log *slog.Logger, opts Options) *Server 
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, registry: reg, engine: gin.New()}
+	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, registry: reg, engine: gin.New(),
+		letters: newLetterPrinter(opts.Chromium)}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -94,6 +102,7 @@ func (s *Server) routes() {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 	s.handle("GET", "/public/enterprises/:uscc", public, s.publicEnterprise)
 	s.analystRoutes()
+	s.clusterRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed",
