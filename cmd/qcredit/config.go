@@ -27,6 +27,7 @@ type Config struct {
 	USCC      USCCConfig      `koanf:"uscc"`
 	Ingest    IngestConfig    `koanf:"ingest"`
 	Scoring   ScoringConfig   `koanf:"scoring"`
+	Clusters  ClustersConfig  `koanf:"clusters"`
 	Scheduler SchedulerConfig `koanf:"scheduler"`
 	Serving   ServingConfig   `koanf:"serving"`
 }
@@ -78,6 +79,15 @@ type ScoringConfig struct {
 	File string `koanf:"file"`
 }
 
+// ClustersConfig says which cluster method the clusters job uses and what
+// prints its warning letters to PDF.
+type ClustersConfig struct {
+	// File is a cluster method YAML (see clusters/default.yaml); empty = the embedded default.
+	File string `koanf:"file"`
+	// Chromium prints letters to PDF: a path, "" for chromium on PATH, or "off".
+	Chromium string `koanf:"chromium"`
+}
+
 var defaults = map[string]any{
 	"warehouse":                  "duckdb://data/qcredit.duckdb",
 	"listen":                     ":8080",
@@ -86,6 +96,8 @@ var defaults = map[string]any{
 	"kafka.brokers":              []string{},
 	"uscc.accept_check_failures": false,
 	"scoring.file":               "",
+	"clusters.file":              "",
+	"clusters.chromium":          "",
 	"kafka.topics":               []string{"qcredit.events"},
 	"kafka.group":                "qcredit-ingest",
 	"ingest.batch_size":          50_000,
@@ -97,7 +109,7 @@ var defaults = map[string]any{
 }
 
 // configSections are the nested keys; env and flag names split after them.
-var configSections = []string{"log", "kafka", "uscc", "ingest", "scoring", "scheduler", "serving"}
+var configSections = []string{"log", "kafka", "uscc", "ingest", "scoring", "clusters", "scheduler", "serving"}
 
 func splitSection(name, sep string) string {
 	for _, s := range configSections {

@@ -57,9 +57,12 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
 			}
 			reg := prometheus.NewRegistry()
-			// Score once now, so the API has grades from the start; then on schedule.
-			if err := a.runPipelineOnce(ctx, s, reg, pipelines.JobScore); err != nil {
-				return err
+			// Score and assess the clusters once now, so the API has grades and
+			// warnings from the start; then on schedule.
+			for _, job := range []string{pipelines.JobScore, pipelines.JobClusters} {
+				if err := a.runPipelineOnce(ctx, s, reg, job); err != nil {
+					return err
+				}
 			}
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
@@ -122,6 +125,7 @@ qcredit dev is running (warehouse: %[4]s)
   kafka:   %[2]s (in-memory broker, development only; simulated bureaus publish
            to topic %[3]s, consumed by the ingest worker)
   scores:  curl 'http://%[1]s/api/v1/scores?grade=D&limit=10'
+  cluster warnings: curl 'http://%[1]s/api/v1/clusters/warnings?min_level=yellow'
 `, host, devBrokerAddr, topic, warehouseURL)
 	for _, e := range examples {
 		fmt.Fprintf(w, "  grade %s: curl http://%s/api/v1/public/enterprises/%s   # %s\n", e.Grade, host, e.USCC, e.Name)

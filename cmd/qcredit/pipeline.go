@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/qcredit/qcredit/clusters"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/warehouse"
@@ -19,7 +21,8 @@ func newPipelineCmd(a *app) *cobra.Command {
 		Use:   "pipeline",
 		Short: "Run pipeline jobs by hand and list jobs and their runs",
 		Long: `Jobs and their default schedules (Asia/Shanghai, run inside qcredit serve):
-  score   daily at 02:00, as of the previous day: quality-credit scores and grades
+  score     daily at 02:00, as of the previous day: quality-credit scores and grades
+  clusters  after score, in the same slot: industrial-cluster risk warnings and letters
 
 A run reads the events that occurred up to the end of its as_of day and were
 ingested up to its watermark (recorded on the run). Re-running it --like the
@@ -154,14 +157,36 @@ func (a *app) withRunner(ctx context.Context, fn func(*pipelines.Runner) error) 
 }
 
 // newRunner builds the pipeline runner with every job, the scorecard read
-// from scoring.file (env QCREDIT_SCORING_FILE) or the embedded default.
+// from scoring.file (env QCREDIT_SCORING_FILE) and the cluster method from
+// clusters.file (QCREDIT_CLUSTERS_FILE), or the embedded defaults.
 func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner, error) {
 	sc, err := scoring.Load(a.cfg.Scoring.File)
 	if err != nil {
 		return nil, err
 	}
+	method, err := loadClusterMethod(a.cfg.Clusters.File)
+	if err != nil {
+		return nil, err
+	}
 	score := pipelines.NewScoreJob(s, sc, a.log)
-	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score}, Registerer: reg})
+	cl := pipelines.NewClustersJob(s, method, a.log)
+	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score, cl}, Registerer: reg})
+}
+
+// loadClusterMethod reads the cluster method file, or the embedded default.
+func loadClusterMethod(path string) (*clusters.Config, error) {
+	if path == "" {
+		return clusters.Default()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("clusters.file: %w", err)
+	}
+	cfg, err := clusters.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("clusters.file %s: %w", path, err)
+	}
+	return cfg, nil
 }
 
 // startPipelines starts the scheduler for serve and returns its stop.
