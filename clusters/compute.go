@@ -76,7 +76,10 @@ type cluster struct {
 }
 
 type check struct {
-	at      time.Time
+	at time.Time
+	// nanos is at as Unix nanoseconds: sorting millions of checks compares
+	// integers, not times.
+	nanos   int64
 	id      string
 	firm    int32
 	failed  bool
@@ -84,7 +87,10 @@ type check struct {
 }
 
 func byTimeThenID(a, b check) int {
-	return cmp.Or(a.at.Compare(b.at), strings.Compare(a.id, b.id))
+	if c := cmp.Compare(a.nanos, b.nanos); c != 0 {
+		return c // cmp.Or would compare the ids too, every time
+	}
+	return strings.Compare(a.id, b.id)
 }
 
 func newRun(c *Config, w Window, es []Enterprise) *run {
@@ -126,10 +132,29 @@ func (r *run) member(uscc model.USCC, at time.Time) (int32, bool) {
 }
 
 func (r *run) addRecords(in *Input) {
-	for _, c := range in.Checks {
-		if i, ok := r.member(c.USCC, c.OccurredAt); ok {
+	// Each check's firm first, so that each cluster's checks are allocated
+	// once: appending millions of checks cost more than the rest of Compute.
+	firms := make([]int32, len(in.Checks))
+	sizes := make(map[*cluster]int, len(r.clusters))
+	for k := range in.Checks {
+		c := &in.Checks[k]
+		i, ok := r.member(c.USCC, c.OccurredAt)
+		if !ok {
+			firms[k] = -1
+			continue
+		}
+		firms[k] = i
+		sizes[r.firms[i].cluster]++
+	}
+	for cl, n := range sizes {
+		cl.checks = make([]check, 0, n)
+	}
+	for k := range in.Checks {
+		if i := firms[k]; i >= 0 {
+			c := &in.Checks[k]
 			cl := r.firms[i].cluster
-			cl.checks = append(cl.checks, check{at: c.OccurredAt, id: c.EventID, firm: i, failed: c.Failed, product: c.Product})
+			cl.checks = append(cl.checks, check{at: c.OccurredAt, nanos: c.OccurredAt.UnixNano(), id: c.EventID, firm: i,
+				failed: c.Failed, product: c.Product})
 		}
 	}
 	count := func(rs []Record, field func(*cluster) *int64) {

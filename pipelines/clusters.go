@@ -33,8 +33,10 @@ type ClusterSource interface {
 // ClustersJob assesses every industrial cluster of the city by the cluster
 // method (clusters.Config, DOMAIN.md), carries the warnings of the previous
 // run forward with the analysts' decisions, and writes a warning letter for
-// each warning it raises or escalates. Default schedule: after score, in
-// the same slot, so the C/D shares use the day's grades.
+// each warning it raises or escalates. Its outputs are keyed as
+// model.ClusterKey* say (assessments, funnel plots, warnings, letters, the
+// run). Default schedule: after score, in the same slot, so the C/D shares
+// use the day's grades.
 type ClustersJob struct {
 	src ClusterSource
 	cfg *clusters.Config
