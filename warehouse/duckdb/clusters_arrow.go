@@ -109,4 +109,3 @@ func stringColumns(rec arrow.RecordBatch, idx ...int) ([]*array.String, error) {
 	}
 	return out, nil
 }
-
