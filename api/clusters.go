@@ -169,6 +169,8 @@ func (s *Server) clusterLetter(c *gin.Context) {
 	auditDetail(c, "warning", w.ID)
 	if !pdf {
 		c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="%s.html"`, w.ID))
+		// The letter is a document: its own styles and inline SVG, nothing to run or fetch.
+		c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 		c.Data(http.StatusOK, "text/html; charset=utf-8", o.Payload)
 		return
 	}
