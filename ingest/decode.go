@@ -29,7 +29,7 @@ func (d Decoder) Decode(raw []byte, origin model.Origin) (warehouse.Item, *model
 	if err != nil {
 		var ve *model.ValidationError
 		if !errors.As(err, &ve) {
-			ve = &model.ValidationError{Reason: model.ReasonMalformedJSON, Detail: err.Error()}
+			ve = &model.ValidationError{Reason: model.DeadLetterMalformedJSON, Detail: err.Error()}
 		}
 		return warehouse.Item{}, &model.DeadLetter{
 			Origin: origin, Reason: ve.Reason, Detail: ve.Error(), Raw: raw, EventID: rec.ID, Received: time.Now(),
@@ -109,7 +109,7 @@ func envelopeString(key []byte, v *fastjson.Value) (string, error) {
 	case fastjson.TypeNull:
 		return "", nil
 	}
-	return "", &model.ValidationError{Reason: model.ReasonInvalidField, Field: string(key), Detail: "must be a JSON string"}
+	return "", &model.ValidationError{Reason: model.DeadLetterInvalidField, Field: string(key), Detail: "must be a JSON string"}
 }
 
 // envelopeLabel is envelopeString for values from a small known set (the
@@ -127,7 +127,7 @@ func envelopeTime(key []byte, v *fastjson.Value) (time.Time, error) {
 		return time.Time{}, nil
 	case fastjson.TypeString:
 	default:
-		return time.Time{}, &model.ValidationError{Reason: model.ReasonInvalidField, Field: string(key), Detail: "must be a JSON string"}
+		return time.Time{}, &model.ValidationError{Reason: model.DeadLetterInvalidField, Field: string(key), Detail: "must be a JSON string"}
 	}
 	b := v.GetStringBytes()
 	if len(b) == 0 {
@@ -136,7 +136,7 @@ func envelopeTime(key []byte, v *fastjson.Value) (time.Time, error) {
 	// The parser's bytes are only read here, not kept: no copy is needed.
 	t, err := time.Parse(time.RFC3339, unsafe.String(unsafe.SliceData(b), len(b)))
 	if err != nil {
-		return time.Time{}, &model.ValidationError{Reason: model.ReasonInvalidField, Field: string(key),
+		return time.Time{}, &model.ValidationError{Reason: model.DeadLetterInvalidField, Field: string(key),
 			Detail: fmt.Sprintf("%q is not an RFC 3339 time", string(b))}
 	}
 	return t, nil
@@ -176,7 +176,7 @@ func (st *decodeState) dataFields(v *fastjson.Value, rawLen int) ([]model.DataFi
 		return nil, nil
 	case fastjson.TypeObject:
 	default:
-		return nil, &model.ValidationError{Reason: model.ReasonInvalidField, Field: "data", Detail: "must be a JSON object"}
+		return nil, &model.ValidationError{Reason: model.DeadLetterInvalidField, Field: "data", Detail: "must be a JSON object"}
 	}
 	obj, _ := v.Object()
 	fields := st.fields[:0]

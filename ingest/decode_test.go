@@ -17,21 +17,21 @@ func TestDecodeRefusesEachKindOfBadInput(t *testing.T) {
 		reason model.DeadLetterReason
 		field  string
 	}{
-		{"broken JSON", valid[:40], model.ReasonMalformedJSON, ""},
-		{"not an object", `["a"]`, model.ReasonMalformedJSON, ""},
-		{"id of wrong type", strings.Replace(valid, `"320830-1"`, `17`, 1), model.ReasonInvalidField, "id"},
-		{"missing id", strings.Replace(valid, `"id":"320830-1",`, ``, 1), model.ReasonMissingField, "id"},
-		{"unknown type", strings.Replace(valid, `spot_check.completed`, `spot_check.started`, 1), model.ReasonUnknownType, "type"},
-		{"bad USCC", strings.Replace(valid, firm, firm[:17]+"0", 1), model.ReasonInvalidUSCC, "uscc"},
-		{"missing USCC", strings.Replace(valid, `"uscc":"`+firm+`",`, ``, 1), model.ReasonMissingField, "uscc"},
-		{"source outside Huai'an", strings.Replace(valid, `"source":"320830"`, `"source":"320100"`, 1), model.ReasonInvalidField, "source"},
-		{"bad time", strings.Replace(valid, `2025-03-01T09:00:00+08:00`, `2025-03-01`, 1), model.ReasonInvalidField, "occurred_at"},
-		{"missing time", strings.Replace(valid, `"occurred_at":"2025-03-01T09:00:00+08:00",`, ``, 1), model.ReasonMissingField, "occurred_at"},
-		{"missing data field", strings.Replace(valid, `"product":"电线电缆",`, ``, 1), model.ReasonMissingField, "data.product"},
-		{"bad enum", strings.Replace(valid, `"result":"pass"`, `"result":"ok"`, 1), model.ReasonInvalidField, "data.result"},
-		{"fail without severity", strings.Replace(valid, `"result":"pass"`, `"result":"fail"`, 1), model.ReasonMissingField, "data.severity"},
-		{"repeated data key", strings.Replace(valid, `"result":"pass"`, `"result":"pass","check_id":"C2"`, 1), model.ReasonInvalidField, "data.check_id"},
-		{"data not an object", strings.Replace(valid, `{"check_id":"C1","product":"电线电缆","result":"pass"}`, `"x"`, 1), model.ReasonInvalidField, "data"},
+		{"broken JSON", valid[:40], model.DeadLetterMalformedJSON, ""},
+		{"not an object", `["a"]`, model.DeadLetterMalformedJSON, ""},
+		{"id of wrong type", strings.Replace(valid, `"320830-1"`, `17`, 1), model.DeadLetterInvalidField, "id"},
+		{"missing id", strings.Replace(valid, `"id":"320830-1",`, ``, 1), model.DeadLetterMissingField, "id"},
+		{"unknown type", strings.Replace(valid, `spot_check.completed`, `spot_check.started`, 1), model.DeadLetterUnknownType, "type"},
+		{"bad USCC", strings.Replace(valid, firm, firm[:17]+"0", 1), model.DeadLetterInvalidUSCC, "uscc"},
+		{"missing USCC", strings.Replace(valid, `"uscc":"`+firm+`",`, ``, 1), model.DeadLetterMissingField, "uscc"},
+		{"source outside Huai'an", strings.Replace(valid, `"source":"320830"`, `"source":"320100"`, 1), model.DeadLetterInvalidField, "source"},
+		{"bad time", strings.Replace(valid, `2025-03-01T09:00:00+08:00`, `2025-03-01`, 1), model.DeadLetterInvalidField, "occurred_at"},
+		{"missing time", strings.Replace(valid, `"occurred_at":"2025-03-01T09:00:00+08:00",`, ``, 1), model.DeadLetterMissingField, "occurred_at"},
+		{"missing data field", strings.Replace(valid, `"product":"电线电缆",`, ``, 1), model.DeadLetterMissingField, "data.product"},
+		{"bad enum", strings.Replace(valid, `"result":"pass"`, `"result":"ok"`, 1), model.DeadLetterInvalidField, "data.result"},
+		{"fail without severity", strings.Replace(valid, `"result":"pass"`, `"result":"fail"`, 1), model.DeadLetterMissingField, "data.severity"},
+		{"repeated data key", strings.Replace(valid, `"result":"pass"`, `"result":"pass","check_id":"C2"`, 1), model.DeadLetterInvalidField, "data.check_id"},
+		{"data not an object", strings.Replace(valid, `{"check_id":"C1","product":"电线电缆","result":"pass"}`, `"x"`, 1), model.DeadLetterInvalidField, "data"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -70,7 +70,7 @@ func (p *Prepared) AddDeadLetter(dl model.DeadLetter) {
 func ConflictLetter(it Item) model.DeadLetter {
 	return model.DeadLetter{
 		Origin:  it.Origin,
-		Reason:  model.ReasonConflict,
+		Reason:  model.DeadLetterConflict,
 		Detail:  fmt.Sprintf("event id %q is already stored with different content; send corrections as new events", it.Record.ID),
 		Raw:     it.Raw,
 		EventID: it.Record.ID,

@@ -121,7 +121,7 @@ func testConflictIsDeadLettered(t *testing.T, open Opener) {
 	checkResult(t, "conflict within batch", write(t, s, warehouse.Batch{Items: []warehouse.Item{x, y}}),
 		warehouse.WriteResult{Stored: 1, Conflicts: 1, DeadLettered: 1})
 	st := stats(t, s)
-	if st.Events.Total != 2 || st.DeadLetters.Total != 2 || st.DeadLetters.ByReason[string(model.ReasonConflict)] != 2 {
+	if st.Events.Total != 2 || st.DeadLetters.Total != 2 || st.DeadLetters.ByReason[string(model.DeadLetterConflict)] != 2 {
 		t.Errorf("stats: %+v", st)
 	}
 }
@@ -132,7 +132,7 @@ func testDeadLettersAreIdempotent(t *testing.T, open Opener) {
 	s := open(t)
 	defer s.Close()
 	dl := model.DeadLetter{Origin: model.Origin{Kind: "file", Name: "/x.jsonl", Position: "7"},
-		Reason: model.ReasonMalformedJSON, Detail: "broken JSON", Raw: []byte(`{"id":`), Received: t0}
+		Reason: model.DeadLetterMalformedJSON, Detail: "broken JSON", Raw: []byte(`{"id":`), Received: t0}
 	checkResult(t, "first", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{dl, dl}}),
 		warehouse.WriteResult{DeadLettered: 1, DeadLetterRepeats: 1})
 	checkResult(t, "again", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{dl}}),
