@@ -3,6 +3,7 @@ package model
 import (
 	"bufio"
 	_ "embed"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -69,4 +70,17 @@ func ValidIndustryCode(code string) bool {
 	}
 	_, ok := industries()[Division(code)]
 	return ok
+}
+
+// ManufacturingDivisions are the section C divisions ValidIndustryCode
+// accepts (C13–C43), sorted.
+func ManufacturingDivisions() []string {
+	var out []string
+	for code := range industries() {
+		if len(code) == 3 && code[0] == 'C' {
+			out = append(out, code)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
