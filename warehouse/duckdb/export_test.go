@@ -1,6 +1,9 @@
 package duckdb
 
-import "hash/maphash"
+import (
+	"context"
+	"hash/maphash"
+)
 
 // RowGroupRows is rowGroupRows, for the package's external tests.
 const RowGroupRows = rowGroupRows
@@ -10,3 +13,6 @@ const RowGroupRows = rowGroupRows
 func RememberID(s *Store, id string) {
 	s.ids.add([]uint64{maphash.String(s.idSeed, id)})
 }
+
+// MigrateTo applies the migrations up to version last.
+func MigrateTo(s *Store, ctx context.Context, last int) ([]string, error) { return s.migrate(ctx, last) }

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io/fs"
+	"math"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -37,17 +39,29 @@ type Store struct {
 
 var _ warehouse.Store = (*Store)(nil)
 
-// Open opens (creating when missing) the DuckDB file at path; ":memory:" or
-// "" opens an in-memory warehouse. A file held by another process gives an
-// error wrapping warehouse.ErrInUse.
+// Open opens the DuckDB file at path, creating it and its directory when
+// missing; ":memory:" or "" opens an in-memory warehouse. A file held by
+// another process gives an error wrapping warehouse.ErrInUse.
 func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
+	return OpenWith(ctx, path, warehouse.OpenModeCreate, log)
+}
+
+// OpenWith is Open as mode says: with warehouse.OpenModeExisting a missing
+// file is an error wrapping warehouse.ErrNoWarehouse, and nothing is created.
+func OpenWith(ctx context.Context, path string, mode warehouse.OpenMode, log *slog.Logger) (*Store, error) {
 	dsn := path
 	if path == ":memory:" {
 		dsn = ""
 	}
 	if dsn != "" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("create warehouse directory: %w", err)
+		switch _, err := os.Stat(path); {
+		case mode == warehouse.OpenModeExisting && errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("%w: %s does not exist (create it with `qcredit migrate` or `qcredit import`, or point --warehouse or QCREDIT_WAREHOUSE at an existing one)",
+				warehouse.ErrNoWarehouse, path)
+		case mode == warehouse.OpenModeCreate:
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return nil, fmt.Errorf("create warehouse directory: %w", err)
+			}
 		}
 	}
 	connector, err := duckdb.NewConnector(dsn, nil)
@@ -88,7 +102,11 @@ func (s *Store) Close() error {
 }
 
 // Migrate applies the embedded migrations not yet recorded in schema_migrations.
-func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.migrate(ctx, math.MaxInt) }
+
+// migrate applies the migrations up to version last (tests of a migration
+// start from the version before it).
+func (s *Store) migrate(ctx context.Context, last int) ([]string, error) {
 	migrations, err := warehouse.LoadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
@@ -99,6 +117,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range migrations {
+		if m.Version > last {
+			break
+		}
 		var n int
 		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 			return applied, fmt.Errorf("read schema_migrations: %w", err)
