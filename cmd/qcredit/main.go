@@ -82,6 +82,7 @@ func newRootCmd() *cobra.Command {
 		newPipelineCmd(a),
 		newIngestCmd(a),
 		newBrokerCmd(a),
+		newDeadLettersCmd(a),
 	)
 	refuseUnknownSubcommands(root)
 	return root

@@ -109,9 +109,10 @@ func printJobs(cmd *cobra.Command, r *pipelines.Runner, limit int, asJSON bool) 
 	return w.Flush()
 }
 
-// withRunner opens the warehouse and runs fn with a runner of every job.
+// withRunner opens the warehouse (which must exist: a run of no events is
+// no run) and runs fn with a runner of every job.
 func (a *app) withRunner(ctx context.Context, fn func(*pipelines.Runner) error) error {
-	s, err := a.openStore(ctx)
+	s, err := a.openExistingStore(ctx)
 	if err != nil {
 		return err
 	}

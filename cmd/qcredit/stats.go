@@ -8,8 +8,9 @@ func newStatsCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "stats",
 		Short: "Print counts of events, enterprises and dead letters as JSON",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := a.openStore(cmd.Context())
+			s, err := a.openExistingStore(cmd.Context())
 			if err != nil {
 				return err
 			}

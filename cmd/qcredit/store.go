@@ -5,14 +5,37 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/qcredit/qcredit/ingest"
+	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/clickhouse"
 	"github.com/qcredit/qcredit/warehouse/duckdb"
 )
 
-// openStore opens the configured warehouse and applies pending migrations.
-func (a *app) openStore(ctx context.Context) (warehouse.Store, error) {
-	s, err := openWarehouse(ctx, a.cfg.Warehouse, a)
+// commandStore is every part of a warehouse the commands use. Both backends
+// implement all of it, which openWarehouse checks at compile time, so no
+// command has to discover a capability at run time.
+type commandStore interface {
+	warehouse.Store
+	deadLetterReader
+}
+
+// openStore opens the configured warehouse for a command that may create it
+// (migrate, import, ingest, serve, dev) and applies pending migrations.
+func (a *app) openStore(ctx context.Context) (commandStore, error) {
+	return a.openStoreMode(ctx, warehouse.OpenModeCreate)
+}
+
+// openExistingStore opens the configured warehouse for a command that only
+// reads or needs data already there (stats, dead-letters, pipeline): a
+// missing one is an error naming it and how to create it, and nothing is
+// created (no empty data/qcredit.duckdb in the wrong directory).
+func (a *app) openExistingStore(ctx context.Context) (commandStore, error) {
+	return a.openStoreMode(ctx, warehouse.OpenModeExisting)
+}
+
+func (a *app) openStoreMode(ctx context.Context, mode warehouse.OpenMode) (commandStore, error) {
+	s, err := openWarehouse(ctx, a.cfg.Warehouse, mode, a)
 	if err != nil {
 		return nil, err
 	}
@@ -27,17 +50,25 @@ func (a *app) openStore(ctx context.Context) (warehouse.Store, error) {
 	return s, nil
 }
 
-func openWarehouse(ctx context.Context, raw string, a *app) (warehouse.Store, error) {
+func openWarehouse(ctx context.Context, raw string, mode warehouse.OpenMode, a *app) (commandStore, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return nil, fmt.Errorf("warehouse %q: want duckdb://PATH or clickhouse://HOST:PORT/DB", raw)
 	}
 	switch scheme {
 	case "duckdb":
-		return duckdb.Open(ctx, rest, a.log) // duckdb://data/x.duckdb is relative, duckdb:///abs/x.duckdb absolute
+		return duckdb.OpenWith(ctx, rest, mode, a.log) // duckdb://data/x.duckdb is relative, duckdb:///abs/x.duckdb absolute
 	case "clickhouse":
-		return clickhouse.Open(ctx, raw, a.log)
+		return clickhouse.OpenWith(ctx, raw, mode, a.log)
 	default:
 		return nil, fmt.Errorf("warehouse %q: unknown scheme %q (want duckdb or clickhouse)", raw, scheme)
+	}
+}
+
+// decoder is the one decode-and-validate path, as configured.
+func (a *app) decoder() ingest.Decoder {
+	return ingest.Decoder{
+		Policy:          model.USCCPolicy{AcceptCheckFailures: a.cfg.USCC.AcceptCheckFailures},
+		FutureTolerance: a.cfg.Ingest.FutureTolerance,
 	}
 }

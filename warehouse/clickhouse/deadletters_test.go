@@ -39,7 +39,7 @@ func testMigration010(t *testing.T, failedUntil string) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := clickhouse.MigrateTo(s, t.Context(), 9); err != nil {
+	if _, err := clickhouse.MigrateTo(t.Context(), s, 9); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2025, 3, 1, 9, 0, 0, 0, model.Shanghai)

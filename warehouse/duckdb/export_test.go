@@ -15,6 +15,6 @@ func RememberID(s *Store, id string) {
 }
 
 // MigrateTo applies the migrations up to version last.
-func MigrateTo(s *Store, ctx context.Context, last int) ([]string, error) {
+func MigrateTo(ctx context.Context, s *Store, last int) ([]string, error) {
 	return s.migrate(ctx, last)
 }

@@ -22,7 +22,7 @@ func TestMigration010MovesDeadLettersToTheirContentKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := duckdb.MigrateTo(s, t.Context(), 9); err != nil {
+	if _, err := duckdb.MigrateTo(t.Context(), s, 9); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2025, 3, 1, 9, 0, 0, 0, model.Shanghai)

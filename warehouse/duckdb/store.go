@@ -56,8 +56,12 @@ func OpenWith(ctx context.Context, path string, mode warehouse.OpenMode, log *sl
 	if dsn != "" {
 		switch _, err := os.Stat(path); {
 		case mode == warehouse.OpenModeExisting && errors.Is(err, fs.ErrNotExist):
-			return nil, fmt.Errorf("%w: %s does not exist (create it with `qcredit migrate` or `qcredit import`, or point --warehouse or QCREDIT_WAREHOUSE at an existing one)",
-				warehouse.ErrNoWarehouse, path)
+			where := ""
+			if abs, err := filepath.Abs(path); err == nil && abs != path {
+				where = " (" + abs + ")"
+			}
+			return nil, fmt.Errorf("%w: %s%s does not exist (create it with `qcredit migrate` or `qcredit import`, or point --warehouse or QCREDIT_WAREHOUSE at an existing one)",
+				warehouse.ErrNoWarehouse, path, where)
 		case mode == warehouse.OpenModeCreate:
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return nil, fmt.Errorf("create warehouse directory: %w", err)
