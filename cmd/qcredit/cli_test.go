@@ -68,7 +68,7 @@ func TestReadingCommandsRefuseAMissingWarehouse(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{{"stats"}, {"dead-letters"}, {"pipeline", "list"}} {
 		_, stderr, code := qcredit(t, dir, nil, "", args...)
-		if code != 2 || !strings.Contains(stderr, "data/qcredit.duckdb does not exist") || !strings.Contains(stderr, "qcredit migrate") {
+		if code != 2 || !strings.Contains(stderr, filepath.Join(dir, "data", "qcredit.duckdb")+") does not exist") || !strings.Contains(stderr, "qcredit migrate") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 naming data/qcredit.duckdb and qcredit migrate", args, code, stderr)
 		}
 	}

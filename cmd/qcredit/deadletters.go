@@ -62,6 +62,7 @@ on stderr says so. --json prints them as a JSON array, raw bytes included.`,
 				letters = letters[:limit]
 				fmt.Fprintf(cmd.ErrOrStderr(), "more than %d dead letters match: narrow with --reason, --source or --since, or raise --limit (0: all)\n", limit)
 			}
+			inShanghai(letters)
 			if asJSON {
 				return printJSON(cmd, letters)
 			}
@@ -100,6 +101,16 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("dead-letters: --since %q: want a day (2025-03-01), an RFC 3339 time (2025-03-01T09:30:00+08:00) or a duration (24h)", s)
 }
 
+// inShanghai shows times as the bureau reads them, +08:00.
+func inShanghai(letters []warehouse.StoredDeadLetter) {
+	for i := range letters {
+		letters[i].Received = letters[i].Received.In(model.Shanghai)
+		for j := range letters[i].Origins {
+			letters[i].Origins[j].Received = letters[i].Origins[j].Received.In(model.Shanghai)
+		}
+	}
+}
+
 func printDeadLetters(cmd *cobra.Command, letters []warehouse.StoredDeadLetter) error {
 	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "RECEIVED (Asia/Shanghai)\tREASON\tSOURCE\tEVENT ID\tDETAIL\tORIGINS")
@@ -108,7 +119,7 @@ func printDeadLetters(cmd *cobra.Command, letters []warehouse.StoredDeadLetter) 
 		for i, o := range dl.Origins {
 			origins[i] = o.Origin.String()
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", dl.Received.In(model.Shanghai).Format(time.DateTime), dl.Reason,
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", dl.Received.Format(time.DateTime), dl.Reason,
 			orDash(dl.Source), orDash(dl.EventID), oneLine(dl.Detail), strings.Join(origins, ", "))
 	}
 	return w.Flush()
