@@ -202,8 +202,13 @@ func knownKeys(keys []string) error {
 			continue
 		}
 		known := slices.Sorted(maps.Keys(defaults))
-		if section, _, ok := strings.Cut(key, "."); ok && slices.Contains(configSections, section) {
+		section, _, _ := strings.Cut(key, ".")
+		if slices.Contains(configSections, section) {
 			known = slices.DeleteFunc(known, func(k string) bool { return !strings.HasPrefix(k, section+".") })
+		}
+		if key == section && slices.Contains(configSections, section) {
+			errs = append(errs, fmt.Errorf("%s is a section, not a value: set %s", key, strings.Join(known, ", ")))
+			continue
 		}
 		errs = append(errs, fmt.Errorf("unknown key %s (known keys: %s)", key, strings.Join(known, ", ")))
 	}

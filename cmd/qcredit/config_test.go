@@ -72,7 +72,7 @@ func TestConfigRefusesUnknownKeysAndBadValues(t *testing.T) {
 	}{
 		{name: "top-level typo", yaml: "warehous: duckdb://x.duckdb\n", want: []string{"unknown key warehous", "warehouse"}},
 		{name: "typo in a section", yaml: "kafka:\n  broker: [a:1]\n", want: []string{"unknown key kafka.broker", "kafka.brokers, kafka.group, kafka.topics"}},
-		{name: "a scalar where a section was", yaml: "log: debug\n", want: []string{"log"}},
+		{name: "a scalar where a section was", yaml: "log: debug\n", want: []string{"log is a section", "log.format, log.level"}},
 		{name: "log format", env: map[string]string{"QCREDIT_LOG_FORMAT": "xml"}, want: []string{"log.format", `"xml"`, "text, json"}},
 		{name: "log level flag", args: []string{"--log-level", "verbose"}, want: []string{"log.level", "debug, info, warn, error"}},
 		{name: "number", env: map[string]string{"QCREDIT_INGEST_BATCH_SIZE": "abc"}, want: []string{"ingest.batch_size", "whole number"}},
