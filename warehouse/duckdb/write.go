@@ -226,6 +226,8 @@ func (w *stagedWrite) writeEvents(r rawConn) (eventsWritten, error) {
 	return out, nil
 }
 
+// writeDeadLetters stores each letter's origin unless known, then the
+// letters whose key is not stored yet, and returns how many of those.
 func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, error) {
 	if _, err := r.exec("DELETE FROM staging_dead_letters"); err != nil {
 		return 0, fmt.Errorf("clear dead-letter staging: %w", err)
@@ -239,8 +241,8 @@ func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, erro
 		if raw == nil {
 			raw = []byte{}
 		}
-		if err := a.AppendRow(dl.Key, dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position, string(dl.Reason),
-			dl.Detail, dl.EventID, raw, dl.Received); err != nil {
+		if err := a.AppendRow(dl.Key, string(dl.Reason), dl.Detail, dl.EventID, dl.Source, raw, dl.Received,
+			dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position); err != nil {
 			a.Close()
 			return 0, fmt.Errorf("stage dead letter: %w", err)
 		}
@@ -248,8 +250,17 @@ func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, erro
 	if err := a.Close(); err != nil {
 		return 0, fmt.Errorf("stage dead letters: %w", err)
 	}
+	if _, err := r.exec(`INSERT INTO dead_letter_origins
+		SELECT DISTINCT ON (key, origin_kind, origin_name, origin_position) key, origin_kind, origin_name, origin_position, received_at
+		FROM staging_dead_letters s
+		WHERE NOT EXISTS (SELECT 1 FROM dead_letter_origins o WHERE o.key = s.key AND o.origin_kind = s.origin_kind
+			AND o.origin_name = s.origin_name AND o.origin_position = s.origin_position)
+		ORDER BY key, origin_kind, origin_name, origin_position, received_at`); err != nil {
+		return 0, fmt.Errorf("insert dead-letter origins: %w", err)
+	}
 	n, err := r.exec(`INSERT INTO dead_letters SELECT DISTINCT ON (key) * FROM staging_dead_letters s
-		WHERE NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.key = s.key)`)
+		WHERE NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.key = s.key)
+		ORDER BY key, received_at`)
 	if err != nil {
 		return 0, fmt.Errorf("insert dead letters: %w", err)
 	}
