@@ -172,6 +172,10 @@ var EventSpecs = map[EventType]EventSpec{
 		{Name: "case_no", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "decision_no", Kind: FieldString},
 	}},
+	EventRetracted: {Doc: "a record sent in error is withdrawn by the bureau that sent it: it no longer counts in any job, and both stay in the credit file", Fields: []FieldSpec{
+		{Name: "event_id", Kind: FieldString, Required: true, Facet: FacetLink},
+		{Name: "reason", Kind: FieldString, Required: true},
+	}},
 }
 
 func init() {

@@ -29,6 +29,10 @@ const (
 	EventCertificationWithdrawn EventType = "certification.withdrawn"
 	EventAwardGranted           EventType = "award.granted"
 	EventCreditRepaired         EventType = "credit.repaired"
+	// EventRetracted withdraws a record sent in error (its data.event_id),
+	// accepted only from the bureau that sent that record, about the same
+	// enterprise.
+	EventRetracted EventType = "event.retracted"
 )
 
 // Event is one supervision record as a bureau reports it (contract v1).

@@ -154,3 +154,22 @@ func TestREADMEConfigExampleLoads(t *testing.T) {
 		t.Fatalf("the README's example: %v", err)
 	}
 }
+
+func TestSchedulesAreAMapSetting(t *testing.T) {
+	// Given a YAML file overriding a job's schedule, then it loads; a key
+	// typed wrong next to it still stops the command.
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("scheduler:\n  enabled: false\n  schedules:\n    score: \"*/6 * * * * *\"\n"), 0o644)
+	t.Setenv("QCREDIT_CONFIG", good)
+	cfg, _, err := loadConfig(newRootCmd().PersistentFlags())
+	if err != nil || cfg.Scheduler.Schedules["score"] != "*/6 * * * * *" || cfg.Scheduler.Enabled {
+		t.Fatalf("config %+v, %v", cfg.Scheduler, err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("scheduler:\n  schedule:\n    score: \"0 3 * * *\"\n"), 0o644)
+	t.Setenv("QCREDIT_CONFIG", bad)
+	if _, _, err := loadConfig(newRootCmd().PersistentFlags()); err == nil || !strings.Contains(err.Error(), "unknown key scheduler.schedule.score") {
+		t.Errorf("a typo under scheduler: %v", err)
+	}
+}

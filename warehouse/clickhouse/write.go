@@ -43,6 +43,13 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 	for _, dl := range conflicts {
 		p.AddDeadLetter(dl)
 	}
+	fresh, refused, err := s.checkRetractions(ctx, fresh)
+	if err != nil {
+		return res, err
+	}
+	for _, dl := range refused {
+		p.AddDeadLetter(dl)
+	}
 	if err := s.insertEvents(ctx, fresh); err != nil {
 		return res, err
 	}
@@ -89,6 +96,44 @@ func (s *Store) classify(ctx context.Context, items []warehouse.Item) ([]warehou
 		}
 	}
 	return fresh, dups, conflicts, nil
+}
+
+// checkRetractions keeps the items that may be stored: retractions only of
+// stored (or batched) events of their bureau and enterprise
+// (warehouse.CheckRetractions).
+func (s *Store) checkRetractions(ctx context.Context, items []warehouse.Item) ([]warehouse.Item, []model.DeadLetter, error) {
+	targets := warehouse.RetractionTargets(items)
+	if len(targets) == 0 {
+		return items, nil, nil
+	}
+	ext, err := ext.NewTable("retracted_ids", ext.Column("k", "String"))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range targets {
+		if err := ext.Append(t); err != nil {
+			return nil, nil, err
+		}
+	}
+	rows, err := s.conn.Query(ch.Context(ctx, ch.WithExternalTable(ext)), `SELECT id, type, source, uscc FROM `+s.table("events")+
+		` WHERE id GLOBAL IN (SELECT k FROM retracted_ids)`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find retracted events: %w", err)
+	}
+	defer rows.Close()
+	stored := map[string]warehouse.EventRef{}
+	for rows.Next() {
+		var id, typ, source, uscc string
+		if err := rows.Scan(&id, &typ, &source, &uscc); err != nil {
+			return nil, nil, fmt.Errorf("find retracted events: %w", err)
+		}
+		stored[id] = warehouse.EventRef{Type: model.EventType(typ), Source: source, USCC: model.USCC(uscc)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("find retracted events: %w", err)
+	}
+	kept, refused := warehouse.CheckRetractions(items, stored)
+	return kept, refused, nil
 }
 
 // storedValues returns, for each of keys already in table, the values of

@@ -35,6 +35,7 @@ type Backend interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	Optimize(ctx context.Context) error
+	DeadLetters(ctx context.Context, f warehouse.DeadLetterFilter) ([]warehouse.StoredDeadLetter, error)
 }
 
 // Opener returns a fresh, migrated, empty store; the suite closes it.

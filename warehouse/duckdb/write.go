@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -143,6 +144,9 @@ func (w *stagedWrite) writeTx(r rawConn) (res warehouse.WriteResult, err error) 
 		for _, dl := range stored.conflicts {
 			p.AddDeadLetter(dl)
 		}
+		for _, dl := range stored.refused {
+			p.AddDeadLetter(dl)
+		}
 	}
 	if len(p.DeadLetters) > 0 {
 		n, err := writeDeadLetters(r, p.DeadLetters)
@@ -174,6 +178,35 @@ func (s *Store) stamp() time.Time {
 type eventsWritten struct {
 	stored, duplicates int
 	conflicts          []model.DeadLetter
+	refused            []model.DeadLetter // retractions that may not be stored
+}
+
+// checkRetractions refuses the batch's retractions that name no stored (or
+// batched) event of their bureau and enterprise (warehouse.CheckRetractions).
+func checkRetractions(r rawConn, items []warehouse.Item) ([]model.DeadLetter, error) {
+	targets := warehouse.RetractionTargets(items)
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	stored := map[string]warehouse.EventRef{}
+	err := r.rows(`SELECT id, type, source, uscc FROM events WHERE id IN (`+sqlList(targets)+`)`, func(v []driver.Value) error {
+		stored[v[0].(string)] = warehouse.EventRef{Type: model.EventType(v[1].(string)), Source: v[2].(string), USCC: model.USCC(v[3].(string))}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find retracted events: %w", err)
+	}
+	_, refused := warehouse.CheckRetractions(items, stored)
+	return refused, nil
+}
+
+// sqlList is a list of SQL string literals.
+func sqlList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = quote(v)
+	}
+	return strings.Join(q, ", ")
 }
 
 // writeEvents inserts the items whose ids are not stored yet.
@@ -214,9 +247,23 @@ func (w *stagedWrite) writeEvents(r rawConn) (eventsWritten, error) {
 			out.conflicts = append(out.conflicts, warehouse.ConflictLetter(it))
 		}
 	}
-	insert := `INSERT INTO events SELECT * FROM ` + st.Rows()
+	if out.refused, err = checkRetractions(r, w.prepared.Items); err != nil {
+		return out, err
+	}
+	var where []string
 	if out.duplicates+len(conflicting) > 0 { // rare: only then is the anti-join worth its scan
-		insert += ` s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`
+		where = append(where, `NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`)
+	}
+	if len(out.refused) > 0 {
+		ids := make([]string, len(out.refused))
+		for i, dl := range out.refused {
+			ids[i] = dl.EventID
+		}
+		where = append(where, `s.id NOT IN (`+sqlList(ids)+`)`)
+	}
+	insert := `INSERT INTO events SELECT * FROM ` + st.Rows()
+	if len(where) > 0 {
+		insert += ` s WHERE ` + strings.Join(where, " AND ")
 	}
 	n, err := r.exec(insert)
 	if err != nil {
