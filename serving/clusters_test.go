@@ -1,7 +1,6 @@
 package serving_test
 
 import (
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -13,8 +12,6 @@ import (
 	"github.com/qcredit/qcredit/warehouse/duckdb"
 	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
-
-var quiet = slog.New(slog.DiscardHandler)
 
 // clustersRun stores a succeeded clusters run as of asOf with outputs made
 // from vs (keys and values as the job writes them).

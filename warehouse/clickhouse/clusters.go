@@ -23,11 +23,11 @@ func (s *Store) clusterEnterprisesSQL(q warehouse.ClusterQuery) string {
         argMaxIf(type = 'enterprise.deregistered', (occurred_at, id), type != 'enterprise.updated') AS deregistered
     FROM %s
     WHERE type IN ('enterprise.registered', 'enterprise.updated', 'enterprise.deregistered')
-      AND occurred_at < toDateTime(%d) AND ingested_us <= %d
+      AND occurred_at < toDateTime(%d) AND ingested_us <= %d AND %s
     GROUP BY uscc
 ) WHERE registrations > 0 AND deregistered = 0
 ORDER BY uscc`, field("name"), field("region"), field("industry"), field("cluster"),
-		s.table("events_by_uscc"), q.Cutoff.Unix(), micros(q.Watermark))
+		s.table("events_by_uscc"), q.Cutoff.Unix(), micros(q.Watermark), s.notRetracted(q.Watermark))
 }
 
 // ClusterEnterprises streams the enterprises registered before the cutoff
@@ -66,8 +66,8 @@ func (s *Store) ClusterEnterprises(ctx context.Context, q warehouse.ClusterQuery
 func (s *Store) clusterRecordsSQL(q warehouse.ClusterQuery) string {
 	cutoff, wm := q.Cutoff.Unix(), micros(q.Watermark)
 	refs := func(typ string) string {
-		return fmt.Sprintf("(SELECT concat(uscc, '|', ref) FROM %s WHERE type = '%s' AND occurred_at < toDateTime(%d) AND ingested_us <= %d)",
-			s.table("events"), typ, cutoff, wm)
+		return fmt.Sprintf("(SELECT concat(uscc, '|', ref) FROM %s WHERE type = '%s' AND occurred_at < toDateTime(%d) AND ingested_us <= %d AND %s)",
+			s.table("events"), typ, cutoff, wm, s.notRetracted(q.Watermark))
 	}
 	return fmt.Sprintf(`SELECT
     multiIf(type = 'spot_check.completed', 'check', type = 'penalty.decided', 'penalty', type = 'complaint.closed', 'complaint',
@@ -79,8 +79,9 @@ WHERE occurred_at >= toDateTime(%[2]d) AND occurred_at < toDateTime(%[3]d) AND i
   AND type IN ('spot_check.completed', 'penalty.decided', 'complaint.closed', 'equipment.hazard_found', 'equipment.accident')
   AND NOT (type = 'complaint.closed' AND result != 'verified')
   AND NOT (type = 'penalty.decided' AND concat(uscc, '|', ref) GLOBAL IN %[5]s)
-  AND NOT (type = 'equipment.hazard_found' AND NOT (ifNull(due < toDate(?), 0) AND concat(uscc, '|', ref) GLOBAL NOT IN %[6]s))`,
-		s.table("events"), q.Start.Unix(), cutoff, wm, refs("penalty.revoked"), refs("equipment.hazard_corrected"))
+  AND NOT (type = 'equipment.hazard_found' AND NOT (ifNull(due < toDate(?), 0) AND concat(uscc, '|', ref) GLOBAL NOT IN %[6]s))
+  AND %[7]s`,
+		s.table("events"), q.Start.Unix(), cutoff, wm, refs("penalty.revoked"), refs("equipment.hazard_corrected"), s.notRetracted(q.Watermark))
 }
 
 // ClusterRecords streams the records of the window, in no particular order.
@@ -128,8 +129,8 @@ func (s *Store) EventsOfTypes(ctx context.Context, q warehouse.EventQuery, fn fu
 		types[i] = "'" + string(t) + "'" // the contract's plain words (EventQuery.Validate)
 	}
 	rows, err := s.conn.Query(ctx, fmt.Sprintf(`SELECT id, type, uscc, source, occurred_at, reported_at, data FROM %s FINAL
-		WHERE type IN (%s) AND occurred_at < toDateTime(%d) AND ingested_us <= %d ORDER BY occurred_at, id`,
-		s.table("events"), strings.Join(types, ", "), q.Cutoff.Unix(), micros(q.Watermark)))
+		WHERE type IN (%s) AND occurred_at < toDateTime(%d) AND ingested_us <= %d AND %s ORDER BY occurred_at, id`,
+		s.table("events"), strings.Join(types, ", "), q.Cutoff.Unix(), micros(q.Watermark), s.notRetracted(q.Watermark)))
 	if err != nil {
 		return fmt.Errorf("events of %v: %w", q.Types, err)
 	}

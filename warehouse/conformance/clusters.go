@@ -16,6 +16,7 @@ func RunClusters(t *testing.T, open Opener) {
 	t.Run("ClusterRecords", func(t *testing.T) { testClusterRecords(t, open) })
 	t.Run("EventsOfTypes", func(t *testing.T) { testEventsOfTypes(t, open) })
 	t.Run("KeyHistory", func(t *testing.T) { testKeyHistory(t, open) })
+	t.Run("ClusterRetractions", func(t *testing.T) { testClusterRetractions(t, open) })
 }
 
 // Firms of the cluster fixtures, besides FirmA (FirmB and FirmC are the
@@ -264,5 +265,53 @@ func testKeyHistory(t *testing.T, open Opener) {
 	}
 	if h, err := s.KeyHistory(t.Context(), "clusters", "a/z", 10); err != nil || len(h) != 0 {
 		t.Errorf("history of a key never written: %+v %v", h, err)
+	}
+}
+
+func testClusterRetractions(t *testing.T, open Opener) {
+	// Given the cluster fixtures, when their bureau retracts a failed check,
+	// a verified complaint, the revocation of a penalty and a firm's second
+	// registration, then under the new watermark the check and complaint
+	// are gone, the penalty counts again and the firm is not registered at
+	// the cutoff; under the old watermark nothing changed.
+	s := open(t)
+	defer s.Close()
+	write(t, s, warehouse.Batch{Items: clusterFixtures(t)})
+	before := clusterQuery(t, s)
+	retract := func(id, target string, u model.USCC) warehouse.Item {
+		return Event(t, id, model.EventRetracted, u, day(2025, 6, 2), map[string]any{"event_id": target, "reason": "录入错误"})
+	}
+	res := write(t, s, warehouse.Batch{Items: []warehouse.Item{retract("r1", "c2", FirmA), retract("r2", "k1", FirmA),
+		retract("r3", "p1r", FirmA), retract("r4", "e-b3", firmBack)}})
+	if res.Stored != 4 {
+		t.Fatalf("retractions: %+v, want 4 stored", res)
+	}
+	after := clusterQuery(t, s)
+	records := func(q warehouse.ClusterQuery) []string {
+		var ids []string
+		if err := s.ClusterRecords(t.Context(), q, func(r warehouse.ClusterRecord) error { ids = append(ids, r.EventID); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	firms := func(q warehouse.ClusterQuery) []model.USCC {
+		var us []model.USCC
+		if err := s.ClusterEnterprises(t.Context(), q, func(e warehouse.ClusterEnterprise) error { us = append(us, e.USCC); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return us
+	}
+	if got, want := records(before), []string{"c2", "c3", "c5", "h1", "h4", "k1", "p2", "x1"}; !slices.Equal(got, want) {
+		t.Errorf("records under the earlier watermark %v, want %v", got, want)
+	}
+	if got, want := records(after), []string{"c3", "c5", "h1", "h4", "p1", "p2", "x1"}; !slices.Equal(got, want) {
+		t.Errorf("records after the retractions %v, want %v", got, want)
+	}
+	if got := firms(before); len(got) != 2 {
+		t.Errorf("enterprises under the earlier watermark %v, want FirmA and the re-registered firm", got)
+	}
+	if got := firms(after); len(got) != 1 || got[0] != FirmA {
+		t.Errorf("enterprises after the retraction of a registration %v, want only %s", got, FirmA)
 	}
 }
