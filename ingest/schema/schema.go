@@ -48,7 +48,7 @@ func Generate() ([]byte, error) {
 			"Unknown top-level fields are refused; unknown data fields are kept. Validators must assert formats (date, date-time), " +
 			"though every format here also has a pattern. Checked beyond this schema, and refused as well: " + strings.Join(BeyondSchema, "; ") + ".",
 		"type":                 "object",
-		"required":             []string{"id", "type", "uscc", "source", "occurred_at"},
+		"required":             []string{"id", "type", "source", "occurred_at"}, // uscc: per type (below)
 		"additionalProperties": false,
 		"properties": map[string]any{
 			"id": map[string]any{"type": "string", "minLength": 1, "maxLength": model.MaxIDLength, "pattern": model.NonBlankPattern,
@@ -97,7 +97,8 @@ func usccPattern() string {
 	return "^" + c + "{2}(" + strings.Join(model.ProvincePrefixes(), "|") + ")" + c + "{12}[0-9X]" + c + "$"
 }
 
-// branch is "if type is T then data follows T's fields".
+// branch is "if type is T then data follows T's fields", and the uscc is
+// required, or absent for a type about no single enterprise.
 func branch(s model.EventSpec) map[string]any {
 	props := map[string]any{}
 	var required []string
@@ -130,8 +131,17 @@ func branch(s model.EventSpec) map[string]any {
 		data["allOf"] = conditions
 	}
 	then := map[string]any{"properties": map[string]any{"data": data}}
+	var top []string
+	if s.WithoutUSCC { // about no single enterprise: the uscc must be absent
+		then["not"] = map[string]any{"required": []string{"uscc"}}
+	} else {
+		top = append(top, "uscc")
+	}
 	if len(required) > 0 || s.AnyOf {
-		then["required"] = []string{"data"}
+		top = append(top, "data")
+	}
+	if len(top) > 0 {
+		then["required"] = top
 	}
 	return map[string]any{
 		"if":   map[string]any{"properties": map[string]any{"type": map[string]any{"const": string(s.Type)}}, "required": []string{"type"}},
