@@ -99,26 +99,3 @@ func (q EventQuery) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-// KeyHistoryOf keeps, of outputs of one key in any order, those of runs
-// known to runs (succeeded ones, by version), once per version, ordered as
-// LatestOutputs orders them, at most limit: what both backends return for
-// an output's history across runs.
-func KeyHistoryOf(runs []Run, rows []VersionedOutput, limit int) []VersionedOutput {
-	byVersion := make(map[int]Run, len(runs))
-	for _, r := range runs {
-		byVersion[r.Version] = r
-	}
-	seen := map[int]bool{}
-	var out []VersionedOutput
-	for _, o := range rows {
-		r, ok := byVersion[o.Run.Version]
-		if !ok || seen[o.Run.Version] {
-			continue
-		}
-		seen[o.Run.Version] = true
-		o.Run = r
-		out = append(out, o)
-	}
-	return LatestOutputs(out, limit)
-}

@@ -151,31 +151,32 @@ func (s *Store) EventsOfTypes(ctx context.Context, q warehouse.EventQuery, fn fu
 
 // KeyHistory is the output with key of each succeeded run of job, with its
 // payload, the current ranking first (warehouse.ByRecency), at most limit.
-// A key stored twice in a run (a retried write, not yet merged) counts once.
+// A key stored twice in a run (a retried write, not yet merged) counts once
+// (DISTINCT).
 func (s *Store) KeyHistory(ctx context.Context, job, key string, limit int) ([]warehouse.VersionedOutput, error) {
 	runs, err := s.Runs(ctx, warehouse.RunFilter{Job: job, Status: warehouse.RunSucceeded})
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, `SELECT version, uscc, label, value, payload FROM `+s.table("run_outputs")+`
+	rows, err := s.conn.Query(ctx, `SELECT DISTINCT version, uscc, label, value, payload FROM `+s.table("run_outputs")+`
 		WHERE job = ? AND key = ?`, job, key)
 	if err != nil {
 		return nil, fmt.Errorf("history of %s output %s: %w", job, key, err)
 	}
 	defer rows.Close()
-	var out []warehouse.VersionedOutput
+	var out []warehouse.VersionedRow
 	for rows.Next() {
-		o := warehouse.VersionedOutput{OutputRow: warehouse.OutputRow{Key: key}}
+		o := warehouse.VersionedRow{OutputRow: warehouse.OutputRow{Key: key}}
 		var v uint32
 		var p string
 		if err := rows.Scan(&v, &o.USCC, &o.Label, &o.Value, &p); err != nil {
 			return nil, fmt.Errorf("history of %s output %s: %w", job, key, err)
 		}
-		o.Run.Version, o.Payload = int(v), []byte(p)
+		o.Version, o.Payload = int(v), []byte(p)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history of %s output %s: %w", job, key, err)
 	}
-	return warehouse.KeyHistoryOf(runs, out, limit), nil
+	return warehouse.History(runs, out, limit), nil
 }

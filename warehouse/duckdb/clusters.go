@@ -138,11 +138,11 @@ func (s *Store) KeyHistory(ctx context.Context, job, key string, limit int) ([]w
 		return nil, fmt.Errorf("history of %s output %s: %w", job, key, err)
 	}
 	defer rows.Close()
-	var out []warehouse.VersionedOutput
+	var out []warehouse.VersionedRow
 	for rows.Next() {
-		o := warehouse.VersionedOutput{OutputRow: warehouse.OutputRow{Key: key}}
+		o := warehouse.VersionedRow{OutputRow: warehouse.OutputRow{Key: key}}
 		var p string
-		if err := rows.Scan(&o.Run.Version, &o.USCC, &o.Label, &o.Value, &p); err != nil {
+		if err := rows.Scan(&o.Version, &o.USCC, &o.Label, &o.Value, &p); err != nil {
 			return nil, fmt.Errorf("history of %s output %s: %w", job, key, err)
 		}
 		o.Payload = []byte(p)
@@ -151,5 +151,5 @@ func (s *Store) KeyHistory(ctx context.Context, job, key string, limit int) ([]w
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history of %s output %s: %w", job, key, err)
 	}
-	return warehouse.KeyHistoryOf(runs, out, limit), nil
+	return warehouse.History(runs, out, limit), nil
 }
