@@ -55,11 +55,20 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 		Handler:           api.New(s, rm, a.log, api.Options{Registry: reg, IngestHealth: ingestHealth}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	stopPipelines, err := a.startPipelines(ctx, s, reg, runAtStart...)
+	runner, err := a.newRunner(s, reg)
+	if err != nil {
+		return err
+	}
+	stopPipelines, err := a.startPipelines(ctx, s, runner, runAtStart...)
 	if err != nil {
 		return err
 	}
 	defer stopPipelines()
+	stopAdmin, err := a.serveAdmin(ctx, s, runner)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
