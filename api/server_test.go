@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/api/apitest"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/conformance"
@@ -18,7 +18,7 @@ import (
 )
 
 // newServer serves a real DuckDB warehouse holding one registered enterprise.
-func newServer(t *testing.T) (*httptest.Server, *duckdb.Store) {
+func newServer(t *testing.T) (*apitest.Server, *duckdb.Store) {
 	t.Helper()
 	s := duckdbtest.Open(t)
 	reg := conformance.Event(t, "320830-e1", model.EventEnterpriseRegistered, conformance.FirmA,
@@ -97,4 +97,8 @@ func TestOpsEndpoints(t *testing.T) {
 	if code := get(t, srv.URL+"/readyz", nil); code != http.StatusServiceUnavailable {
 		t.Errorf("readyz with the warehouse closed: %d, want 503", code)
 	}
+}
+
+func decodeError(resp *http.Response, into any) {
+	json.NewDecoder(resp.Body).Decode(into)
 }

@@ -35,6 +35,10 @@ type Backend interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	Optimize(ctx context.Context) error
+	AppendKeyRecord(ctx context.Context, r warehouse.KeyRecord) error
+	KeyRecords(ctx context.Context) ([]warehouse.KeyRecord, error)
+	AppendAudit(ctx context.Context, recs []warehouse.AuditRecord) error
+	Audit(ctx context.Context, q warehouse.AuditQuery) ([]warehouse.AuditRecord, error)
 }
 
 // Opener returns a fresh, migrated, empty store; the suite closes it.
@@ -49,6 +53,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("MigrateIsIdempotent", func(t *testing.T) { testMigrateIsIdempotent(t, open) })
 	t.Run("RetryAfterPartialWrite", func(t *testing.T) { testRetryAfterPartialWrite(t, open) })
 	t.Run("Pipeline", func(t *testing.T) { RunPipeline(t, open) })
+	t.Run("KeyRecords", func(t *testing.T) { testKeyRecords(t, open) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 }
 
 // Fixture times are whole seconds: both backends keep second precision.
