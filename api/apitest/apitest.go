@@ -78,6 +78,24 @@ func Start(t testing.TB, store api.Warehouse, rm api.ReadModel, opts api.Options
 	return &Server{Server: srv, API: a, Keys: keys, Contract: LoadContract(t)}
 }
 
+// Replica starts another API over the same store with the keys of srv:
+// a second replica, as `serve` on another machine would be.
+func Replica(t testing.TB, srv *Server, store api.Warehouse, rm api.ReadModel, opts api.Options) *Server {
+	t.Helper()
+	a, err := api.New(t.Context(), store, rm, discard, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(a.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		if err := a.Close(); err != nil {
+			t.Errorf("close api: %v", err)
+		}
+	})
+	return &Server{Server: hs, API: a, Keys: srv.Keys, Contract: srv.Contract}
+}
+
 // Get is Do with GET and no body.
 func (s *Server) Get(t testing.TB, path string, scope api.Scope, wantStatus int, into any) *http.Response {
 	t.Helper()
