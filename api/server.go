@@ -168,6 +168,7 @@ func (s *Server) routes() {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 	r.GET("/api/openapi.json", s.serveOpenAPI)
 	s.handle("GET", "/public/enterprises/:uscc", public, s.publicEnterprise)
+	s.handle("GET", "/public/enterprises", public, s.searchEnterprises)
 	s.analystRoutes()
 	s.adminRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
