@@ -38,9 +38,10 @@ func (s *Server) handle(method, path string, scopes []Scope, h ...gin.HandlerFun
 func (s *Server) Routes() []Route { return slices.Clone(s.routeTable) }
 
 var (
-	public   = []Scope{ScopePublic}
-	analysts = []Scope{ScopeAnalyst}
-	admins   = []Scope{ScopeAdmin}
+	public    = []Scope{ScopePublic}
+	analysts  = []Scope{ScopeAnalyst}
+	admins    = []Scope{ScopeAdmin}
+	ingesters = []Scope{ScopeIngest}
 )
 
 // Audit details a handler adds for the audit log (which records every

@@ -32,6 +32,7 @@ import (
 type Warehouse interface {
 	KeyStore
 	AuditStore
+	EventWriter
 	Ping(ctx context.Context) error
 	Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error)
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
@@ -60,6 +61,9 @@ type Server struct {
 	keys       keyRing
 	public     *clientLimits
 	audit      *auditor
+	decoder    ingest.Decoder
+	writer     *groupWriter
+	ingested   *prometheus.CounterVec
 	stop       context.CancelFunc
 	done       sync.WaitGroup
 }
@@ -86,6 +90,9 @@ type Options struct {
 	TrustedProxies []string
 	// AuditFlush is how often audit records are written (default 1 s).
 	AuditFlush time.Duration
+	// Decoder decodes and validates events of HTTP ingest and complaints,
+	// as for Kafka and files (the zero value: the strict USCC policy).
+	Decoder ingest.Decoder
 }
 
 func (o Options) withDefaults() Options {
@@ -130,6 +137,11 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 		log.Warn("go collector", "err", err)
 	}
 	s.audit = &auditor{store: store, log: log, now: opts.Now, dropped: dropped}
+	s.decoder, s.writer = opts.Decoder, newGroupWriter(store)
+	var err error
+	if s.ingested, err = newIngestMetrics(reg); err != nil {
+		return nil, err
+	}
 	if err := s.engine.SetTrustedProxies(opts.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
@@ -142,6 +154,7 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.done.Add(2)
+	go s.writer.run()
 	go func() { defer s.done.Done(); s.refreshKeys(bg) }()
 	go func() { defer s.done.Done(); s.audit.run(bg, opts.AuditFlush) }()
 	return s, nil
@@ -151,6 +164,7 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 // buffered. Call it after the HTTP server has shut down; calling it again
 // writes what was recorded since.
 func (s *Server) Close() error {
+	s.writer.close()
 	s.stop()
 	s.done.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -170,6 +184,7 @@ func (s *Server) routes() {
 	s.handle("GET", "/public/enterprises/:uscc", public, s.publicEnterprise)
 	s.handle("GET", "/public/enterprises", public, s.searchEnterprises)
 	s.analystRoutes()
+	s.ingestRoutes()
 	s.adminRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {

@@ -71,6 +71,13 @@ type Item struct {
 type Batch struct {
 	Items       []Item
 	DeadLetters []model.DeadLetter
+	// Resent, when set, is told of each item Write did not store because an
+	// event with its id was already stored: an exact resend (conflict false)
+	// or a different event reusing the id (conflict true; it is
+	// dead-lettered). What it was told holds only when Write returns nil.
+	// Repeats within the batch are not told: Prepare finds them the same way
+	// for the caller. HTTP ingest answers per event from it.
+	Resent func(id string, conflict bool)
 }
 
 // WriteResult counts what a Write did.

@@ -34,7 +34,7 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 	defer s.writeM.Unlock()
 
 	start := time.Now()
-	fresh, dups, conflicts, err := s.classify(ctx, p.Items)
+	fresh, dups, conflicts, err := s.classify(ctx, p.Items, b.Resent)
 	if err != nil {
 		return res, err
 	}
@@ -62,7 +62,7 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 
 // classify splits items (unique ids, from warehouse.Prepare) into those not
 // yet stored, exact resends of stored events, and conflicts with them.
-func (s *Store) classify(ctx context.Context, items []warehouse.Item) ([]warehouse.Item, int, []model.DeadLetter, error) {
+func (s *Store) classify(ctx context.Context, items []warehouse.Item, resent func(string, bool)) ([]warehouse.Item, int, []model.DeadLetter, error) {
 	if len(items) == 0 {
 		return nil, 0, nil, nil
 	}
@@ -84,8 +84,14 @@ func (s *Store) classify(ctx context.Context, items []warehouse.Item) ([]warehou
 			fresh = append(fresh, it)
 		case slices.Contains(hashes, it.Record.Hash):
 			dups++
+			if resent != nil {
+				resent(it.Record.ID, false)
+			}
 		default:
 			conflicts = append(conflicts, warehouse.ConflictLetter(it))
+			if resent != nil {
+				resent(it.Record.ID, true)
+			}
 		}
 	}
 	return fresh, dups, conflicts, nil

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Pipeline", func(t *testing.T) { RunPipeline(t, open) })
 	t.Run("KeyRecords", func(t *testing.T) { testKeyRecords(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
+	t.Run("ResentIsTold", func(t *testing.T) { testResentIsTold(t, open) })
 }
 
 // Fixture times are whole seconds: both backends keep second precision.

@@ -118,3 +118,28 @@ func testAudit(t *testing.T, open Opener) {
 		t.Errorf("read back %+v", r)
 	}
 }
+
+func testResentIsTold(t *testing.T, open Opener) {
+	// Given two stored events, when a batch resends one exactly, reuses the
+	// other's id with different content and adds a new one, then Resent is
+	// told of the two stored ids (the second as a conflict) and not of the
+	// new one or of a repeat within the batch.
+	s := open(t)
+	defer s.Close()
+	a := spotCheck(t, "320830-r1", FirmA, t0, "pass")
+	b := spotCheck(t, "320830-r2", FirmA, t0.Add(time.Hour), "pass")
+	write(t, s, warehouse.Batch{Items: []warehouse.Item{a, b}})
+	changed := spotCheck(t, "320830-r2", FirmA, t0.Add(time.Hour), "fail")
+	fresh := spotCheck(t, "320830-r3", FirmA, t0.Add(2*time.Hour), "pass")
+	told := map[string]bool{}
+	res := write(t, s, warehouse.Batch{Items: []warehouse.Item{a, changed, fresh, fresh}, Resent: func(id string, conflict bool) {
+		if _, twice := told[id]; twice {
+			t.Errorf("told of %s twice", id)
+		}
+		told[id] = conflict
+	}})
+	checkResult(t, "write", res, warehouse.WriteResult{Stored: 1, Duplicates: 2, Conflicts: 1, DeadLettered: 1})
+	if !reflect.DeepEqual(told, map[string]bool{"320830-r1": false, "320830-r2": true}) {
+		t.Errorf("told %v", told)
+	}
+}
