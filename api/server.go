@@ -33,6 +33,7 @@ type Warehouse interface {
 	KeyStore
 	AuditStore
 	EventWriter
+	ComplaintSource
 	Ping(ctx context.Context) error
 	Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error)
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
@@ -63,6 +64,7 @@ type Server struct {
 	audit      *auditor
 	decoder    ingest.Decoder
 	writer     *groupWriter
+	complaints *complaintBook
 	ingested   *prometheus.CounterVec
 	stop       context.CancelFunc
 	done       sync.WaitGroup
@@ -148,14 +150,19 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 	if err := s.ReloadKeys(ctx); err != nil {
 		return nil, err
 	}
+	s.complaints = newComplaintBook(store)
+	if err := s.complaints.refresh(ctx); err != nil {
+		return nil, err
+	}
 	s.engine.HandleMethodNotAllowed = true // 405 with Allow, not 404, for a known path
 	s.engine.Use(gin.Recovery(), s.observe)
 	s.routes()
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
-	s.done.Add(2)
+	s.done.Add(3)
 	go s.writer.run()
 	go func() { defer s.done.Done(); s.refreshKeys(bg) }()
+	go func() { defer s.done.Done(); s.refreshComplaints(bg) }()
 	go func() { defer s.done.Done(); s.audit.run(bg, opts.AuditFlush) }()
 	return s, nil
 }
@@ -185,6 +192,7 @@ func (s *Server) routes() {
 	s.handle("GET", "/public/enterprises", public, s.searchEnterprises)
 	s.analystRoutes()
 	s.ingestRoutes()
+	s.complaintRoutes()
 	s.adminRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {

@@ -68,6 +68,14 @@ var (
 	passFail = []string{"pass", "fail"}
 )
 
+// ComplaintKinds are what a complaint.received is: 投诉 (a complaint by
+// someone wronged), 举报 (a report of a violation), 咨询 (a question).
+var ComplaintKinds = []string{"complaint", "report", "question"}
+
+// ComplaintCategories are what a complaint is about.
+var ComplaintCategories = []string{"product_quality", "special_equipment", "metrology", "certification",
+	"standards", "labeling", "licensing", "other"}
+
 func equipmentFields(extra ...FieldSpec) []FieldSpec {
 	return append([]FieldSpec{
 		{Name: "equipment_id", Kind: FieldString, Required: true, Facet: FacetLink},
@@ -138,11 +146,24 @@ var EventSpecs = map[EventType]EventSpec{
 	EventComplaintReceived: {Doc: "a complaint or report is received", Fields: []FieldSpec{
 		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "channel", Kind: FieldEnum, Enum: []string{"12365", "web", "letter"}, Facet: FacetCategory},
+		{Name: "kind", Kind: FieldEnum, Enum: ComplaintKinds},
+		{Name: "category", Kind: FieldEnum, Enum: ComplaintCategories},
+		{Name: "text", Kind: FieldString},
+		{Name: "contact", Kind: FieldString},       // personal data: never shown publicly or logged
+		{Name: "tracking_hash", Kind: FieldString}, // SHA-256 (hex) of the tracking code given to the sender
+	}},
+	EventComplaintAccepted: {Doc: "a complaint is accepted for handling (受理), within 7 working days of receipt", Fields: []FieldSpec{
+		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
+	}},
+	EventComplaintRejected: {Doc: "a complaint is not accepted (不予受理), within 7 working days of receipt", Fields: []FieldSpec{
+		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "reason", Kind: FieldString, Required: true},
 	}},
 	EventComplaintClosed: {Doc: "a complaint is closed, verified or not", Fields: []FieldSpec{
 		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "verified", Kind: FieldBool, Required: true, Facet: FacetResult, BoolFacet: [2]string{"unverified", "verified"}},
 		{Name: "outcome", Kind: FieldString},
+		{Name: "answer", Kind: FieldString}, // the reply to the sender (a question's answer), shown with its status
 	}},
 	EventStandardDeclared: {Doc: "an enterprise standard is self-declared (自我声明公开)", Fields: []FieldSpec{
 		{Name: "standard_no", Kind: FieldString, Facet: FacetRef},

@@ -23,6 +23,8 @@ const (
 	EventEquipmentHazardFixed   EventType = "equipment.hazard_corrected"
 	EventEquipmentAccident      EventType = "equipment.accident"
 	EventComplaintReceived      EventType = "complaint.received"
+	EventComplaintAccepted      EventType = "complaint.accepted"
+	EventComplaintRejected      EventType = "complaint.rejected"
 	EventComplaintClosed        EventType = "complaint.closed"
 	EventStandardDeclared       EventType = "standard.declared"
 	EventCertificationGranted   EventType = "certification.granted"

@@ -6,6 +6,7 @@ package warehouse
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/qcredit/qcredit/model"
 )
@@ -130,4 +131,10 @@ type DeadLetterStats struct {
 	Total    int64            `json:"total"`
 	ByReason map[string]int64 `json:"by_reason"`
 	ByOrigin map[string]int64 `json:"by_origin_kind"`
+}
+
+// IngestedEvent is a stored event and when the warehouse took it.
+type IngestedEvent struct {
+	model.Event
+	IngestedAt time.Time
 }

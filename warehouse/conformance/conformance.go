@@ -39,6 +39,7 @@ type Backend interface {
 	KeyRecords(ctx context.Context) ([]warehouse.KeyRecord, error)
 	AppendAudit(ctx context.Context, recs []warehouse.AuditRecord) error
 	Audit(ctx context.Context, q warehouse.AuditQuery) ([]warehouse.AuditRecord, error)
+	EventsOfTypes(ctx context.Context, types []model.EventType, after time.Time, fn func(warehouse.IngestedEvent) error) error
 }
 
 // Opener returns a fresh, migrated, empty store; the suite closes it.
@@ -56,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("KeyRecords", func(t *testing.T) { testKeyRecords(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("ResentIsTold", func(t *testing.T) { testResentIsTold(t, open) })
+	t.Run("EventsOfTypes", func(t *testing.T) { testEventsOfTypes(t, open) })
 }
 
 // Fixture times are whole seconds: both backends keep second precision.
