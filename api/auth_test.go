@@ -67,7 +67,7 @@ func TestScopeMatrix(t *testing.T) {
 	}
 	expired := apitest.CreateKey(t, s, api.KeyRequest{Name: "old", Scope: api.ScopeAnalyst, Expires: time.Now().Add(time.Hour)})
 	srv := apitest.Start(t, s, loadedModel(t, s, serving.Options{}), api.Options{Now: clk.Now,
-		PublicRate: api.RateLimit{PerSecond: 1e6, Burst: 1e6}})
+		PublicRate: api.RateLimit{PerSecond: 1e6, Burst: 1e6}, Runner: runnerFor(t, s)})
 	clk.Add(2 * time.Hour) // the expired key is past its expiry, the others have none
 
 	type caller struct {

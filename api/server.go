@@ -23,6 +23,7 @@ import (
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
 )
@@ -92,6 +93,9 @@ type Options struct {
 	TrustedProxies []string
 	// AuditFlush is how often audit records are written (default 1 s).
 	AuditFlush time.Duration
+	// Runner runs the pipeline jobs triggered by analysts (nil: the
+	// pipeline routes answer 503).
+	Runner *pipelines.Runner
 	// Decoder decodes and validates events of HTTP ingest and complaints,
 	// as for Kafka and files (the zero value: the strict USCC policy).
 	Decoder ingest.Decoder
@@ -179,6 +183,9 @@ func (s *Server) Close() error {
 	return s.audit.flush(ctx)
 }
 
+// Store is the warehouse the server uses.
+func (s *Server) Store() Warehouse { return s.store }
+
 // Handler is the http.Handler of the API.
 func (s *Server) Handler() http.Handler { return s.engine }
 
@@ -193,6 +200,7 @@ func (s *Server) routes() {
 	s.analystRoutes()
 	s.ingestRoutes()
 	s.complaintRoutes()
+	s.pipelineRoutes()
 	s.adminRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {

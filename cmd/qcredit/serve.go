@@ -13,6 +13,7 @@ import (
 
 	"github.com/qcredit/qcredit/api"
 	"github.com/qcredit/qcredit/ingest"
+	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/serving"
 )
 
@@ -55,7 +56,9 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 	if err != nil {
 		return err
 	}
-	apiSrv, err := api.New(ctx, s, rm, a.log, a.apiOptions(reg, ingestHealth))
+	opts := a.apiOptions(reg, ingestHealth)
+	opts.Runner = runner
+	apiSrv, err := api.New(ctx, s, rm, a.log, opts)
 	if err != nil {
 		return err
 	}
@@ -120,5 +123,6 @@ func newHTTPServer(h http.Handler) *http.Server {
 func (a *app) apiOptions(reg *prometheus.Registry, ingestHealth func() ingest.Health) api.Options {
 	return api.Options{Registry: reg, IngestHealth: ingestHealth, KeyRefresh: a.cfg.API.KeyRefresh,
 		PublicRate:     api.RateLimit{PerSecond: a.cfg.API.PublicRate, Burst: a.cfg.API.PublicBurst},
-		TrustedProxies: a.cfg.API.TrustedProxies}
+		TrustedProxies: a.cfg.API.TrustedProxies,
+		Decoder:        ingest.Decoder{Policy: model.USCCPolicy{AcceptCheckFailures: a.cfg.USCC.AcceptCheckFailures}}}
 }
