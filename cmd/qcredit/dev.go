@@ -68,9 +68,11 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				return err
 			}
 			return a.withDevKafka(ctx, broker, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
+				// The live bureaus report all the time: score as of today every few
+				// minutes too, so grades change while a user watches.
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
 					printDevBanner(cmd.OutOrStdout(), addr, strings.Join(a.cfg.Kafka.Brokers, ","), a.cfg.Warehouse, a.cfg.Kafka.Topics[0], key, gradeExamples(rm.Current()))
-				})
+				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule})
 			})
 		},
 	}
@@ -100,6 +102,9 @@ func devAnalystKey(ctx context.Context, s backend) (string, error) {
 	key, _, err := api.CreateKey(ctx, s, api.KeyRequest{Name: name, Scope: api.ScopeAnalyst}, time.Now())
 	return key, err
 }
+
+// devScoreSchedule is how often qcredit dev scores as of today.
+const devScoreSchedule = "*/5 * * * *"
 
 func writeSimulation(path string, cfg simulate.Config) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

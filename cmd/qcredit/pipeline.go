@@ -182,13 +182,12 @@ func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner
 }
 
 // startPipelines starts the scheduler of r for serve and returns its stop.
-// runAtStart names jobs to run once at start.
-func (a *app) startPipelines(ctx context.Context, s backend, r *pipelines.Runner, runAtStart ...string) (stop func(), err error) {
+// tasks are housekeeping beside the daily optimize.
+func (a *app) startPipelines(ctx context.Context, s backend, r *pipelines.Runner, tasks ...pipelines.Task) (stop func(), err error) {
 	sched, err := pipelines.NewScheduler(r, a.log, pipelines.SchedulerOptions{
-		Schedules:  a.cfg.Scheduler.Schedules,
-		Disabled:   !a.cfg.Scheduler.Enabled,
-		RunAtStart: runAtStart,
-		Tasks:      []pipelines.Task{{Name: "optimize", Schedule: "30 3 * * *", Run: s.Optimize}},
+		Schedules: a.cfg.Scheduler.Schedules,
+		Disabled:  !a.cfg.Scheduler.Enabled,
+		Tasks:     append([]pipelines.Task{{Name: "optimize", Schedule: "30 3 * * *", Run: s.Optimize}}, tasks...),
 	})
 	if err != nil {
 		return nil, err
