@@ -79,6 +79,7 @@ func buildOpenAPI(fsys fs.FS) ([]byte, error) {
 			return nil, err
 		}
 	}
+	addCommonResponses(doc)
 	out, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
@@ -91,6 +92,30 @@ func buildOpenAPI(fsys fs.FS) ([]byte, error) {
 		return nil, fmt.Errorf("openapi: %w", err)
 	}
 	return out, nil
+}
+
+// addCommonResponses gives every /api/v1 operation the answers the shared
+// middleware may give whatever the route (limits): 414 for a query string
+// past MaxQueryBytes. Fragments need not repeat it.
+func addCommonResponses(doc map[string]any) {
+	paths, _ := doc["paths"].(map[string]any)
+	for p, item := range paths {
+		ops, ok := item.(map[string]any)
+		if !ok || !strings.HasPrefix(p, "/api/v1/") {
+			continue
+		}
+		for _, op := range ops {
+			o, ok := op.(map[string]any)
+			if !ok {
+				continue
+			}
+			if rs, ok := o["responses"].(map[string]any); ok {
+				if _, has := rs["414"]; !has {
+					rs["414"] = map[string]any{"$ref": "#/components/responses/QueryTooLong"}
+				}
+			}
+		}
+	}
 }
 
 // mergeFragment adds frag's paths, components and tags to doc.

@@ -93,6 +93,9 @@ type Options struct {
 	TrustedProxies []string
 	// AuditFlush is how often audit records are written (default 1 s).
 	AuditFlush time.Duration
+	// RequestTimeout is the deadline of a request's work (default 30 s);
+	// exports and pipeline triggers run to their end.
+	RequestTimeout time.Duration
 	// Runner runs the pipeline jobs triggered by analysts (nil: the
 	// pipeline routes answer 503).
 	Runner *pipelines.Runner
@@ -113,6 +116,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AuditFlush <= 0 {
 		o.AuditFlush = time.Second
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
 	}
 	return o
 }
