@@ -2,8 +2,8 @@ package api
 
 import (
 	"bytes"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"testing"
@@ -17,7 +17,9 @@ import (
 
 type ingestDecoder = ingest.Decoder
 
-func originAt(i int) model.Origin { return model.Origin{Kind: "http", Name: "fuzz", Position: fmt.Sprint(i + 1)} }
+func originAt(i int) model.Origin {
+	return model.Origin{Kind: "http", Name: "fuzz", Position: fmt.Sprint(i + 1)}
+}
 
 // Fuzz targets of the request parsers. Seed corpora: testdata/fuzz/<Target>.
 // Run one with: go test ./api -run XXX -fuzz FuzzSplitEvents -fuzztime 1m
