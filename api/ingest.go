@@ -135,7 +135,7 @@ func (s *Server) ingestRaw(ctx context.Context, cl Caller, raws [][]byte) (Inges
 		case outcomeDuplicate:
 			r.Status = EventStatusDuplicate
 		case outcomeConflict:
-			r.Status, r.Reason = EventStatusDeadLettered, model.ReasonConflict
+			r.Status, r.Reason = EventStatusDeadLettered, model.DeadLetterConflict
 			r.Detail = fmt.Sprintf("event id %q is already stored with different content; send corrections as new events", r.ID)
 		}
 	}

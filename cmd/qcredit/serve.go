@@ -13,7 +13,6 @@ import (
 
 	"github.com/qcredit/qcredit/api"
 	"github.com/qcredit/qcredit/ingest"
-	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
 )
@@ -145,5 +144,5 @@ func (a *app) apiOptions(reg *prometheus.Registry, ingestHealth func() ingest.He
 	return api.Options{Registry: reg, IngestHealth: ingestHealth, KeyRefresh: a.cfg.API.KeyRefresh,
 		PublicRate:     api.RateLimit{PerSecond: a.cfg.API.PublicRate, Burst: a.cfg.API.PublicBurst},
 		TrustedProxies: a.cfg.API.TrustedProxies,
-		Decoder:        ingest.Decoder{Policy: model.USCCPolicy{AcceptCheckFailures: a.cfg.USCC.AcceptCheckFailures}}}
+		Decoder:        a.decoder()}
 }
