@@ -9,6 +9,7 @@ import (
 
 	"github.com/qcredit/qcredit/api"
 	"github.com/qcredit/qcredit/api/apitest"
+	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse/duckdb"
@@ -164,5 +165,52 @@ func TestHTTPIngestConcurrentRequestsShareWrites(t *testing.T) {
 	}
 	if distinct := clients * per / 2; stored != distinct || dups != distinct || st.Events.Total != int64(distinct) {
 		t.Errorf("stored %d, duplicates %d, warehouse %d; want %d each", stored, dups, st.Events.Total, distinct)
+	}
+}
+
+func TestDeadLettersForTheBureaus(t *testing.T) {
+	// Given refused events of 盱眙 (320830, sent over HTTP by its bureau) and
+	// of 清江浦 (320812, from a file), when 盱眙's ingest key lists the dead
+	// letters, then it sees its own with reason, detail and the HTTP origin,
+	// not 清江浦's (asking for them is 403); analysts and the city's key see
+	// both; the CSV export has the same rows.
+	srv, s := ingestServer(t)
+	xuyi := apitest.CreateKey(t, s, api.KeyRequest{Name: "xuyi", Scope: api.ScopeIngest, Source: "320830"})
+	srv.API.ReloadKeys(t.Context())
+	bad := "[" + checkEvent("320830-9", "320830", "91320830MA1AAA01XX", "pass") + "]"
+	as := func(key, method, path, body string, status int, into any) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		return srv.Send(t, req, []byte(body), status, into)
+	}
+	as(xuyi, "POST", "/api/v1/events", bad, http.StatusOK, nil)
+	other := checkEvent("320812-9", "320812", firmB, "fail")
+	other = strings.Replace(other, `,"severity":"major"`, "", 1) // a failed check without its severity
+	if _, err := (ingest.Importer{Store: s}).Import(t.Context(), "qingjiangpu.jsonl", strings.NewReader(other+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	var mine api.DeadLetterList
+	as(xuyi, "GET", "/api/v1/ingest/dead-letters", "", http.StatusOK, &mine)
+	if len(mine.Items) != 1 || mine.Items[0].Source != "320830" || mine.Items[0].Reason != "invalid_uscc" ||
+		len(mine.Items[0].Origins) != 1 || mine.Items[0].Origins[0].Kind != "http" || mine.Items[0].Origins[0].Name != "xuyi" {
+		t.Errorf("盱眙's dead letters: %+v", mine.Items)
+	}
+	as(xuyi, "GET", "/api/v1/ingest/dead-letters?source=320812", "", http.StatusForbidden, nil)
+	for _, scope := range []api.Scope{api.ScopeAnalyst, api.ScopeIngest} {
+		var all api.DeadLetterList
+		srv.Get(t, "/api/v1/ingest/dead-letters", scope, http.StatusOK, &all)
+		if len(all.Items) != 2 {
+			t.Errorf("%s sees %d dead letters, want 2", scope, len(all.Items))
+		}
+	}
+	var one api.DeadLetterList
+	srv.Get(t, "/api/v1/ingest/dead-letters?reason=missing_field&limit=1", api.ScopeAnalyst, http.StatusOK, &one)
+	if len(one.Items) != 1 || one.Items[0].Source != "320812" || one.Next == "" {
+		t.Errorf("by reason: %+v", one)
+	}
+	resp := srv.Get(t, "/api/v1/ingest/dead-letters?format=csv", api.ScopeAnalyst, http.StatusOK, nil)
+	if body := readAll(resp); strings.Count(body, "\r\n") != 3 || !strings.Contains(body, "file:") {
+		t.Errorf("csv: %q", body)
 	}
 }

@@ -35,6 +35,7 @@ type Warehouse interface {
 	AuditStore
 	EventWriter
 	ComplaintSource
+	DeadLetterReader
 	Ping(ctx context.Context) error
 	Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error)
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
@@ -205,6 +206,7 @@ func (s *Server) routes() {
 	s.handle("GET", "/public/enterprises", public, s.searchEnterprises)
 	s.analystRoutes()
 	s.ingestRoutes()
+	s.deadLetterRoutes()
 	s.complaintRoutes()
 	s.pipelineRoutes()
 	s.adminRoutes()
