@@ -142,7 +142,7 @@ func (s *Server) allowPublic(c *gin.Context, cl Caller) bool {
 	if cl.Key == "" {
 		client = clientKey(c.ClientIP())
 	}
-	ok, wait := s.public.allow(client)
+	ok, wait := s.public.Allow(client)
 	if !ok {
 		c.Header("Retry-After", retryAfter(wait))
 		abort(c, http.StatusTooManyRequests, codeRateLimited,

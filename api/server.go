@@ -62,7 +62,7 @@ type Server struct {
 	// routeTable is every /api/v1 route with its scopes (handle).
 	routeTable []Route
 	keys       keyRing
-	public     *clientLimits
+	public     *RateLimiter
 	audit      *auditor
 	decoder    ingest.Decoder
 	writer     *groupWriter
@@ -134,7 +134,7 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, opts: opts, now: opts.Now,
-		registry: reg, engine: gin.New(), keys: keyRing{store: store}, public: newClientLimits(opts.PublicRate, opts.Now)}
+		registry: reg, engine: gin.New(), keys: keyRing{store: store}, public: NewRateLimiter(opts.PublicRate, opts.Now)}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),

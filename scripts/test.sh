@@ -38,3 +38,5 @@ case "${GOFLAGS:-}" in *duckdb_arrow*) ;; *) export GOFLAGS="${GOFLAGS:-} -tags=
 go test -count=1 -timeout 30m "$@" ./...
 # The portable DuckDB write path (no Arrow) is kept working too.
 GOFLAGS= go test -count=1 ./warehouse/duckdb/
+# The API against its OpenAPI document, by an outside tool (a few minutes).
+scripts/schemathesis.sh
