@@ -86,7 +86,9 @@ func (b benchNames) uscc(i int) model.USCC {
 	return model.CompleteUSCC("91320812MA" + string(s[:]))
 }
 
-func (b benchNames) Runs(context.Context, warehouse.RunFilter) ([]warehouse.Run, error) { return nil, nil }
+func (b benchNames) Runs(context.Context, warehouse.RunFilter) ([]warehouse.Run, error) {
+	return nil, nil
+}
 func (b benchNames) ReadOutputs(context.Context, warehouse.OutputQuery, func(warehouse.OutputRow) error) error {
 	return nil
 }
@@ -429,4 +431,3 @@ func writeBodies(file, out string, size int) (int, error) {
 	}
 	return n, f.Close()
 }
-
