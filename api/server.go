@@ -1,9 +1,35 @@
-// Package api is the HTTP API (gin) under /api/v1: public lookups, partner
-// lists, analyst queries, ingest, and the ops endpoints.
+// Package api is the HTTP API (gin) under /api/v1: public lookups, name
+// search and complaints, partner lists, analyst queries and exports, HTTP
+// ingest, the audit log, and the ops endpoints.
 //
-// Reads made many times a second (the public lookup) are answered from the
-// read model (serving); the warehouse answers analysts' deep queries (the
-// credit file).
+// Reads made many times a second (the public lookup and search) are
+// answered from the read model (serving); the warehouse answers analysts'
+// deep queries (the credit file).
+//
+// Adding routes (for every area's engineer):
+//
+//   - Register each route with s.handle(method, pathUnderAPIv1, scopes,
+//     handler) in a file of your area and call your s.xxxRoutes() from
+//     routes(). authorize then answers 401/403 with the standard error body,
+//     rate-limits public routes and audits keyed calls; a handler adds to
+//     its audit record with auditItems(c, n) and auditDetail(c, k, v), reads
+//     its caller (key, scope, region) with caller(c), and restricts a
+//     county-bound analyst with analystRegion / analystCovers.
+//   - Errors: abort(c, status, code, message); internal failures: s.internal.
+//   - Describe the routes in api/openapi/<area>.yaml: a fragment with paths
+//     and components (schemas may $ref core.yaml's: Error, Time, Grade,
+//     PublicEnterprise, …; responses: BadRequest, Unauthorized, Forbidden,
+//     NotFound, RateLimited, TooLarge, Internal, Unavailable; parameters:
+//     USCC, Region, Limit, Offset, Format). Tag each operation with its
+//     scopes and list them in x-scopes; keyed routes need
+//     security: [{bearer: []}] and 401 and 403 responses, public ones 429.
+//     Fragments are merged at start (OpenAPI); a name defined twice
+//     differently is an error. TestEveryRouteIsInTheContract checks the
+//     route table against the document.
+//   - Test through api/apitest: apitest.Start gives a real server with a key
+//     of every scope and checks every response against the document.
+//   - List views export with ?format=csv|xlsx|ndjson through streamTable and
+//     api/export.
 package api
 
 import (
