@@ -22,6 +22,7 @@ func RunPipeline(t *testing.T, open Opener) {
 	t.Run("Timeline", func(t *testing.T) { testTimeline(t, open) })
 	t.Run("Enterprises", func(t *testing.T) { testEnterprises(t, open) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
+	t.Run("Activity", func(t *testing.T) { testActivity(t, open) })
 }
 
 // FirmC is registered and has no other records.
