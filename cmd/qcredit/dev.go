@@ -15,7 +15,6 @@ import (
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
-	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/simulate"
 )
@@ -57,10 +56,12 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
 			}
 			reg := prometheus.NewRegistry()
-			// Score once now, so the API has grades from the start; then on schedule.
-			if err := a.runPipelineOnce(ctx, s, reg, pipelines.JobScore); err != nil {
+			// Every job as of each past month-end (once) and today, so the API
+			// and the dashboards have grades and history from the start.
+			if err := a.devHistory(ctx, s, reg, years); err != nil {
 				return err
 			}
+			a.devSession = true
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
 					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Warehouse, a.cfg.Kafka.Topics[0], gradeExamples(rm.Current()))

@@ -187,13 +187,3 @@ func (a *app) startPipelines(ctx context.Context, s backend, reg prometheus.Regi
 	sched.Start(ctx)
 	return sched.Stop, nil
 }
-
-// runPipelineOnce runs a job now (qcredit dev scores right after its import).
-func (a *app) runPipelineOnce(ctx context.Context, s backend, reg prometheus.Registerer, job string) error {
-	r, err := a.newRunner(s, reg)
-	if err != nil {
-		return err
-	}
-	_, err = r.Run(ctx, pipelines.RunRequest{Job: job})
-	return err
-}
