@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -85,7 +86,7 @@ const devBrokerAddr = "localhost:9092"
 // bureaus publishing a few events a second to it, and the real ingest worker
 // consuming them into s, so `qcredit dev` shows the whole path.
 func (a *app) withDevKafka(ctx context.Context, s warehouse.Store, reg prometheus.Registerer, fn func(context.Context, func() ingest.Health) error) error {
-	c, err := startDevBroker(devBrokerAddr, 4, a.cfg.Kafka.Topics)
+	c, err := startDevBroker(cmp.Or(a.devBroker, devBrokerAddr), 4, a.cfg.Kafka.Topics)
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,7 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
 					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Warehouse, a.cfg.Kafka.Topics[0], gradeExamples(rm.Current()))
+					fmt.Fprintf(cmd.OutOrStdout(), "  dashboards: http://%s/   (development session: no key needed)\n", bannerHost(addr))
 				})
 			})
 		},
@@ -73,6 +74,7 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 	cmd.Flags().IntVar(&enterprises, "enterprises", 20000, "enterprises to simulate")
 	cmd.Flags().IntVar(&years, "years", 3, "years of history to simulate")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "simulation seed")
+	cmd.Flags().StringVar(&a.devBroker, "broker", devBrokerAddr, "address of the in-memory Kafka broker")
 	return cmd
 }
 
@@ -112,11 +114,16 @@ func gradeExamples(m *serving.Model) []serving.Firm {
 	return out
 }
 
-func printDevBanner(w io.Writer, addr, warehouseURL, topic string, examples []serving.Firm) {
-	host := addr
-	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
-		host = "localhost" + host[strings.LastIndex(host, ":"):]
+// bannerHost is addr as a browser on this machine reaches it.
+func bannerHost(addr string) string {
+	if strings.HasPrefix(addr, "[::]") || strings.HasPrefix(addr, "0.0.0.0") {
+		return "localhost" + addr[strings.LastIndex(addr, ":"):]
 	}
+	return addr
+}
+
+func printDevBanner(w io.Writer, addr, warehouseURL, topic string, examples []serving.Firm) {
+	host := bannerHost(addr)
 	fmt.Fprintf(w, `
 qcredit dev is running (warehouse: %[4]s)
   health:  http://%[1]s/healthz    metrics: http://%[1]s/metrics

@@ -1,0 +1,89 @@
+import { Counties, County, get } from '../api';
+import { draw } from '../charts';
+import { num, pct, t } from '../i18n';
+import { Route, setQuery } from '../router';
+import { card, chartBox, h, load, table } from '../ui';
+import { items, str } from './shared';
+
+// Counties (县区): each county bureau's indicators (records reported,
+// reporting delay, dead-letter rate, complaints open and overdue), the
+// planning KPIs, the plan and the draws. Filters: months.
+export async function renderCounties(root: HTMLElement, r: Route): Promise<void> {
+  const months = Number(r.query.get('months') ?? 12) || 12;
+  const sel = h('select', { id: 'months', onchange: (e: Event) => setQuery({ months: (e.target as HTMLSelectElement).value }) },
+    ...[3, 6, 12, 24, 36].map((m) => h('option', { value: m, selected: m === months }, String(m))));
+  const tbl = h('div', { id: 'county-table' });
+  const chart = chartBox('reporting', true);
+  const kpi = h('div', { id: 'kpi' });
+  const plan = h('div', { id: 'plan' });
+  const draws = h('div', { id: 'draws' });
+  root.append(
+    h('h1', {}, t('nav.counties')),
+    card(t('co.indicators'), h('label', {}, t('co.months') + ' ', sel), tbl),
+    card(t('co.reporting'), chart),
+    h('div', { class: 'grid' }, card(t('co.kpi'), kpi), card(t('co.plan'), plan), card(t('co.draws'), draws)),
+  );
+  const report = get<Counties>('/dashboard/counties', { months });
+  await Promise.all([
+    load(tbl, () => report, (c) => {
+      tbl.append(table<County>([
+        { title: t('county'), cell: (x) => x.name || t('co.unknown') },
+        { title: t('enterprises'), num: true, cell: (x) => num(x.enterprises) },
+        { title: t('co.events'), num: true, cell: (x) => num(x.events) },
+        { title: t('checks'), num: true, cell: (x) => num(x.spot_checks) },
+        { title: t('rate'), num: true, cell: (x) => (x.spot_checks ? pct(x.spot_check_failures / x.spot_checks) : '–') },
+        { title: t('co.delay'), num: true, cell: (x) => (x.mean_delay_hours === null ? '–' : x.mean_delay_hours.toFixed(1)) },
+        { title: t('co.dead'), num: true, cell: (x) => num(x.dead_letters) },
+        { title: t('co.deadRate'), num: true, cell: (x) => pct(x.dead_letter_rate) },
+        { title: t('co.open'), num: true, cell: (x) => num(x.complaints_open) },
+        { title: t('co.overdue'), num: true, cell: (x) => h('span', { class: x.complaints_overdue ? 'neg' : undefined }, num(x.complaints_overdue)) },
+      ], c.counties));
+    }),
+    load(chart, () => report, (c) => {
+      const ms = [...new Set(c.counties.flatMap((x) => x.months.map((m) => m.month)))].sort();
+      const series = c.counties.filter((x) => x.county && x.months.length).map((x) => {
+        const by = new Map(x.months.map((m) => [m.month, m.events]));
+        return { name: x.name, type: 'line', data: ms.map((m) => by.get(m) ?? 0) };
+      });
+      draw(chart, {
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0, type: 'scroll' },
+        grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+        xAxis: { type: 'category', data: ms },
+        yAxis: { type: 'value' },
+        series,
+      }, series.length * ms.length);
+    }),
+    load(kpi, () => get<unknown>('/kpi/counties'), (b) => {
+      const rows = items<Record<string, unknown>>(b, 'kpis');
+      kpi.append(rows.length ? table<Record<string, unknown>>([
+        { title: t('county'), cell: (x) => str(x, 'county') },
+        { title: t('month'), cell: (x) => str(x, 'month') },
+        { title: 'coverage', num: true, cell: (x) => frac(x, 'coverage') },
+        { title: 'complaint_timeliness', num: true, cell: (x) => frac(x, 'complaint_timeliness') },
+        { title: 'hazard_correction', num: true, cell: (x) => frac(x, 'hazard_correction') },
+      ], rows.slice(-40)) : h('p', { class: 'state empty', 'data-state': 'empty' }, t('empty')));
+    }),
+    load(plan, () => get<unknown>('/plan'), (b) => {
+      const rows = items<Record<string, unknown>>(b, 'lines');
+      plan.append(rows.length ? table<Record<string, unknown>>([
+        { title: 'product', cell: (x) => str(x, 'product') },
+        { title: 'quarter', cell: (x) => str(x, 'quarter') },
+        { title: 'batches', num: true, cell: (x) => str(x, 'batches') },
+      ], rows.slice(0, 30)) : h('p', { class: 'state empty', 'data-state': 'empty' }, t('empty')));
+    }),
+    load(draws, () => get<unknown>('/public/draws'), (b) => {
+      const rows = items<Record<string, unknown>>(b, 'draws');
+      draws.append(rows.length ? table<Record<string, unknown>>([
+        { title: 'id', cell: (x) => str(x, 'id') },
+        { title: t('name'), cell: (x) => str(x, 'name') },
+        { title: t('status'), cell: (x) => str(x, 'status') },
+      ], rows) : h('p', { class: 'state empty', 'data-state': 'empty' }, t('empty')));
+    }),
+  ]);
+}
+
+function frac(x: Record<string, unknown>, k: string): string {
+  const v = (x[k] as { value?: string | number | null } | undefined)?.value;
+  return v === null || v === undefined ? '–' : pct(Number(v));
+}
