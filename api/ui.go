@@ -69,8 +69,16 @@ type Session struct {
 	// Analyst is true when this request was admitted with scope analyst
 	// (the dev session's cookie; an analyst key once keys exist).
 	Analyst bool `json:"analyst"`
+	// Routes are the API routes this server has ("GET /api/v1/scores", gin
+	// syntax), so the dashboards request only routes that exist and show
+	// the others as not available yet.
+	Routes []string `json:"routes"`
 }
 
 func (s *Server) session(c *gin.Context) {
-	c.JSON(http.StatusOK, Session{Dev: s.dev != nil, Analyst: s.dev.admits(c.Request)})
+	out := Session{Dev: s.dev != nil, Analyst: s.dev.admits(c.Request), Routes: []string{}}
+	for _, r := range s.routeTable {
+		out.Routes = append(out.Routes, r.Method+" "+r.Path)
+	}
+	c.JSON(http.StatusOK, out)
 }

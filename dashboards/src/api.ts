@@ -20,6 +20,19 @@ export class ApiError extends Error {
 }
 
 let pending = 0;
+// routes are the server's API routes as regular expressions (from
+// /api/v1/session); null until known, then only those are requested.
+let routes: RegExp[] | null = null;
+
+export function setRoutes(list: string[]): void {
+  routes = list
+    .filter((r) => r.startsWith('GET '))
+    .map((r) => new RegExp('^' + r.slice(4).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\\\*[^/]*$/, '.*') + '$'));
+}
+
+function exists(path: string): boolean {
+  return routes === null || routes.some((re) => re.test('/api/v1' + path));
+}
 let onAuth: () => void = () => {};
 
 export function onAuthRequired(fn: () => void): void {
@@ -57,6 +70,7 @@ export function url(path: string, params: Params = {}): string {
 }
 
 async function request(path: string, params: Params): Promise<Response> {
+  if (!exists(path)) throw new ApiError(404, 'not_found', path);
   progress(1);
   try {
     const res = await fetch(url(path, params), { headers: headers(), credentials: 'same-origin' });
@@ -113,6 +127,7 @@ export interface Run {
 export interface Session {
   dev: boolean;
   analyst: boolean;
+  routes?: string[];
 }
 
 export interface Overview {
