@@ -131,6 +131,19 @@ func monthsBack(asOf string, n int) string {
 	return time.Date(t.Year(), t.Month()-time.Month(n-1), 1, 0, 0, 0, 0, model.Shanghai).Format("2006-01")
 }
 
+// months are the n months (YYYY-MM) ending with asOf's month, oldest first.
+func months(asOf string, n int) []string {
+	t, err := time.ParseInLocation(time.DateOnly, asOf, model.Shanghai)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range n {
+		out[i] = time.Date(t.Year(), t.Month()-time.Month(n-1-i), 1, 0, 0, 0, 0, model.Shanghai).Format("2006-01")
+	}
+	return out
+}
+
 // GradeGroup is one group's enterprises by grade.
 type GradeGroup struct {
 	Key  string `json:"key"`
@@ -308,27 +321,25 @@ func (s *Server) dashboardSpotChecks(c *gin.Context) {
 		return
 	}
 	out.Run = optRun(st.Run, true)
-	since := monthsBack(st.Run.AsOf, n)
-	by := map[string]*MonthChecks{}
+	// Every month of the window, those without checks too: a continuous axis.
+	index := map[string]int{}
+	for i, m := range months(st.Run.AsOf, n) {
+		index[m] = i
+		out.Months = append(out.Months, MonthChecks{Month: m})
+	}
 	for _, cm := range st.Months {
-		if cm.Month < since || county != "" && cm.County != county {
+		i, ok := index[cm.Month]
+		if !ok || county != "" && cm.County != county {
 			continue
 		}
-		mc := by[cm.Month]
-		if mc == nil {
-			mc = &MonthChecks{Month: cm.Month}
-			by[cm.Month] = mc
-		}
-		mc.Checks += cm.SpotChecks
-		mc.Failures += cm.SpotCheckFailures
+		out.Months[i].Checks += cm.SpotChecks
+		out.Months[i].Failures += cm.SpotCheckFailures
 	}
-	for _, mc := range by {
+	for i, mc := range out.Months {
 		if mc.Checks > 0 {
-			mc.Rate = float64(mc.Failures) / float64(mc.Checks)
+			out.Months[i].Rate = float64(mc.Failures) / float64(mc.Checks)
 		}
-		out.Months = append(out.Months, *mc)
 	}
-	slices.SortFunc(out.Months, func(a, b MonthChecks) int { return strings.Compare(a.Month, b.Month) })
 	c.JSON(http.StatusOK, out)
 }
 

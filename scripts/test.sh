@@ -31,6 +31,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The browser tests drive Debian's chromium; fonts-noto-cjk draws the Chinese pages.
+if ! command -v chromium >/dev/null || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium fonts-noto-cjk
+fi
+
 [ -x scripts/kafka.sh ] && scripts/kafka.sh start
 [ -x scripts/clickhouse.sh ] && scripts/clickhouse.sh start
 
