@@ -15,6 +15,7 @@ import (
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/simulate"
 )
@@ -63,10 +64,13 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 			}
 			a.devSession = true
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
+				// The live bureaus report all the time: score as of today every few
+				// minutes too, so grades change while a user watches.
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
 					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Warehouse, a.cfg.Kafka.Topics[0], gradeExamples(rm.Current()))
 					fmt.Fprintf(cmd.OutOrStdout(), "  dashboards: http://%s/   (development session: no key needed)\n", bannerHost(addr))
-				})
+				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule},
+					pipelines.Task{Name: pipelines.JobStats, Schedule: devScoreSchedule})
 			})
 		},
 	}
@@ -77,6 +81,9 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 	cmd.Flags().StringVar(&a.devBroker, "broker", devBrokerAddr, "address of the in-memory Kafka broker")
 	return cmd
 }
+
+// devScoreSchedule is how often qcredit dev scores as of today.
+const devScoreSchedule = "*/5 * * * *"
 
 func writeSimulation(path string, cfg simulate.Config) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
