@@ -446,8 +446,8 @@ func (s *Server) dashboardCounties(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// SearchHit is an enterprise found by name or USCC.
-type SearchHit struct {
+// FirmHit is an enterprise found by name or USCC.
+type FirmHit struct {
 	USCC       model.USCC   `json:"uscc"`
 	Name       string       `json:"name"`
 	Region     string       `json:"region"`
@@ -457,13 +457,13 @@ type SearchHit struct {
 	Score      model.Points `json:"score,omitempty"`
 }
 
-// SearchResult are the hits of a search, exact matches first.
-type SearchResult struct {
+// FirmSearch are the hits of a search, exact matches first.
+type FirmSearch struct {
 	Query string      `json:"q"`
-	Items []SearchHit `json:"items"`
+	Items []FirmHit `json:"items"`
 }
 
-const maxSearchHits = 50
+const maxFirmHits = 50
 
 func (s *Server) dashboardSearch(c *gin.Context) {
 	m, ok := s.currentModel(c)
@@ -471,7 +471,7 @@ func (s *Server) dashboardSearch(c *gin.Context) {
 		return
 	}
 	q := strings.TrimSpace(c.Query("q"))
-	limit, err := intParam(c, "limit", 20, 1, maxSearchHits)
+	limit, err := intParam(c, "limit", 20, 1, maxFirmHits)
 	switch {
 	case err != nil:
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
@@ -480,9 +480,9 @@ func (s *Server) dashboardSearch(c *gin.Context) {
 		abort(c, http.StatusBadRequest, "invalid_query", "q must be a USCC or a part of a name, 1 to 100 characters")
 		return
 	}
-	out := SearchResult{Query: q, Items: []SearchHit{}}
+	out := FirmSearch{Query: q, Items: []FirmHit{}}
 	for _, f := range m.FindFirms(q, limit) {
-		out.Items = append(out.Items, SearchHit{USCC: f.USCC, Name: f.Name, Region: f.Region, RegionName: regionName(f.Region),
+		out.Items = append(out.Items, FirmHit{USCC: f.USCC, Name: f.Name, Region: f.Region, RegionName: regionName(f.Region),
 			Industry: f.Industry, Grade: f.Grade, Score: f.Score})
 	}
 	c.JSON(http.StatusOK, out)

@@ -61,28 +61,29 @@ func TestDashboardStatistics(t *testing.T) {
 	// check in between, when the dashboards ask for their statistics, then
 	// they see the grades by county, A's move from the June grade to the
 	// July one, the spot checks by month and each county's indicators.
-	srv := dashboardServer(t, api.Options{})
+	// They call as the web UI of qcredit dev does: with its session.
+	srv := dashboardServer(t, api.Options{UI: stubUI, DevSession: true})
 
 	var grades api.GradeBreakdown
-	getJSON(t, srv, "/api/v1/dashboard/grades?by=county", http.StatusOK, &grades)
+	dashGet(t, srv, "/api/v1/dashboard/grades?by=county", http.StatusOK, &grades)
 	if grades.Total != 2 || grades.Items[0].Key != "320812" || grades.Items[0].Name != "清江浦区" || grades.Items[0].Grades[model.GradeD] != 1 ||
 		grades.Items[1].Key != "320830" || grades.Items[1].Total != 1 || grades.AsOf != "2025-07-31" {
 		t.Errorf("grades by county: %+v", grades)
 	}
 	var page api.GradeBreakdown
-	getJSON(t, srv, "/api/v1/dashboard/grades?by=county&offset=1&limit=1", http.StatusOK, &page)
+	dashGet(t, srv, "/api/v1/dashboard/grades?by=county&offset=1&limit=1", http.StatusOK, &page)
 	if len(page.Items) != 1 || page.Items[0].Key != "320830" || page.Total != 2 {
 		t.Errorf("page 2 of grades by county: %+v", page)
 	}
 	var cross api.GradeBreakdown
-	getJSON(t, srv, "/api/v1/dashboard/grades?by=county_industry", http.StatusOK, &cross)
+	dashGet(t, srv, "/api/v1/dashboard/grades?by=county_industry", http.StatusOK, &cross)
 	if len(cross.Items) != 2 || cross.Items[0].County != "320812" || cross.Items[0].Industry != "C31" || cross.Items[0].RiskShare != 1 {
 		t.Errorf("grades by county and industry: %+v", cross)
 	}
-	getJSON(t, srv, "/api/v1/dashboard/grades?by=planet", http.StatusBadRequest, nil)
+	dashGet(t, srv, "/api/v1/dashboard/grades?by=planet", http.StatusBadRequest, nil)
 
 	var mv api.GradeMovement
-	getJSON(t, srv, "/api/v1/dashboard/movement", http.StatusOK, &mv)
+	dashGet(t, srv, "/api/v1/dashboard/movement", http.StatusOK, &mv)
 	if mv.From == nil || mv.From.AsOf != "2025-06-30" || mv.To == nil || mv.To.AsOf != "2025-07-31" {
 		t.Fatalf("movement between %+v and %+v", mv.From, mv.To)
 	}
@@ -92,21 +93,21 @@ func TestDashboardStatistics(t *testing.T) {
 	}
 
 	var trend api.SpotCheckTrend
-	getJSON(t, srv, "/api/v1/dashboard/spot-checks?months=12", http.StatusOK, &trend)
+	dashGet(t, srv, "/api/v1/dashboard/spot-checks?months=12", http.StatusOK, &trend)
 	// Every month of the window, 2024-08 to 2025-07, those without checks too.
 	if len(trend.Months) != 12 || trend.Months[0].Month != "2024-08" || trend.Months[11] != (api.MonthChecks{Month: "2025-07", Checks: 1, Failures: 1, Rate: 1}) ||
 		trend.Months[6] != (api.MonthChecks{Month: "2025-02", Checks: 1}) || trend.Months[7] != (api.MonthChecks{Month: "2025-03", Checks: 1, Failures: 1, Rate: 1}) ||
 		trend.Months[8].Checks != 0 {
 		t.Errorf("spot checks by month: %+v", trend.Months)
 	}
-	getJSON(t, srv, "/api/v1/dashboard/spot-checks?county=320812&months=4", http.StatusOK, &trend)
+	dashGet(t, srv, "/api/v1/dashboard/spot-checks?county=320812&months=4", http.StatusOK, &trend)
 	if len(trend.Months) != 4 || trend.Months[0].Month != "2025-04" || trend.Months[3].Checks != 0 {
 		t.Errorf("spot checks of 320812 in the last 4 months: %+v", trend.Months)
 	}
-	getJSON(t, srv, "/api/v1/dashboard/spot-checks?county=110000", http.StatusBadRequest, nil)
+	dashGet(t, srv, "/api/v1/dashboard/spot-checks?county=110000", http.StatusBadRequest, nil)
 
 	var counties api.CountiesReport
-	getJSON(t, srv, "/api/v1/dashboard/counties?months=12", http.StatusOK, &counties)
+	dashGet(t, srv, "/api/v1/dashboard/counties?months=12", http.StatusOK, &counties)
 	if counties.From != "2024-08" || counties.To != "2025-07" || len(counties.Counties) != 2 {
 		t.Fatalf("counties: %+v", counties)
 	}
@@ -116,21 +117,21 @@ func TestDashboardStatistics(t *testing.T) {
 	}
 
 	var ov api.Overview
-	getJSON(t, srv, "/api/v1/dashboard/overview", http.StatusOK, &ov)
+	dashGet(t, srv, "/api/v1/dashboard/overview", http.StatusOK, &ov)
 	if ov.Enterprises != 2 || ov.Scored != 2 || ov.Grades[model.GradeB] != 1 || ov.SpotChecks != 3 || ov.StatsRun == nil || len(ov.Runs) != 3 {
 		t.Errorf("overview: %+v", ov)
 	}
 
-	var found api.SearchResult
-	getJSON(t, srv, "/api/v1/dashboard/enterprises?q=%E9%BE%99%E8%99%BE", http.StatusOK, &found) // 龙虾
+	var found api.FirmSearch
+	dashGet(t, srv, "/api/v1/dashboard/enterprises?q=%E9%BE%99%E8%99%BE", http.StatusOK, &found) // 龙虾
 	if len(found.Items) != 1 || found.Items[0].USCC != firmA || found.Items[0].Grade != model.GradeB {
 		t.Errorf("search 龙虾: %+v", found)
 	}
-	getJSON(t, srv, "/api/v1/dashboard/enterprises?q="+string(firmB), http.StatusOK, &found)
+	dashGet(t, srv, "/api/v1/dashboard/enterprises?q="+string(firmB), http.StatusOK, &found)
 	if len(found.Items) != 1 || found.Items[0].USCC != firmB {
 		t.Errorf("search by USCC: %+v", found)
 	}
-	getJSON(t, srv, "/api/v1/dashboard/enterprises?q=", http.StatusBadRequest, nil)
+	dashGet(t, srv, "/api/v1/dashboard/enterprises?q=", http.StatusBadRequest, nil)
 }
 
 func TestDevSession(t *testing.T) {
@@ -138,12 +139,17 @@ func TestDevSession(t *testing.T) {
 	// receives the development session and the API admits it with scope
 	// analyst; without the page's cookie it is not admitted, and the
 	// session route says which routes exist. Under serve there is none.
-	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<!doctype html>")) })
+	ui := stubUI
 	srv := dashboardServer(t, api.Options{UI: ui, DevSession: true})
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar}
 	var before api.Session
-	getJSON(t, srv, "/api/v1/session", http.StatusOK, &before)
+	res0, err := http.Get(srv.URL + "/api/v1/session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode(t, res0, &before)
+	res0.Body.Close()
 	if !before.Dev || before.Analyst || !slices.Contains(before.Routes, "GET /api/v1/dashboard/overview") {
 		t.Errorf("session without the cookie: %+v", before)
 	}
@@ -170,7 +176,12 @@ func TestDevSession(t *testing.T) {
 
 	plain := dashboardServer(t, api.Options{UI: ui})
 	var served api.Session
-	getJSON(t, plain, "/api/v1/session", http.StatusOK, &served)
+	res1, err := http.Get(plain.URL + "/api/v1/session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode(t, res1, &served)
+	res1.Body.Close()
 	if served.Dev || served.Analyst {
 		t.Errorf("serve has a dev session: %+v", served)
 	}
@@ -181,6 +192,33 @@ func TestDevSession(t *testing.T) {
 	res2.Body.Close()
 	if len(res2.Cookies()) != 0 {
 		t.Errorf("serve set cookies %v", res2.Cookies())
+	}
+}
+
+var stubUI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<!doctype html>")) })
+
+// dashGet gets path as the dashboards do, with the dev session that a page
+// of srv hands out, and decodes its JSON body into into (when not nil),
+// failing unless the status is want.
+func dashGet(t *testing.T, srv *httptest.Server, path string, want int, into any) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	page, err := browser.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Body.Close()
+	res, err := browser.Get(srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != want {
+		t.Fatalf("GET %s: %s, want %d", path, res.Status, want)
+	}
+	if into != nil {
+		decode(t, res, into)
 	}
 }
 
