@@ -459,7 +459,7 @@ type FirmHit struct {
 
 // FirmSearch are the hits of a search, exact matches first.
 type FirmSearch struct {
-	Query string      `json:"q"`
+	Query string    `json:"q"`
 	Items []FirmHit `json:"items"`
 }
 

@@ -25,7 +25,9 @@ type GradeRow struct {
 }
 
 // Total is the group's enterprises.
-func (r GradeRow) Total() int { return r.Grades[0] + r.Grades[1] + r.Grades[2] + r.Grades[3] + r.Unscored }
+func (r GradeRow) Total() int {
+	return r.Grades[0] + r.Grades[1] + r.Grades[2] + r.Grades[3] + r.Unscored
+}
 
 // Breakdown is the registered (not deregistered) enterprises by grade per
 // county (GB/T 2260 region), industry division (GB/T 4754, e.g. C33) and
@@ -81,7 +83,7 @@ func sortedRows(groups map[string]*GradeRow) []GradeRow {
 
 // FindFirms are the enterprises whose USCC is q or whose name contains q,
 // the exact USCC and exact names first, then in USCC order; at most limit.
-// A scan of the snapshot: about 30 ms per million enterprises.
+// A scan of the snapshot (the api's name index, where present, ranks better).
 func (m *Model) FindFirms(q string, limit int) []Firm {
 	q = strings.TrimSpace(q)
 	if q == "" || limit <= 0 {
@@ -222,4 +224,6 @@ func MovementOf(m *Model) *Movement {
 	return mv
 }
 
-func parseDay(s string) (time.Time, error) { return time.ParseInLocation(time.DateOnly, s, model.Shanghai) }
+func parseDay(s string) (time.Time, error) {
+	return time.ParseInLocation(time.DateOnly, s, model.Shanghai)
+}
