@@ -83,7 +83,7 @@ func sortedRows(groups map[string]*GradeRow) []GradeRow {
 
 // FindFirms are the enterprises whose USCC is q or whose name contains q,
 // the exact USCC and exact names first, then in USCC order; at most limit.
-// A scan of the snapshot (the api's name index, where present, ranks better).
+// A linear scan of the snapshot.
 func (m *Model) FindFirms(q string, limit int) []Firm {
 	q = strings.TrimSpace(q)
 	if q == "" || limit <= 0 {
