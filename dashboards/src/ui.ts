@@ -61,6 +61,7 @@ export async function load<T>(box: HTMLElement, fetch: () => Promise<T>, render:
     render(v);
   } catch (e) {
     if (e instanceof ApiError && e.unavailable) state(box, 'unavailable', e.message);
+    else if (e instanceof ApiError && e.status === 404) state(box, 'empty', e.message); // nothing of that name (yet)
     else state(box, 'error', e instanceof Error ? e.message : String(e), () => load(box, fetch, render));
   }
 }

@@ -1,9 +1,18 @@
-import { Counties, County, get } from '../api';
+import { Counties, County, get, Page } from '../api';
 import { draw } from '../charts';
 import { num, pct, t } from '../i18n';
 import { Route, setQuery } from '../router';
-import { card, chartBox, h, load, table } from '../ui';
-import { items, str } from './shared';
+import { card, chartBox, h, link, load, pager, table } from '../ui';
+import { counties as countyList, items, str } from './shared';
+
+interface ScoreItem {
+  uscc: string;
+  name: string;
+  region: string;
+  industry: string;
+  score: number;
+  grade: string;
+}
 
 // Counties (县区): each county bureau's indicators (records reported,
 // reporting delay, dead-letter rate, complaints open and overdue), the
@@ -14,6 +23,15 @@ export async function renderCounties(root: HTMLElement, r: Route): Promise<void>
     ...[3, 6, 12, 24, 36].map((m) => h('option', { value: m, selected: m === months }, String(m))));
   const tbl = h('div', { id: 'county-table' });
   const chart = chartBox('reporting', true);
+  const firms = h('div', { id: 'firms' });
+  const grade = r.query.get('grade') ?? 'D';
+  const county = r.query.get('county') ?? '';
+  const offset = Number(r.query.get('offset') ?? 0) || 0;
+  const firmFilters = h('div', { class: 'filters' },
+    h('label', {}, t('grade') + ' ', h('select', { id: 'firm-grade', onchange: (e: Event) => setQuery({ grade: (e.target as HTMLSelectElement).value, offset: null }) },
+      ...['A', 'B', 'C', 'D'].map((g) => h('option', { value: g, selected: g === grade }, t(`grade.${g}` as Parameters<typeof t>[0]))))),
+    h('label', {}, t('county') + ' ', h('select', { id: 'firm-county', onchange: (e: Event) => setQuery({ county: (e.target as HTMLSelectElement).value, offset: null }) },
+      h('option', { value: '' }, t('all')), ...countyList.slice(1).map(([c, n]) => h('option', { value: c, selected: c === county }, n)))));
   const kpi = h('div', { id: 'kpi' });
   const plan = h('div', { id: 'plan' });
   const draws = h('div', { id: 'draws' });
@@ -21,10 +39,24 @@ export async function renderCounties(root: HTMLElement, r: Route): Promise<void>
     h('h1', {}, t('nav.counties')),
     card(t('co.indicators'), h('label', {}, t('co.months') + ' ', sel), tbl),
     card(t('co.reporting'), chart),
+    card(t('co.firms'), firmFilters, firms),
     h('div', { class: 'grid' }, card(t('co.kpi'), kpi), card(t('co.plan'), plan), card(t('co.draws'), draws)),
   );
   const report = get<Counties>('/dashboard/counties', { months });
+  const perPage = 20;
   await Promise.all([
+    load(firms, () => get<Page<ScoreItem>>('/scores', { grade, region: county || undefined, limit: perPage, offset }), (p) => {
+      firms.append(
+        table<ScoreItem>([
+          { title: t('name'), cell: (x) => link('/enterprises/' + x.uscc, x.name) },
+          { title: t('uscc'), cell: (x) => h('code', {}, x.uscc) },
+          { title: t('county'), cell: (x) => x.region },
+          { title: t('industry'), cell: (x) => x.industry },
+          { title: t('ent.score'), num: true, cell: (x) => String(x.score) },
+        ], p.items),
+        pager(offset, perPage, p.total, (o) => setQuery({ offset: o })),
+      );
+    }),
     load(tbl, () => report, (c) => {
       tbl.append(table<County>([
         { title: t('county'), cell: (x) => x.name || t('co.unknown') },
