@@ -240,13 +240,12 @@ func (j *cookieJar) Cookies(*url.URL) []*http.Cookie {
 
 func screenshotDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("QCREDIT_TEST_OUTPUT")
-	if dir == "" {
-		dir = filepath.Join("..", "test-output")
-	}
-	dir = filepath.Join(dir, "dashboards")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	dir := testenv.OutputDir(t, "dashboards")
+	if base := os.Getenv("QCREDIT_TEST_OUTPUT"); base != "" {
+		dir = filepath.Join(base, "dashboards")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	abs, _ := filepath.Abs(dir)
 	t.Logf("screenshots in %s", abs)

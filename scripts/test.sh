@@ -31,11 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The browser tests drive Debian's chromium; fonts-noto-cjk draws the Chinese pages.
-if ! command -v chromium >/dev/null || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+# Headless Chromium and CJK fonts print the warning letters to PDF (api tests).
+if ! dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1; then
 	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-	$sudo apt-get update
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium fonts-noto-cjk
+	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 
 [ -x scripts/kafka.sh ] && scripts/kafka.sh start
