@@ -83,7 +83,9 @@ function chartsDone(root: HTMLElement): Promise<void> {
   return new Promise((resolve) => {
     const check = () => {
       const boxes = [...root.querySelectorAll<HTMLElement>('.chart')];
-      if (boxes.every((b) => b.dataset.rendered || b.querySelector('[data-state]') || b.dataset.state)) resolve();
+      // Rendered charts are painted by zrender on a following frame: two
+      // more frames and the canvases hold what the user sees.
+      if (boxes.every((b) => b.dataset.rendered || b.querySelector('[data-state]') || b.dataset.state)) requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
       else requestAnimationFrame(check);
     };
     check();

@@ -68,7 +68,9 @@ async function heatMap(box: HTMLElement, title: HTMLElement): Promise<string> {
       grid: { left: 8, right: 8, top: 8, bottom: 56, containLabel: true },
       xAxis: { type: 'category', data: ds, splitArea: { show: true } },
       yAxis: { type: 'category', data: cs.map((c) => names.get(c) ?? c), splitArea: { show: true } },
-      visualMap: { min: 0, max: Math.max(0.2, ...cells.map((c) => c.value)), calculable: true, orient: 'horizontal', left: 'center', bottom: 0, inRange: { color: ['#e8f5e9', '#fff59d', '#ef6c00', '#b71c1c'] } },
+      // dimension 2: the value (the items carry n and a label after it).
+      visualMap: { dimension: 2, min: 0, max: Math.max(0.2, ...cells.map((c) => c.value)), precision: 2, calculable: true, orient: 'horizontal', left: 'center', bottom: 0,
+        formatter: (v: number) => pct(v), inRange: { color: ['#c8e6c9', '#fff176', '#ef6c00', '#b71c1c'] } },
       series: [{ type: 'heatmap', data, emphasis: { itemStyle: { borderColor: '#333', borderWidth: 1 } } }],
     }, data.length);
   };
