@@ -58,10 +58,12 @@ export async function renderClusters(root: HTMLElement, r: Route): Promise<void>
 async function heatMap(box: HTMLElement, title: HTMLElement): Promise<string> {
   const names = new Map(counties);
   let riskiest = '';
-  const render = (cells: { county: string; division: string; value: number; n: number; label: string }[]) => {
+  const render = (cells: { county: string; division: string; value: number; n: number; label: string; level?: string }[]) => {
     const cs = [...new Set(cells.map((c) => c.county))].sort();
     const ds = [...new Set(cells.map((c) => c.division))].sort();
-    riskiest = [...cells].sort((a, b) => b.value - a.value)[0]?.division ?? '';
+    // The riskiest: the highest warning level, then the highest value.
+    const rank = (l?: string) => (l ? levels.length - levels.indexOf(l as (typeof levels)[number]) : 0);
+    riskiest = [...cells].sort((a, b) => rank(b.level) - rank(a.level) || b.value - a.value)[0]?.division ?? '';
     const data = cells.map((c) => [ds.indexOf(c.division), cs.indexOf(c.county), +c.value.toFixed(3), c.n, c.label]);
     draw(box, {
       tooltip: { formatter: (p: { data: (number | string)[] }) => `${names.get(cs[+p.data[1]]) ?? cs[+p.data[1]]} ${ds[+p.data[0]]}<br>${p.data[4]} ${pct(+p.data[2])} · n=${num(+p.data[3])}` },
@@ -80,7 +82,7 @@ async function heatMap(box: HTMLElement, title: HTMLElement): Promise<string> {
     title.textContent = t('cl.heatRate');
     box.replaceChildren();
     if (!cells.length) return void box.replaceChildren(h('div', { class: 'state empty', 'data-state': 'empty' }, t('empty'))), '';
-    render(cells.map((c) => ({ county: str(c, 'county'), division: str(c, 'division'), value: Number(c.rate), n: Number(c.n), label: t('rate') })));
+    render(cells.map((c) => ({ county: str(c, 'county'), division: str(c, 'division'), value: Number(c.rate), n: Number(c.n), label: t('rate'), level: str(c, 'level') })));
     return riskiest;
   } catch (e) {
     if (!(e instanceof ApiError && e.unavailable)) {
