@@ -7,13 +7,12 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// sourceOfRaw reads a Huai'an bureau's code from refused input's "source"
-// field where one can be seen (the bytes may be no JSON at all); the same
-// expression as DuckDB's.
-const sourceOfRaw = `extract(raw, '"source"\\s*:\\s*"(3208[0-9][0-9])"')`
+// deadLetterCounty is a dead letter's county: its source when that is a
+// Huai'an bureau's code, else "" (the same rule as DuckDB's).
+const deadLetterCounty = `if(match(toString(source), '^3208[0-9][0-9]$'), toString(source), '')`
 
 // Activity streams each county's months of q's window, ordered by county
-// and month: events reported, spot checks and failures, reporting delay
+// and month (retracted events and the retractions left out): events reported, spot checks and failures, reporting delay
 // (reported_at − occurred_at, where the event says when it was reported),
 // dead letters. Times are formatted in as Unix seconds; months are the
 // columns' zone's (Asia/Shanghai).
@@ -31,6 +30,7 @@ func (s *Store) Activity(ctx context.Context, q warehouse.ActivityQuery, fn func
         toUInt64(0) AS dead
     FROM %[1]s FINAL
     WHERE occurred_at >= toDateTime(%[3]d) AND occurred_at < toDateTime(%[4]d) AND ingested_us <= %[5]d
+      AND type != 'event.retracted' AND %[7]s
     GROUP BY county, month
     UNION ALL
     SELECT %[6]s AS county, toUInt32(toYYYYMM(received_at)) AS month, toUInt64(0) AS events, toUInt64(0) AS checks,
@@ -40,7 +40,7 @@ func (s *Store) Activity(ctx context.Context, q warehouse.ActivityQuery, fn func
     GROUP BY county, month
 )
 GROUP BY county, month
-ORDER BY county, month`, s.table("events"), s.table("dead_letters"), from, cutoff, wm, sourceOfRaw)
+ORDER BY county, month`, s.table("events"), s.table("dead_letters"), from, cutoff, wm, deadLetterCounty, s.notRetracted(q.Watermark))
 	rows, err := s.conn.Query(ctx, query)
 	if err != nil {
 		return fmt.Errorf("activity: %w", err)
@@ -81,10 +81,10 @@ func (s *Store) OpenComplaints(ctx context.Context, q warehouse.ActivityQuery) (
 	rows, err := s.conn.Query(ctx, fmt.Sprintf(`SELECT toString(source) AS county, toUInt32(toYYYYMMDD(occurred_at)) AS day,
     uniqExact(concat(uscc, '|', ref))
 FROM %[1]s
-WHERE type = 'complaint.received' AND occurred_at < toDateTime(%[2]d) AND ingested_us <= %[3]d
+WHERE type = 'complaint.received' AND occurred_at < toDateTime(%[2]d) AND ingested_us <= %[3]d AND %[4]s
   AND concat(uscc, '|', ref) GLOBAL NOT IN (SELECT concat(uscc, '|', ref) FROM %[1]s
-      WHERE type = 'complaint.closed' AND occurred_at < toDateTime(%[2]d) AND ingested_us <= %[3]d)
-GROUP BY county, day ORDER BY county, day`, s.table("events"), cutoff, wm))
+      WHERE type = 'complaint.closed' AND occurred_at < toDateTime(%[2]d) AND ingested_us <= %[3]d AND %[4]s)
+GROUP BY county, day ORDER BY county, day`, s.table("events"), cutoff, wm, s.notRetracted(q.Watermark)))
 	if err != nil {
 		return nil, fmt.Errorf("open complaints: %w", err)
 	}

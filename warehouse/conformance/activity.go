@@ -11,7 +11,8 @@ import (
 
 // testActivity checks the stats job's monthly aggregates per county and its
 // open complaints: months in Asia/Shanghai, the window and the watermark
-// honoured, refused input counted by the county named in it.
+// honoured, retracted records left out, refused input counted by the
+// Huai'an bureau named in it.
 func testActivity(t *testing.T, open Opener) {
 	s := open(t)
 	defer s.Close()
@@ -39,12 +40,17 @@ func testActivity(t *testing.T, open Opener) {
 			complaint("k2", "K2", model.EventComplaintReceived, day(2025, 6, 20)),
 			complaint("k3", "K3", model.EventComplaintReceived, day(2025, 6, 20)),
 			complaint("k3c", "K3", model.EventComplaintClosed, day(2025, 6, 25)),
+			// A failed check sent in error and retracted: neither counts.
+			spotCheck(t, "a6", FirmA, day(2025, 3, 10), "fail"),
+			Event(t, "a6r", model.EventRetracted, FirmA, day(2025, 3, 11), map[string]any{"event_id": "a6", "reason": "录入错误"}),
 		},
 		DeadLetters: []model.DeadLetter{
-			{Origin: model.Origin{Kind: "file", Name: "x", Position: "1"}, Reason: model.ReasonInvalidField, Detail: "d",
-				Raw: []byte(`{"id":"x","source": "320830","data":{"name":"淮安"}}`), Received: day(2025, 4, 3)},
-			{Origin: model.Origin{Kind: "file", Name: "x", Position: "2"}, Reason: model.ReasonMalformedJSON, Detail: "d",
+			{Origin: model.Origin{Kind: "file", Name: "x", Position: "1"}, Reason: model.DeadLetterInvalidField, Detail: "d",
+				Raw: []byte(`{"id":"x","source": "320830","data":{"name":"淮安"}}`), Source: "320830", Received: day(2025, 4, 3)},
+			{Origin: model.Origin{Kind: "file", Name: "x", Position: "2"}, Reason: model.DeadLetterMalformedJSON, Detail: "d",
 				Raw: []byte{0xff, '{', 'x'}, Received: day(2025, 4, 3)},
+			{Origin: model.Origin{Kind: "file", Name: "x", Position: "3"}, Reason: model.DeadLetterInvalidField, Detail: "d",
+				Raw: []byte(`{"source":"110000"}`), Source: "110000", Received: day(2025, 4, 4)}, // no Huai'an bureau
 		},
 	})
 	wm, err := s.Watermark(t.Context())
@@ -59,7 +65,7 @@ func testActivity(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	want := []warehouse.ActivityRow{
-		{County: "", Month: 202504, DeadLetters: 1},
+		{County: "", Month: 202504, DeadLetters: 2},
 		{County: "320830", Month: 202503, Events: 2, SpotChecks: 2, SpotCheckFailures: 1, Reported: 2, DelaySeconds: 36*3600 + 2*3600},
 		{County: "320830", Month: 202504, Events: 1, SpotChecks: 1, DeadLetters: 1},
 		{County: "320830", Month: 202506, Events: 3},

@@ -15,30 +15,29 @@ func localPart(col, format string) string {
 	return fmt.Sprintf("CAST(strftime(make_timestamp(epoch_us(%s) + 28800000000), '%s') AS INTEGER)", col, format)
 }
 
-// sourceOfRaw reads a Huai'an bureau's code from refused input's "source"
-// field where one can be seen (the bytes may be no JSON at all). BLOB to
-// VARCHAR never fails: it escapes non-ASCII bytes and quotes as \xNN, so
-// the pattern (ClickHouse's) takes a quote in either form.
-const sourceOfRaw = `regexp_extract(CAST(raw AS VARCHAR), '(?:"|\\x22)source(?:"|\\x22)\s*:\s*(?:"|\\x22)(3208[0-9][0-9])(?:"|\\x22)', 1)`
+// deadLetterCounty is a dead letter's county: its source when that is a
+// Huai'an bureau's code, else "" (the same rule as ClickHouse's).
+const deadLetterCounty = `CASE WHEN regexp_full_match(source, '3208[0-9][0-9]') THEN source ELSE '' END`
 
 // Activity streams each county's months of q's window, ordered by county
-// and month: events reported, spot checks and failures, reporting delay
+// and month (retracted events and the retractions left out): events reported, spot checks and failures, reporting delay
 // (reported_at − occurred_at, where the event says when it was reported),
 // dead letters.
 func (s *Store) Activity(ctx context.Context, q warehouse.ActivityQuery, fn func(warehouse.ActivityRow) error) error {
 	if err := q.Validate(); err != nil {
 		return fmt.Errorf("activity query: %w", err)
 	}
-	query := `WITH a AS (
+	query := `WITH ` + retractedCTE + `, a AS (
     SELECT source AS county, ` + localPart("occurred_at", "%Y%m") + ` AS month, count(*) AS events,
         count(*) FILTER (WHERE type = 'spot_check.completed') AS checks,
         count(*) FILTER (WHERE type = 'spot_check.completed' AND result = 'fail') AS fails,
         count(reported_at) AS reported,
         sum(greatest(0, epoch_us(reported_at) // 1000000 - epoch_us(occurred_at) // 1000000)) AS delay
     FROM events WHERE occurred_at >= $from AND occurred_at < $cutoff AND ingested_at <= $wm
+      AND type <> 'event.retracted' AND ` + notRetracted + `
     GROUP BY ALL
 ), d AS (
-    SELECT ` + sourceOfRaw + ` AS county, ` + localPart("received_at", "%Y%m") + ` AS month, count(*) AS dead
+    SELECT ` + deadLetterCounty + ` AS county, ` + localPart("received_at", "%Y%m") + ` AS month, count(*) AS dead
     FROM dead_letters WHERE received_at >= $from AND received_at < $cutoff
       AND epoch_us(received_at) // 1000000 * 1000000 <= $wmus
     GROUP BY ALL
@@ -76,11 +75,12 @@ func (s *Store) OpenComplaints(ctx context.Context, q warehouse.ActivityQuery) (
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("open complaints: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT source, `+localPart("occurred_at", "%Y%m%d")+` AS day, count(DISTINCT uscc || '|' || ref)
+	rows, err := s.db.QueryContext(ctx, `WITH `+retractedCTE+`
+SELECT source, `+localPart("occurred_at", "%Y%m%d")+` AS day, count(DISTINCT uscc || '|' || ref)
 FROM events
-WHERE type = 'complaint.received' AND occurred_at < $cutoff AND ingested_at <= $wm
+WHERE type = 'complaint.received' AND occurred_at < $cutoff AND ingested_at <= $wm AND `+notRetracted+`
   AND uscc || '|' || ref NOT IN (SELECT uscc || '|' || ref FROM events
-      WHERE type = 'complaint.closed' AND occurred_at < $cutoff AND ingested_at <= $wm)
+      WHERE type = 'complaint.closed' AND occurred_at < $cutoff AND ingested_at <= $wm AND `+notRetracted+`)
 GROUP BY ALL ORDER BY 1, 2`, sql.Named("cutoff", q.Cutoff), sql.Named("wm", q.Watermark))
 	if err != nil {
 		return nil, fmt.Errorf("open complaints: %w", err)
