@@ -23,6 +23,7 @@ import (
 func newDevCmd(a *app) *cobra.Command {
 	var enterprises, years int
 	var seed int64
+	var broker string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Everything on one machine: simulate Huai'an, import it, serve on :8080",
@@ -63,7 +64,7 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				return err
 			}
 			a.devSession = true
-			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
+			return a.withDevKafka(ctx, broker, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				// The live bureaus report all the time: score as of today every few
 				// minutes too, so grades change while a user watches.
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
@@ -78,7 +79,7 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 	cmd.Flags().IntVar(&enterprises, "enterprises", 20000, "enterprises to simulate")
 	cmd.Flags().IntVar(&years, "years", 3, "years of history to simulate")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "simulation seed")
-	cmd.Flags().StringVar(&a.devBroker, "broker", devBrokerAddr, "address of the in-memory Kafka broker")
+	cmd.Flags().StringVar(&broker, "broker", devBrokerAddr, "address of the in-memory Kafka broker")
 	return cmd
 }
 

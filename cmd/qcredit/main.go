@@ -44,8 +44,6 @@ type app struct {
 	log *slog.Logger
 	// devSession admits the dashboards without a key (qcredit dev only).
 	devSession bool
-	// devBroker is where dev's in-memory broker listens (--broker).
-	devBroker string
 }
 
 func newRootCmd() *cobra.Command {
