@@ -58,8 +58,8 @@ func (s *Server) listJobs(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"jobs": out})
 }
 
-// RunView is a run record with its times in +08:00.
-func RunView(r warehouse.Run) warehouse.Run {
+// runRecord is a run record with its times in +08:00.
+func runRecord(r warehouse.Run) warehouse.Run {
 	r.Watermark, r.StartedAt = local(r.Watermark), local(r.StartedAt)
 	if r.FinishedAt != nil {
 		f := local(*r.FinishedAt)
@@ -113,7 +113,7 @@ func (s *Server) listRuns(c *gin.Context) {
 	if format != export.FormatJSON {
 		s.streamTable(c, format, "runs-"+dayOf(s.now()), runColumns, func(w *export.Writer) error {
 			for _, run := range runs {
-				v := RunView(run)
+				v := runRecord(run)
 				var finished any
 				if v.FinishedAt != nil {
 					finished = *v.FinishedAt
@@ -130,7 +130,7 @@ func (s *Server) listRuns(c *gin.Context) {
 	}
 	out := make([]warehouse.Run, len(runs))
 	for i, run := range runs {
-		out[i] = RunView(run)
+		out[i] = runRecord(run)
 	}
 	auditItems(c, len(out))
 	c.JSON(http.StatusOK, gin.H{"runs": out})
@@ -185,5 +185,5 @@ func (s *Server) triggerRun(c *gin.Context) {
 	}
 	auditDetail(c, "run", run.ID)
 	auditItems(c, 1)
-	c.JSON(http.StatusOK, RunView(run))
+	c.JSON(http.StatusOK, runRecord(run))
 }

@@ -67,6 +67,8 @@ type Warehouse interface {
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
 	Output(ctx context.Context, job string, version int, key string) (warehouse.OutputRow, error)
 	OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error)
+	// Runs lists run records, newest first (the dashboards' latest runs).
+	Runs(ctx context.Context, f warehouse.RunFilter) ([]warehouse.Run, error)
 }
 
 // ReadModel is the read model the API answers frequent reads from.
@@ -96,6 +98,8 @@ type Server struct {
 	ingested   *prometheus.CounterVec
 	stop       context.CancelFunc
 	done       sync.WaitGroup
+	// dev is the development-only session of `qcredit dev`, else nil.
+	dev *devSession
 }
 
 // Options configure a Server. Zero values take the defaults.
@@ -129,6 +133,12 @@ type Options struct {
 	// Decoder decodes and validates events of HTTP ingest and complaints,
 	// as for Kafka and files (the zero value: the strict USCC policy).
 	Decoder ingest.Decoder
+	// UI serves the dashboards' pages and assets (dashboards.Handler); nil
+	// serves none.
+	UI http.Handler
+	// DevSession admits the dashboards without a key (qcredit dev only):
+	// a request with its cookie is an analyst (key name dev-session).
+	DevSession bool
 }
 
 func (o Options) withDefaults() Options {
@@ -161,6 +171,9 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 	}
 	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, opts: opts, now: opts.Now,
 		registry: reg, engine: gin.New(), keys: keyRing{store: store}, public: NewRateLimiter(opts.PublicRate, opts.Now)}
+	if opts.DevSession {
+		s.dev = newDevSession()
+	}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -194,6 +207,7 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 	s.engine.HandleMethodNotAllowed = true // 405 with Allow, not 404, for a known path
 	s.engine.Use(gin.Recovery(), s.observe)
 	s.routes()
+	s.uiRoutes(opts.UI)
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.done.Add(3)
@@ -236,6 +250,8 @@ func (s *Server) routes() {
 	s.complaintRoutes()
 	s.pipelineRoutes()
 	s.adminRoutes()
+	s.dashboardRoutes()
+	s.handle("GET", "/session", public, s.session)
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed",

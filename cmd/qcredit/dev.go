@@ -59,20 +59,24 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
 			}
 			reg := prometheus.NewRegistry()
-			// Score once now, so the API has grades from the start; then on schedule.
-			if err := a.runPipelineOnce(ctx, s, reg, pipelines.JobScore); err != nil {
+			// Every job as of each past month-end (once) and today, so the API
+			// and the dashboards have grades and history from the start.
+			if err := a.devHistory(ctx, s, reg, years); err != nil {
 				return err
 			}
 			key, err := devAnalystKey(ctx, s)
 			if err != nil {
 				return err
 			}
+			a.devSession = true
 			return a.withDevKafka(ctx, broker, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				// The live bureaus report all the time: score as of today every few
 				// minutes too, so grades change while a user watches.
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
 					printDevBanner(cmd.OutOrStdout(), addr, strings.Join(a.cfg.Kafka.Brokers, ","), a.cfg.Warehouse, a.cfg.Kafka.Topics[0], key, gradeExamples(rm.Current()))
-				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule})
+					fmt.Fprintf(cmd.OutOrStdout(), "  dashboards: http://%s/   (development session: no key needed)\n", bannerHost(addr))
+				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule},
+					pipelines.Task{Name: pipelines.JobStats, Schedule: devScoreSchedule})
 			})
 		},
 	}
@@ -142,11 +146,16 @@ func gradeExamples(m *serving.Model) []serving.Firm {
 	return out
 }
 
-func printDevBanner(w io.Writer, addr, broker, warehouseURL, topic, key string, examples []serving.Firm) {
-	host := addr
-	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
-		host = "localhost" + host[strings.LastIndex(host, ":"):]
+// bannerHost is addr as a browser on this machine reaches it.
+func bannerHost(addr string) string {
+	if strings.HasPrefix(addr, "[::]") || strings.HasPrefix(addr, "0.0.0.0") {
+		return "localhost" + addr[strings.LastIndex(addr, ":"):]
 	}
+	return addr
+}
+
+func printDevBanner(w io.Writer, addr, broker, warehouseURL, topic, key string, examples []serving.Firm) {
+	host := bannerHost(addr)
 	fmt.Fprintf(w, `
 qcredit dev is running (warehouse: %[4]s)
   health:  http://%[1]s/healthz    metrics: http://%[1]s/metrics

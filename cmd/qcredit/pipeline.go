@@ -22,6 +22,8 @@ func newPipelineCmd(a *app) *cobra.Command {
 		Short: "Run pipeline jobs by hand and list jobs and their runs",
 		Long: `Jobs and their default schedules (Asia/Shanghai, run inside qcredit serve):
   score   daily at 02:00, as of the previous day: quality-credit scores and grades
+  stats   after score: per county bureau and month, events reported, spot checks
+          and failures, reporting delay, dead letters; open and overdue complaints
 
 A run reads the events that occurred up to the end of its as_of day and were
 ingested up to its watermark (recorded on the run). Re-running it --like the
@@ -178,7 +180,8 @@ func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner
 		return nil, err
 	}
 	score := pipelines.NewScoreJob(s, sc, a.log)
-	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score}, Registerer: reg})
+	stats := pipelines.NewStatsJob(s)
+	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score, stats}, Registerer: reg})
 }
 
 // startPipelines starts the scheduler of r for serve and returns its stop.
@@ -194,14 +197,4 @@ func (a *app) startPipelines(ctx context.Context, s backend, r *pipelines.Runner
 	}
 	sched.Start(ctx)
 	return sched.Stop, nil
-}
-
-// runPipelineOnce runs a job now (qcredit dev scores right after its import).
-func (a *app) runPipelineOnce(ctx context.Context, s backend, reg prometheus.Registerer, job string) error {
-	r, err := a.newRunner(s, reg)
-	if err != nil {
-		return err
-	}
-	_, err = r.Run(ctx, pipelines.RunRequest{Job: job})
-	return err
 }

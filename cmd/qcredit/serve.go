@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/dashboards"
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
@@ -62,7 +63,8 @@ func withRunner(tasks []pipelines.Task, r *pipelines.Runner) []pipelines.Task {
 // /readyz; ready, when set, is called once the listener is open.
 func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, ingestHealth func() ingest.Health,
 	ready func(addr string, rm *serving.Store), tasks ...pipelines.Task) error {
-	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg})
+	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg,
+		Parts: []serving.PartLoader{serving.MovementPart(), serving.StatsPart()}})
 	if err != nil {
 		return err
 	}
@@ -77,7 +79,7 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 		return err
 	}
 	opts := a.apiOptions(reg, ingestHealth)
-	opts.Runner = runner
+	opts.Runner, opts.UI, opts.DevSession = runner, dashboards.Handler(), a.devSession
 	apiSrv, err := api.New(ctx, s, rm, a.log, opts)
 	if err != nil {
 		return err

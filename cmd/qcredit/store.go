@@ -22,6 +22,7 @@ type backend interface {
 	warehouse.Store
 	pipelines.RunStore
 	pipelines.ScoreFeatures
+	pipelines.ActivitySource
 	serving.Source
 	api.Warehouse
 	deadLetterReader

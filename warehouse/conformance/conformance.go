@@ -40,6 +40,8 @@ type Backend interface {
 	AppendAudit(ctx context.Context, recs []warehouse.AuditRecord) error
 	Audit(ctx context.Context, q warehouse.AuditQuery) ([]warehouse.AuditRecord, error)
 	EventsOfTypes(ctx context.Context, types []model.EventType, after time.Time, fn func(warehouse.IngestedEvent) error) error
+	Activity(ctx context.Context, q warehouse.ActivityQuery, fn func(warehouse.ActivityRow) error) error
+	OpenComplaints(ctx context.Context, q warehouse.ActivityQuery) ([]warehouse.OpenComplaintDay, error)
 	DeadLetters(ctx context.Context, f warehouse.DeadLetterFilter) ([]warehouse.StoredDeadLetter, error)
 }
 
