@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"log/slog"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -188,6 +190,7 @@ const (
 // writer, and ClickHouse wants few large inserts).
 type groupWriter struct {
 	store EventWriter
+	log   *slog.Logger
 	jobs  chan *writeJob
 	once  sync.Once
 	stop  chan struct{}
@@ -206,8 +209,8 @@ type writeDone struct {
 	err      error
 }
 
-func newGroupWriter(store EventWriter) *groupWriter {
-	return &groupWriter{store: store, jobs: make(chan *writeJob, 256), stop: make(chan struct{}), done: make(chan struct{})}
+func newGroupWriter(store EventWriter, log *slog.Logger) *groupWriter {
+	return &groupWriter{store: store, log: log, jobs: make(chan *writeJob, 256), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // write stores items and letters with whatever else is queued, and says
@@ -230,8 +233,16 @@ func (g *groupWriter) write(ctx context.Context, items []warehouse.Item, letters
 	return d.outcomes, d.err
 }
 
+// groupLinger is how long a write waits for more requests when the last
+// write was shared: clients that just had their answer are sending their
+// next body (on the 2-core machine, 8 clients posting 1,000 events each:
+// writes alternated between 7 bodies and 1, the 1 costing nearly as much
+// as the 7; lingering makes them 8). A client alone never waits.
+const groupLinger = 15 * time.Millisecond
+
 func (g *groupWriter) run() {
 	defer close(g.done)
+	shared := false
 	for {
 		var first *writeJob
 		select {
@@ -241,15 +252,36 @@ func (g *groupWriter) run() {
 			return
 		}
 		group, n := []*writeJob{first}, len(first.items)
+		var linger <-chan time.Time
+		var timer *time.Timer
+		if shared {
+			timer = time.NewTimer(groupLinger)
+			linger = timer.C
+		}
 	more:
 		for n < maxGroupEvents {
 			select {
 			case j := <-g.jobs:
 				group, n = append(group, j), n+len(j.items)
+				continue
 			default:
+			}
+			if linger == nil {
+				break more
+			}
+			select {
+			case j := <-g.jobs:
+				group, n = append(group, j), n+len(j.items)
+			case <-linger:
+				break more
+			case <-g.stop:
 				break more
 			}
 		}
+		if timer != nil {
+			timer.Stop()
+		}
+		shared = len(group) > 1
 		g.writeGroup(group)
 	}
 }
@@ -290,7 +322,10 @@ func (g *groupWriter) writeGroup(group []*writeJob) {
 	}
 	// The write runs under its own context: jobs of clients gone away are
 	// written with the others, and a shutdown waits for it.
+	start := time.Now()
 	_, err := g.store.Write(context.WithoutCancel(group[0].ctx), b)
+	g.log.Debug("http ingest: shared write", "requests", len(group), "events", len(b.Items),
+		"dead_letters", len(b.DeadLetters), "took", time.Since(start), "err", err)
 	first := map[string]uint64{}
 	for _, j := range group {
 		if err != nil {

@@ -189,7 +189,7 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 		log.Warn("go collector", "err", err)
 	}
 	s.audit = &auditor{store: store, log: log, now: opts.Now, dropped: dropped}
-	s.decoder, s.writer = opts.Decoder, newGroupWriter(store)
+	s.decoder, s.writer = opts.Decoder, newGroupWriter(store, log)
 	var err error
 	if s.ingested, err = newIngestMetrics(reg); err != nil {
 		return nil, err
