@@ -138,6 +138,14 @@ var EventSpecs = map[EventType]EventSpec{
 	EventComplaintReceived: {Doc: "a complaint or report is received", Fields: []FieldSpec{
 		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "channel", Kind: FieldEnum, Enum: []string{"12365", "web", "letter"}, Facet: FacetCategory},
+		{Name: "product", Kind: FieldString}, // what it is about, as spot checks name products (the plan counts it)
+	}},
+	EventComplaintAccepted: {Doc: "a complaint is accepted for handling (受理), within 7 working days of receipt", Fields: []FieldSpec{
+		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
+	}},
+	EventComplaintRejected: {Doc: "a complaint is not accepted (不予受理), within 7 working days of receipt", Fields: []FieldSpec{
+		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "reason", Kind: FieldString, Required: true},
 	}},
 	EventComplaintClosed: {Doc: "a complaint is closed, verified or not", Fields: []FieldSpec{
 		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
@@ -165,6 +173,21 @@ var EventSpecs = map[EventType]EventSpec{
 		{Name: "case_no", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "decision_no", Kind: FieldString},
 	}},
+	EventPlanSuggested: {Doc: "a county bureau suggests spot checks of a product for a plan year (抽查建议); source is the county", WithoutUSCC: true,
+		Fields: []FieldSpec{
+			{Name: "suggestion_id", Kind: FieldString, Required: true, Facet: FacetRef},
+			{Name: "year", Kind: FieldNumber, Required: true},
+			{Name: "product", Kind: FieldString, Required: true, Facet: FacetCategory},
+			{Name: "batches", Kind: FieldNumber, Required: true},
+			{Name: "note", Kind: FieldString},
+		}},
+	EventAgencyApplied: {Doc: "a testing agency (承检机构) applies to undertake a plan year's checks of products", WithoutUSCC: true,
+		Fields: []FieldSpec{
+			{Name: "agency_id", Kind: FieldString, Required: true, Facet: FacetRef},
+			{Name: "year", Kind: FieldNumber, Required: true},
+			{Name: "products", Kind: FieldStrings, Required: true},
+			{Name: "note", Kind: FieldString},
+		}},
 }
 
 func init() {

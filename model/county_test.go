@@ -1,0 +1,14 @@
+package model
+
+import "testing"
+
+func TestCurrentCounty(t *testing.T) {
+	for code, want := range map[string]string{
+		"320802": "320812", "320811": "320812", "320829": "320813",
+		"320812": "320812", "320803": "320803", "320871": "320871", "110101": "110101",
+	} {
+		if got := CurrentCounty(code); got != want {
+			t.Errorf("CurrentCounty(%s) = %s, want %s", code, got, want)
+		}
+	}
+}
