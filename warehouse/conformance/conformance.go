@@ -35,6 +35,16 @@ type Backend interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	Optimize(ctx context.Context) error
+
+	PlanningEvents(ctx context.Context, q warehouse.EventQuery, fn func(warehouse.EventRow) error) error
+	FirmStates(ctx context.Context, w warehouse.Window, fn func(warehouse.FirmState) error) error
+	ProductChecks(ctx context.Context, q warehouse.ProductCheckQuery, fn func(warehouse.ProductCheck) error) error
+	MonthlyActivity(ctx context.Context, q warehouse.MonthQuery) ([]warehouse.SourceMonth, error)
+	CheckedFirms(ctx context.Context, q warehouse.MonthQuery, fn func(model.USCC, int) error) error
+	AddPlanningRecord(ctx context.Context, r warehouse.PlanningRecord) (warehouse.PlanningRecord, error)
+	PlanningRecords(ctx context.Context, q warehouse.RecordQuery) ([]warehouse.PlanningRecord, error)
+	StoreDrawSeed(ctx context.Context, drawID string, seed []byte) error
+	DrawSeed(ctx context.Context, drawID string) ([]byte, error)
 }
 
 // Opener returns a fresh, migrated, empty store; the suite closes it.
@@ -49,6 +59,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("MigrateIsIdempotent", func(t *testing.T) { testMigrateIsIdempotent(t, open) })
 	t.Run("RetryAfterPartialWrite", func(t *testing.T) { testRetryAfterPartialWrite(t, open) })
 	t.Run("Pipeline", func(t *testing.T) { RunPipeline(t, open) })
+	t.Run("Planning", func(t *testing.T) { RunPlanning(t, open) })
 }
 
 // Fixture times are whole seconds: both backends keep second precision.
