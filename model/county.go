@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // mergedCounties maps Huai'an county-level codes no longer in use to the
 // county that took them over (GB/T 2260; DOMAIN.md, Huai'an regions): an
 // enterprise keeps its registration region for life, but today the current
@@ -19,3 +21,21 @@ func CurrentCounty(code string) string {
 	}
 	return code
 }
+
+// huaianBureaus are the city bureau and the current county-level bureaus
+// under it (DOMAIN.md, Huai'an regions), those the county KPIs report on.
+var huaianBureaus = []string{
+	CityHuaian, // 淮安市
+	"320803",   // 淮安区
+	"320804",   // 淮阴区
+	"320812",   // 清江浦区
+	"320813",   // 洪泽区
+	"320826",   // 涟水县
+	"320830",   // 盱眙县
+	"320831",   // 金湖县
+	"320871",   // 淮安经济技术开发区
+}
+
+// CurrentHuaianBureaus are the city bureau and its current county-level
+// bureaus, by code.
+func CurrentHuaianBureaus() []string { return slices.Clone(huaianBureaus) }
