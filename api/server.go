@@ -21,6 +21,7 @@ import (
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
 )
@@ -50,6 +51,8 @@ type Server struct {
 	requests *prometheus.HistogramVec
 	// routeTable is every /api/v1 route with its scopes (handle).
 	routeTable []Route
+	// draws makes the draws of the admin routes; nil: they answer 503.
+	draws *pipelines.Lottery
 }
 
 // Options configure a Server.
@@ -60,6 +63,9 @@ type Options struct {
 	// IngestHealth reports the Kafka ingest worker running in this process,
 	// if any, on /readyz.
 	IngestHealth func() ingest.Health
+	// Draws makes the verifiable draws and keeps the inspector pool and
+	// agency registry (the admin routes); nil leaves them unavailable.
+	Draws *pipelines.Lottery
 }
 
 // New builds the server and its routes.
@@ -69,7 +75,7 @@ func New(store Warehouse, rm ReadModel, log *slog.Logger, opts Options) *Server 
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, registry: reg, engine: gin.New()}
+	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, registry: reg, engine: gin.New(), draws: opts.Draws}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -94,6 +100,8 @@ func (s *Server) routes() {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 	s.handle("GET", "/public/enterprises/:uscc", public, s.publicEnterprise)
 	s.analystRoutes()
+	s.drawRoutes()
+	s.planningRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed",

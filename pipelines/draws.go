@@ -260,3 +260,58 @@ func sortedFileNames(files map[string][]byte) []string {
 	slices.Sort(names)
 	return names
 }
+
+// KindOf tells a published document's kind by its fields: a re-check has a
+// licensing year, an assignment a plan, an inspection draw neither.
+func KindOf(doc []byte) (DrawKind, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &fields); err != nil {
+		return "", fmt.Errorf("draw document: %w", err)
+	}
+	switch {
+	case fields["year"] != nil:
+		return DrawKindRecheck, nil
+	case fields["plan"] != nil:
+		return DrawKindAssignment, nil
+	}
+	return DrawKindInspection, nil
+}
+
+// VerifyPublished recomputes a published draw of any kind from its
+// document and files (by name: pool.csv, …) alone, and says which check
+// failed. committed, when set, is an inspection draw's document as
+// published at creation: what creation fixed must not have changed.
+func VerifyPublished(doc []byte, files map[string][]byte, committed []byte) (DrawKind, planning.Verification, error) {
+	kind, err := KindOf(doc)
+	if err != nil {
+		return "", planning.Verification{}, err
+	}
+	switch kind {
+	case DrawKindRecheck:
+		r, err := planning.ParseRecheck(doc)
+		if err != nil {
+			return kind, planning.Verification{}, err
+		}
+		return kind, planning.VerifyRecheck(planning.VerifyRecheckInput{Recheck: r, PoolCSV: files["pool.csv"], InspectorsCSV: files["inspectors.csv"]}), nil
+	case DrawKindAssignment:
+		a, err := planning.ParseAssignment(doc)
+		if err != nil {
+			return kind, planning.Verification{}, err
+		}
+		return kind, planning.VerifyAssignment(planning.VerifyAssignmentInput{Assignment: a, BatchesCSV: files["batches.csv"],
+			AgenciesCSV: files["agencies.csv"]}), nil
+	}
+	d, err := planning.ParseDraw(doc)
+	if err != nil {
+		return kind, planning.Verification{}, err
+	}
+	in := planning.VerifyDrawInput{Draw: d, PoolCSV: files["pool.csv"], InspectorsCSV: files["inspectors.csv"]}
+	if committed != nil {
+		c, err := planning.ParseDraw(committed)
+		if err != nil {
+			return kind, planning.Verification{}, fmt.Errorf("committed copy: %w", err)
+		}
+		in.Committed = &c
+	}
+	return kind, planning.VerifyDraw(in), nil
+}

@@ -69,7 +69,18 @@ var (
 	ErrDrawExists   = errors.New("a draw with this id exists")
 	ErrAlreadyDrawn = errors.New("the draw is already drawn")
 	ErrNoFrame      = errors.New("nothing to draw from")
+	// ErrInvalid marks a request that cannot be made as asked (a bad
+	// period, an empty pool, a beacon that is blank): the message says why.
+	ErrInvalid = errors.New("invalid request")
 )
+
+// invalid marks err as the request's fault.
+func invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalid, err)
+}
 
 // CreateDrawRequest asks for an inspection draw (摇号).
 type CreateDrawRequest struct {
@@ -101,7 +112,8 @@ func (r CreateDrawRequest) Validate() error {
 		errs = append(errs, errors.New("name is required (--name)"))
 	}
 	if _, err := planning.ParsePeriod(r.PeriodFrom, r.PeriodTo); err != nil {
-		errs = append(errs, fmt.Errorf("period (--period-from, --period-to): %w", err))
+		errs = append(errs, fmt.Errorf("period_from %q and period_to %q (--period-from, --period-to): want two days YYYY-MM-DD, the first not after the second",
+			r.PeriodFrom, r.PeriodTo))
 	}
 	if strings.TrimSpace(r.BeaconSource) == "" {
 		errs = append(errs, errors.New("beacon source is required (--beacon-source): name the public value, out of the bureau's hands, that the draw will mix in"))
@@ -145,7 +157,7 @@ type CreatedDraw struct {
 // filtered), inspectors and rules and publishes them with the commitment.
 func (l *Lottery) CreateDraw(ctx context.Context, r CreateDrawRequest) (CreatedDraw, error) {
 	if err := r.Validate(); err != nil {
-		return CreatedDraw{}, err
+		return CreatedDraw{}, invalid(err)
 	}
 	period, _ := planning.ParsePeriod(r.PeriodFrom, r.PeriodTo)
 	id := r.ID
@@ -168,7 +180,7 @@ func (l *Lottery) CreateDraw(ctx context.Context, r CreateDrawRequest) (CreatedD
 	c, err := planning.CreateDraw(planning.CreateDrawInput{ID: id, Name: r.Name, Period: period, Firms: firms, Inspectors: inspectors,
 		AnnualRates: l.opts.AnnualRates, ExcludeOwnCounty: !r.AllowOwnCounty, BeaconSource: r.BeaconSource, Seed: seed})
 	if err != nil {
-		return CreatedDraw{}, err
+		return CreatedDraw{}, invalid(err)
 	}
 	basis.Ungraded, basis.CreatedBy = len(c.Ungraded), r.By
 	return l.record(ctx, id, DrawKindInspection, c.Draw, map[string][]byte{"pool.csv": c.PoolCSV, "inspectors.csv": c.InspectorsCSV}, basis, seed)
@@ -336,7 +348,7 @@ func (l *Lottery) Draw(ctx context.Context, id, beacon, by string) (DrawResult, 
 	}
 	b, err := planning.NormaliseBeacon(beacon)
 	if err != nil {
-		return DrawResult{}, fmt.Errorf("beacon (--beacon): %w", err)
+		return DrawResult{}, invalid(fmt.Errorf("beacon (--beacon): %w", err))
 	}
 	raw, err := l.store.DrawSeed(ctx, id)
 	if err != nil {
@@ -371,7 +383,7 @@ func (l *Lottery) Draw(ctx context.Context, id, beacon, by string) (DrawResult, 
 // records are one draw's records.
 func (l *Lottery) records(ctx context.Context, id string) (drawRecords, error) {
 	if err := planning.ValidateDrawID(id); err != nil {
-		return drawRecords{}, err
+		return drawRecords{}, invalid(err)
 	}
 	recs, err := l.store.PlanningRecords(ctx, warehouse.RecordQuery{Kind: warehouse.RecordKindDraw, Key: id})
 	if err != nil {
@@ -420,7 +432,7 @@ type CreateRecheckRequest struct {
 func (l *Lottery) CreateRecheck(ctx context.Context, r CreateRecheckRequest) (CreatedDraw, error) {
 	if r.ID != "" {
 		if err := planning.ValidateDrawID(r.ID); err != nil {
-			return CreatedDraw{}, err
+			return CreatedDraw{}, invalid(err)
 		}
 	}
 	run, rows, err := currentOutputs(ctx, l.store, JobRecheck, Today(l.opts.Now()).String())
@@ -462,7 +474,7 @@ func (l *Lottery) CreateRecheck(ctx context.Context, r CreateRecheckRequest) (Cr
 	c, err := planning.CreateRecheck(planning.CreateRecheckInput{ID: id, Name: r.Name, Year: sum.Year, Licensed: pool, Concerns: concerns,
 		Inspectors: inspectors, Config: sum.Config(), BeaconSource: r.BeaconSource, Seed: seed})
 	if err != nil {
-		return CreatedDraw{}, err
+		return CreatedDraw{}, invalid(err)
 	}
 	basis := DrawBasis{Licence: strings.Join(sum.Kinds, ","), RecheckRun: run.ID, CreatedBy: r.By}
 	return l.record(ctx, id, DrawKindRecheck, c.Recheck, map[string][]byte{"pool.csv": c.PoolCSV, "inspectors.csv": c.InspectorsCSV}, basis, seed)
@@ -486,7 +498,7 @@ type CreateAssignmentRequest struct {
 func (l *Lottery) CreateAssignment(ctx context.Context, r CreateAssignmentRequest) (CreatedDraw, error) {
 	if r.ID != "" {
 		if err := planning.ValidateDrawID(r.ID); err != nil {
-			return CreatedDraw{}, err
+			return CreatedDraw{}, invalid(err)
 		}
 	}
 	now := l.opts.Now()
@@ -514,7 +526,7 @@ func (l *Lottery) CreateAssignment(ctx context.Context, r CreateAssignmentReques
 		Plan: fmt.Sprintf("%s (%d, %s)", run.ID, plan.Year, plan.RulesVersion), Batches: plan.NumberBatches(), Agencies: agencies,
 		Rules: planning.AssignmentRules{OutsideCity: r.OutsideCity}, BeaconSource: r.BeaconSource, Seed: seed})
 	if err != nil {
-		return CreatedDraw{}, err
+		return CreatedDraw{}, invalid(err)
 	}
 	basis := DrawBasis{PlanRun: run.ID, Applications: apps, CreatedBy: r.By}
 	return l.record(ctx, id, DrawKindAssignment, c.Assignment, map[string][]byte{"batches.csv": c.BatchesCSV, "agencies.csv": c.AgenciesCSV}, basis, seed)

@@ -68,7 +68,7 @@ var ErrNotRegistered = errors.New("not registered")
 func (r *Registry) PutInspector(ctx context.Context, e InspectorEntry) (InspectorEntry, error) {
 	e.Retired = false
 	if err := e.Validate(); err != nil {
-		return e, err
+		return e, invalid(err)
 	}
 	return e, r.put(ctx, warehouse.RecordKindInspector, e.ID, e)
 }
@@ -98,7 +98,7 @@ func (r *Registry) PutAgency(ctx context.Context, e AgencyEntry) (AgencyEntry, e
 	e.Removed = false
 	e.Products = slices.Compact(slices.Sorted(slices.Values(e.Products)))
 	if err := e.Validate(); err != nil {
-		return e, err
+		return e, invalid(err)
 	}
 	return e, r.put(ctx, warehouse.RecordKindAgency, e.ID, e)
 }

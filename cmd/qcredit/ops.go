@@ -49,8 +49,12 @@ type opFunc func(ctx context.Context, e *opEnv, args json.RawMessage) error
 // ops are every op by name. Each command registers its op here.
 func (a *app) ops() map[string]opFunc {
 	return map[string]opFunc{
-		"pipeline.run":  a.opPipelineRun,
-		"pipeline.list": a.opPipelineList,
+		"pipeline.run":              a.opPipelineRun,
+		"pipeline.list":             a.opPipelineList,
+		"lottery.create":            a.opLotteryCreate,
+		"lottery.create-recheck":    a.opLotteryCreateRecheck,
+		"lottery.create-assignment": a.opLotteryCreateAssignment,
+		"lottery.draw":              a.opLotteryDraw,
 	}
 }
 

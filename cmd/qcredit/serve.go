@@ -62,7 +62,7 @@ func withRunner(tasks []pipelines.Task, r *pipelines.Runner) []pipelines.Task {
 // /readyz; ready, when set, is called once the listener is open.
 func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, ingestHealth func() ingest.Health,
 	ready func(addr string, rm *serving.Store), tasks ...pipelines.Task) error {
-	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg})
+	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg, Parts: planningParts()})
 	if err != nil {
 		return err
 	}
@@ -72,13 +72,14 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	defer stopRefresh()
 	go rm.Run(refreshCtx)
-	srv := &http.Server{
-		Handler:           api.New(s, rm, a.log, api.Options{Registry: reg, IngestHealth: ingestHealth}).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
 	runner, err := a.newRunner(s, reg)
 	if err != nil {
 		return err
+	}
+	srv := &http.Server{
+		Handler: api.New(s, rm, a.log, api.Options{Registry: reg, IngestHealth: ingestHealth,
+			Draws: pipelines.NewLottery(s, runner, a.log, pipelines.LotteryOptions{})}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
 	}
 	stopPipelines, err := a.startPipelines(ctx, s, runner, withRunner(tasks, runner)...)
 	if err != nil {

@@ -19,6 +19,10 @@ type backend interface {
 	warehouse.Store
 	pipelines.RunStore
 	pipelines.ScoreFeatures
+	pipelines.PlanSource
+	pipelines.KPISource
+	pipelines.RecheckSource
+	pipelines.LotteryStore
 	serving.Source
 	api.Warehouse
 	// Optimize reorganises storage for fast reads after bulk writes.
