@@ -38,7 +38,9 @@ type RunRef struct {
 	ModelVersion string `json:"model_version"`
 }
 
-func runRef(r warehouse.Run) RunRef { return RunRef{ID: r.ID, AsOf: r.AsOf, ModelVersion: r.ModelVersion} }
+func runRef(r warehouse.Run) RunRef {
+	return RunRef{ID: r.ID, AsOf: r.AsOf, ModelVersion: r.ModelVersion}
+}
 
 // jobOutputs is job's current outputs from the read model, or a 404 naming
 // the job to run when it has not run.
