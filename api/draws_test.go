@@ -17,9 +17,9 @@ import (
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/planning"
+	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/simulate"
-	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
 

@@ -208,7 +208,7 @@ func TestLotteryVerifyReproducesADrawMadeByServe(t *testing.T) {
 	first := doc.Drawn[0]
 	for _, tt := range []struct {
 		what, file, check string
-		edit          func(string) string
+		edit              func(string) string
 	}{
 		{"a firm's grade in the pool", "pool.csv", "FAIL pool_sha256", func(s string) string {
 			line := strings.Split(s, "\n")[1]
