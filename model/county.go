@@ -22,20 +22,9 @@ func CurrentCounty(code string) string {
 	return code
 }
 
-// huaianBureaus are the city bureau and the current county-level bureaus
-// under it (DOMAIN.md, Huai'an regions), those the county KPIs report on.
-var huaianBureaus = []string{
-	CityHuaian, // 淮安市
-	"320803",   // 淮安区
-	"320804",   // 淮阴区
-	"320812",   // 清江浦区
-	"320813",   // 洪泽区
-	"320826",   // 涟水县
-	"320830",   // 盱眙县
-	"320831",   // 金湖县
-	"320871",   // 淮安经济技术开发区
-}
-
 // CurrentHuaianBureaus are the city bureau and its current county-level
-// bureaus, by code.
-func CurrentHuaianBureaus() []string { return slices.Clone(huaianBureaus) }
+// bureaus (HuaianBureaus without the merged codes), those the county KPIs
+// report on.
+func CurrentHuaianBureaus() []string {
+	return slices.DeleteFunc(HuaianBureaus(), func(code string) bool { return CurrentCounty(code) != code })
+}

@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestCurrentCounty(t *testing.T) {
 	for code, want := range map[string]string{
@@ -10,5 +13,14 @@ func TestCurrentCounty(t *testing.T) {
 		if got := CurrentCounty(code); got != want {
 			t.Errorf("CurrentCounty(%s) = %s, want %s", code, got, want)
 		}
+	}
+}
+
+func TestCurrentHuaianBureaus(t *testing.T) {
+	want := []string{"320800", "320803", "320804", "320812", "320813", "320826", "320830", "320831", "320871"}
+	got := CurrentHuaianBureaus()
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("current bureaus %v, want %v", got, want)
 	}
 }

@@ -47,7 +47,7 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 					End: time.Now().UTC().Truncate(24 * time.Hour)}); err != nil {
 					return err
 				}
-				im := ingest.Importer{Store: s, Decoder: ingest.Decoder{Policy: model.USCCPolicy{AcceptCheckFailures: a.cfg.USCC.AcceptCheckFailures}}}
+				im := ingest.Importer{Store: s, Decoder: a.decoder()}
 				sum, err := im.ImportFile(ctx, path)
 				if err != nil {
 					return err

@@ -18,6 +18,7 @@ import (
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/planning"
 	"github.com/qcredit/qcredit/serving"
+	"github.com/qcredit/qcredit/warehouse"
 )
 
 // planningJobs are the supervision-planning jobs.
@@ -72,7 +73,7 @@ func newLotteryCreateCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r.By = "cli"
-			return a.runOp(cmd, "lottery.create", r, nil, cmd.OutOrStdout())
+			return a.runOp(cmd, warehouse.OpenModeExisting, "lottery.create", r, nil, cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
@@ -119,7 +120,7 @@ func newLotteryCreateRecheckCmd(a *app) *cobra.Command {
 		Short: "Create the re-check draw of the recheck job's current frame (10 % of last year's newly licensed firms) and print its id",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runOp(cmd, "lottery.create-recheck", r, nil, cmd.OutOrStdout())
+			return a.runOp(cmd, warehouse.OpenModeExisting, "lottery.create-recheck", r, nil, cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
@@ -145,7 +146,7 @@ func newLotteryCreateAssignmentCmd(a *app) *cobra.Command {
 		Short: "Create the assignment of the current plan's batches among the testing agencies and print its id",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runOp(cmd, "lottery.create-assignment", r, nil, cmd.OutOrStdout())
+			return a.runOp(cmd, warehouse.OpenModeExisting, "lottery.create-assignment", r, nil, cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
@@ -187,7 +188,7 @@ draw ID). It is used as published: Unicode NFC, surrounding spaces removed.`,
 				}
 				beacon = string(b)
 			}
-			return a.runOp(cmd, "lottery.draw", lotteryDrawArgs{ID: args[0], Beacon: beacon}, nil, cmd.OutOrStdout())
+			return a.runOp(cmd, warehouse.OpenModeExisting, "lottery.draw", lotteryDrawArgs{ID: args[0], Beacon: beacon}, nil, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&beacon, "beacon", "", "the beacon source's value as it was published")

@@ -61,7 +61,7 @@ func newPipelineRunCmd(a *app) *cobra.Command {
 				q.Watermark = t
 			}
 			var out bytes.Buffer
-			err := a.runOp(cmd, "pipeline.run", q, nil, &out)
+			err := a.runOp(cmd, warehouse.OpenModeExisting, "pipeline.run", q, nil, &out)
 			cmd.OutOrStdout().Write(out.Bytes())
 			var run warehouse.Run
 			if json.Unmarshal(out.Bytes(), &run) == nil && err == nil {
@@ -120,7 +120,7 @@ func newPipelineListCmd(a *app) *cobra.Command {
 			if q.Limit < 1 {
 				return fmt.Errorf("--limit must be at least 1, got %d", q.Limit)
 			}
-			return a.runOp(cmd, "pipeline.list", q, nil, cmd.OutOrStdout())
+			return a.runOp(cmd, warehouse.OpenModeExisting, "pipeline.list", q, nil, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().BoolVar(&q.JSON, "json", false, "print JSON")

@@ -30,7 +30,9 @@ func (s *Store) PlanningEvents(ctx context.Context, q warehouse.EventQuery, fn f
 	rows, err := s.conn.Query(ctx, fmt.Sprintf(`SELECT id, type, uscc, source, occurred_at, ref, link, result, severity, category,
 		ifNull(toString(due), ''), data
 		FROM %s FINAL WHERE type IN (%s) AND occurred_at >= toDateTime(%d) AND occurred_at < toDateTime(%d) AND ingested_us <= %d
-		ORDER BY occurred_at, id`, s.table("events"), q.TypeList(), unixSince(q.Window), q.Cutoff.Unix(), micros(q.Watermark)))
+		  AND %s
+		ORDER BY occurred_at, id`, s.table("events"), q.TypeList(), unixSince(q.Window), q.Cutoff.Unix(), micros(q.Watermark),
+		s.notRetracted(q.Watermark)))
 	if err != nil {
 		return fmt.Errorf("planning events: %w", err)
 	}
@@ -66,8 +68,9 @@ func (s *Store) FirmStates(ctx context.Context, w warehouse.Window, fn func(ware
 		   toUInt32(maxIf(occurred_at, type = 'enterprise.deregistered')), toUInt32(0))
 		FROM %s
 		WHERE type IN ('enterprise.registered', 'enterprise.updated', 'enterprise.deregistered')
-		  AND occurred_at < toDateTime(%d) AND ingested_us <= %d
-		GROUP BY uscc HAVING registrations > 0 ORDER BY uscc`, s.table("events_by_uscc"), w.Cutoff.Unix(), micros(w.Watermark)))
+		  AND occurred_at < toDateTime(%d) AND ingested_us <= %d AND %s
+		GROUP BY uscc HAVING registrations > 0 ORDER BY uscc`, s.table("events_by_uscc"), w.Cutoff.Unix(), micros(w.Watermark),
+		s.notRetracted(w.Watermark)))
 	if err != nil {
 		return fmt.Errorf("firm states: %w", err)
 	}
@@ -100,9 +103,9 @@ func (s *Store) ProductChecks(ctx context.Context, q warehouse.ProductCheckQuery
 	rows, err := s.conn.Query(ctx, fmt.Sprintf(`SELECT uscc, category, count(), countIf(result = 'fail'),
 		arraySort(groupArrayIf(id, result = 'fail' AND occurred_at >= toDateTime(%d)))
 		FROM %s FINAL WHERE type = 'spot_check.completed' AND occurred_at >= toDateTime(%d) AND occurred_at < toDateTime(%d)
-		  AND ingested_us <= %d
+		  AND ingested_us <= %d AND %s
 		GROUP BY uscc, category ORDER BY uscc, category`,
-		q.RecentFrom.Unix(), s.table("events"), unixSince(q.Window), q.Cutoff.Unix(), micros(q.Watermark)))
+		q.RecentFrom.Unix(), s.table("events"), unixSince(q.Window), q.Cutoff.Unix(), micros(q.Watermark), s.notRetracted(q.Watermark)))
 	if err != nil {
 		return fmt.Errorf("product checks: %w", err)
 	}
@@ -140,8 +143,8 @@ func monthIf(col string, q warehouse.MonthQuery) string {
 }
 
 // MonthlyActivity counts, per source and month bucket, the events that
-// occurred in it and the dead letters received in it (their source read
-// from the raw bytes where they hold one), each id and key once.
+// occurred in it and the dead letters received in it (by their source,
+// empty where it could not be read), each id and key once.
 // materialize(): 18.16 refuses a UNION ALL of constants with columns.
 func (s *Store) MonthlyActivity(ctx context.Context, q warehouse.MonthQuery) ([]warehouse.SourceMonth, error) {
 	if err := q.Validate(); err != nil {
@@ -153,14 +156,15 @@ func (s *Store) MonthlyActivity(ctx context.Context, q warehouse.MonthQuery) ([]
 		SELECT source, %[1]s AS m, materialize(toUInt64(1)) AS e, toUInt64(greatest(0, %[2]s)) AS d,
 			toUInt64(%[2]s > %[3]d) AS l, materialize(toUInt64(0)) AS dl
 		FROM %[4]s FINAL WHERE occurred_at >= toDateTime(%[5]d) AND occurred_at < toDateTime(%[6]d) AND ingested_us <= %[7]d
+		  AND %[10]s
 		UNION ALL
-		SELECT extract(raw, '"source"\\s*:\\s*"([^"\\\\]*)"') AS source, %[8]s AS m, materialize(toUInt64(0)) AS e,
+		SELECT source, %[8]s AS m, materialize(toUInt64(0)) AS e,
 			materialize(toUInt64(0)) AS d, materialize(toUInt64(0)) AS l, materialize(toUInt64(1)) AS dl
 		FROM %[9]s FINAL WHERE received_at >= toDateTime(%[5]d) AND received_at < toDateTime(%[6]d)
 		  AND toUInt64(received_at) * 1000000 <= %[7]d
 	) GROUP BY source, m ORDER BY source, m`,
 		monthIf("occurred_at", q), delay, int64(q.LateAfter/time.Second), s.table("events"), from, cutoff, wm,
-		monthIf("received_at", q), s.table("dead_letters"))
+		monthIf("received_at", q), s.table("dead_letters"), s.notRetracted(q.Watermark))
 	rows, err := s.conn.Query(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("monthly activity: %w", err)
@@ -188,7 +192,9 @@ func (s *Store) CheckedFirms(ctx context.Context, q warehouse.MonthQuery, fn fun
 	}
 	rows, err := s.conn.Query(ctx, fmt.Sprintf(`SELECT DISTINCT uscc, %s AS m FROM %s
 		WHERE type = 'spot_check.completed' AND occurred_at >= toDateTime(%d) AND occurred_at < toDateTime(%d) AND ingested_us <= %d
-		ORDER BY uscc, m`, monthIf("occurred_at", q), s.table("events"), q.Starts[0].Unix(), q.Cutoff.Unix(), micros(q.Watermark)))
+		  AND %s
+		ORDER BY uscc, m`, monthIf("occurred_at", q), s.table("events"), q.Starts[0].Unix(), q.Cutoff.Unix(), micros(q.Watermark),
+		s.notRetracted(q.Watermark)))
 	if err != nil {
 		return fmt.Errorf("checked firms: %w", err)
 	}

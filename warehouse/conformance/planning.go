@@ -85,7 +85,8 @@ func testPlanningEvents(t *testing.T, open Opener) {
 	// Given complaints, a suggestion about no firm and other events around
 	// the window's edges, when the complaint and suggestion types of 2025 to
 	// the cutoff are read, then exactly those come back, in (occurred_at, id)
-	// order, with facets and data; an event stored after the watermark is not read.
+	// order, with facets and data; an event stored after the watermark is not
+	// read, nor, once retracted under the watermark, a retracted one.
 	s := open(t)
 	defer s.Close()
 	write(t, s, warehouse.Batch{Items: planningFixtures(t)})
@@ -112,6 +113,16 @@ func testPlanningEvents(t *testing.T, open Opener) {
 	}
 	if k1r.USCC != FirmA || k1r.Facets.Ref != "K-k1" || k1r.Facets.Category != "12365" || !strings.Contains(string(k1r.Data), `"product":"电线电缆"`) {
 		t.Errorf("complaint: %+v %s", k1r, k1r.Data)
+	}
+	write(t, s, warehouse.Batch{Items: []warehouse.Item{
+		Event(t, "k2j-x", model.EventRetracted, FirmA, day(2025, 6, 25), map[string]any{"event_id": "k2j", "reason": "录入错误"})}})
+	q.Window = planningWindow(t, s)
+	ids = nil
+	if err := s.PlanningEvents(t.Context(), q, func(e warehouse.EventRow) error { ids = append(ids, e.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"s1", "k1r", "k1a", "k2r", "k4r"}; !slices.Equal(ids, want) {
+		t.Errorf("after k2j's retraction and k4r's late report: %v, want %v", ids, want)
 	}
 	if err := s.PlanningEvents(t.Context(), warehouse.EventQuery{Window: w, Types: []model.EventType{"no.such"}},
 		func(warehouse.EventRow) error { return nil }); err == nil {
@@ -195,16 +206,16 @@ func testProductChecks(t *testing.T, open Opener) {
 
 func testMonthlyActivity(t *testing.T, open Opener) {
 	// Given the fixtures stored in one write and two dead letters (one
-	// naming its source), when April to June 2025 are counted by month, then
+	// whose source could be read), when April to June 2025 are counted by month, then
 	// each source's events, delays (whole seconds from occurrence to the
 	// write) and dead letters land in their months, and CheckedFirms lists
 	// each checked firm once per month.
 	s := open(t)
 	defer s.Close()
 	letters := []model.DeadLetter{
-		{Origin: model.Origin{Kind: "file", Name: "a.jsonl", Position: "1"}, Reason: model.ReasonInvalidUSCC, Detail: "bad",
-			Raw: []byte(`{"id":"x","source":"320830","uscc":"BAD"}`), Received: day(2025, 5, 20)},
-		{Origin: model.Origin{Kind: "file", Name: "a.jsonl", Position: "2"}, Reason: model.ReasonMalformedJSON, Detail: "bad",
+		{Origin: model.Origin{Kind: "file", Name: "a.jsonl", Position: "1"}, Reason: model.DeadLetterInvalidUSCC, Detail: "bad",
+			Raw: []byte(`{"id":"x","source":"320830","uscc":"BAD"}`), Source: "320830", Received: day(2025, 5, 20)},
+		{Origin: model.Origin{Kind: "file", Name: "a.jsonl", Position: "2"}, Reason: model.DeadLetterMalformedJSON, Detail: "bad",
 			Raw: []byte("\xff{not json"), Received: day(2025, 6, 20)},
 	}
 	write(t, s, warehouse.Batch{Items: planningFixtures(t), DeadLetters: letters})

@@ -15,6 +15,10 @@ import (
 
 // The planning jobs' reads (warehouse/planning.go) and the planning records.
 
+// notRetractedUpTo leaves out the events retracted (event.retracted) up to
+// the watermark bound to its ? (see notRetracted in features.go).
+const notRetractedUpTo = `id NOT IN (SELECT link FROM events WHERE type = 'event.retracted' AND ingested_at <= ?)`
+
 // since is the window's lower bound as a bindable time (zero: none).
 func since(w warehouse.Window) time.Time {
 	if w.From.IsZero() {
@@ -31,8 +35,8 @@ func (s *Store) PlanningEvents(ctx context.Context, q warehouse.EventQuery, fn f
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, type, uscc, source, occurred_at, ref, link, result, severity, category,
 		coalesce(strftime(due, '%Y-%m-%d'), ''), data
-		FROM events WHERE type IN (`+q.TypeList()+`) AND occurred_at >= ? AND occurred_at < ? AND ingested_at <= ?
-		ORDER BY occurred_at, id`, since(q.Window), q.Cutoff, q.Watermark)
+		FROM events WHERE type IN (`+q.TypeList()+`) AND occurred_at >= ? AND occurred_at < ? AND ingested_at <= ? AND `+notRetractedUpTo+`
+		ORDER BY occurred_at, id`, since(q.Window), q.Cutoff, q.Watermark, q.Watermark)
 	if err != nil {
 		return fmt.Errorf("planning events: %w", err)
 	}
@@ -66,8 +70,8 @@ func (s *Store) FirmStates(ctx context.Context, w warehouse.Window, fn func(ware
 		     THEN max(occurred_at) FILTER (WHERE type = 'enterprise.deregistered') END
 		FROM events
 		WHERE type IN ('enterprise.registered', 'enterprise.updated', 'enterprise.deregistered')
-		  AND occurred_at < ? AND ingested_at <= ?
-		GROUP BY uscc HAVING registered_at IS NOT NULL ORDER BY uscc`, w.Cutoff, w.Watermark)
+		  AND occurred_at < ? AND ingested_at <= ? AND `+notRetractedUpTo+`
+		GROUP BY uscc HAVING registered_at IS NOT NULL ORDER BY uscc`, w.Cutoff, w.Watermark, w.Watermark)
 	if err != nil {
 		return fmt.Errorf("firm states: %w", err)
 	}
@@ -95,7 +99,8 @@ func (s *Store) ProductChecks(ctx context.Context, q warehouse.ProductCheckQuery
 	rows, err := s.db.QueryContext(ctx, `SELECT uscc, category, count(*), count(*) FILTER (WHERE result = 'fail'),
 		coalesce(list(id) FILTER (WHERE result = 'fail' AND occurred_at >= ?), [])
 		FROM events WHERE type = 'spot_check.completed' AND occurred_at >= ? AND occurred_at < ? AND ingested_at <= ?
-		GROUP BY uscc, category ORDER BY uscc, category`, q.RecentFrom, since(q.Window), q.Cutoff, q.Watermark)
+		  AND `+notRetractedUpTo+`
+		GROUP BY uscc, category ORDER BY uscc, category`, q.RecentFrom, since(q.Window), q.Cutoff, q.Watermark, q.Watermark)
 	if err != nil {
 		return fmt.Errorf("product checks: %w", err)
 	}
@@ -151,8 +156,8 @@ func monthCase(col string, q warehouse.MonthQuery, args *[]any) string {
 
 // MonthlyActivity counts, per source and month bucket, the events that
 // occurred in it (delays truncated to whole seconds per event, as
-// ClickHouse keeps them) and the dead letters received in it. A dead
-// letter's source is read from its raw bytes where they hold one.
+// ClickHouse keeps them) and the dead letters received in it, by their
+// source (empty where it could not be read).
 func (s *Store) MonthlyActivity(ctx context.Context, q warehouse.MonthQuery) ([]warehouse.SourceMonth, error) {
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("monthly activity: %w", err)
@@ -160,15 +165,15 @@ func (s *Store) MonthlyActivity(ctx context.Context, q warehouse.MonthQuery) ([]
 	var eargs, dargs []any
 	ebucket := monthCase("occurred_at", q, &eargs)
 	dbucket := monthCase("received_at", q, &dargs)
-	eargs = append(eargs, int64(q.LateAfter/time.Second), q.Starts[0], q.Cutoff, q.Watermark)
+	eargs = append(eargs, int64(q.LateAfter/time.Second), q.Starts[0], q.Cutoff, q.Watermark, q.Watermark)
 	dargs = append(dargs, q.Starts[0], q.Cutoff, q.Watermark)
 	query := `SELECT source, m, sum(e), sum(d), sum(l), sum(dl) FROM (
 		SELECT source, ` + ebucket + ` AS m, 1 AS e,
 			greatest(0, epoch_us(ingested_at) // 1000000 - epoch_us(occurred_at) // 1000000) AS d,
 			CASE WHEN epoch_us(ingested_at) // 1000000 - epoch_us(occurred_at) // 1000000 > ? THEN 1 ELSE 0 END AS l, 0 AS dl
-		FROM events WHERE occurred_at >= ? AND occurred_at < ? AND ingested_at <= ?
+		FROM events WHERE occurred_at >= ? AND occurred_at < ? AND ingested_at <= ? AND ` + notRetractedUpTo + `
 		UNION ALL
-		SELECT coalesce(regexp_extract(try(decode(raw)), '"source"\s*:\s*"([^"\\]*)"', 1), '') AS source, ` + dbucket + ` AS m,
+		SELECT source, ` + dbucket + ` AS m,
 			0, 0, 0, 1
 		FROM dead_letters WHERE received_at >= ? AND received_at < ? AND received_at <= ?
 	) GROUP BY source, m ORDER BY source, m`
@@ -196,9 +201,9 @@ func (s *Store) CheckedFirms(ctx context.Context, q warehouse.MonthQuery, fn fun
 	}
 	var args []any
 	bucket := monthCase("occurred_at", q, &args)
-	args = append(args, q.Starts[0], q.Cutoff, q.Watermark)
+	args = append(args, q.Starts[0], q.Cutoff, q.Watermark, q.Watermark)
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT uscc, `+bucket+` AS m FROM events
-		WHERE type = 'spot_check.completed' AND occurred_at >= ? AND occurred_at < ? AND ingested_at <= ?
+		WHERE type = 'spot_check.completed' AND occurred_at >= ? AND occurred_at < ? AND ingested_at <= ? AND `+notRetractedUpTo+`
 		ORDER BY uscc, m`, args...)
 	if err != nil {
 		return fmt.Errorf("checked firms: %w", err)
