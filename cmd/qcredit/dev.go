@@ -61,6 +61,9 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 			if err := a.runPipelineOnce(ctx, s, reg, pipelines.JobScore); err != nil {
 				return err
 			}
+			if err := a.devPlanning(ctx, s, reg); err != nil {
+				return err
+			}
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				// The live bureaus report all the time: score as of today every few
 				// minutes too, so grades change while a user watches.

@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/planning"
 	"github.com/qcredit/qcredit/serving"
@@ -41,6 +43,45 @@ func (a *app) planningJobs(s backend) ([]pipelines.Job, error) {
 func planningParts() []serving.PartLoader {
 	return []serving.PartLoader{serving.OutputsLoader(pipelines.JobLottery), serving.OutputsLoader(pipelines.JobKPI),
 		serving.OutputsLoader(pipelines.JobPlan), serving.OutputsLoader(pipelines.JobRecheck)}
+}
+
+// devPlanning gives the dev city its planning outputs from the start: the
+// plan, kpi and recheck jobs as of today, and — once, in a fresh warehouse
+// — a demonstration inspector pool (two per county, marked 演示) and a
+// drawn demonstration draw, so the public draw pages and the dashboards
+// have something to show.
+func (a *app) devPlanning(ctx context.Context, s backend, reg prometheus.Registerer) error {
+	r, err := a.newRunner(s, reg)
+	if err != nil {
+		return err
+	}
+	for _, job := range []string{pipelines.JobPlan, pipelines.JobKPI, pipelines.JobRecheck} {
+		if _, err := r.Run(ctx, pipelines.RunRequest{Job: job}); err != nil {
+			return err
+		}
+	}
+	l := pipelines.NewLottery(s, r, a.log, pipelines.LotteryOptions{})
+	inspectors, err := l.Registry().Inspectors(ctx)
+	if err != nil || len(inspectors) > 0 {
+		return err
+	}
+	for i, county := range model.CurrentHuaianBureaus() {
+		for j := range 2 {
+			e := pipelines.InspectorEntry{ID: fmt.Sprintf("DEMO-%s-%d", county, j+1), Name: fmt.Sprintf("演示检查员%d", 2*i+j+1), County: county, By: "dev"}
+			if _, err := l.Registry().PutInspector(ctx, e); err != nil {
+				return err
+			}
+		}
+	}
+	today := pipelines.Today(time.Now()).Date
+	end := today.AddDate(0, 3, -1)
+	c, err := l.CreateDraw(ctx, pipelines.CreateDrawRequest{Name: "演示：全市双随机抽查（开发环境）", PeriodFrom: today.Format(time.DateOnly),
+		PeriodTo: end.Format(time.DateOnly), BeaconSource: "演示用信标（开发环境，非公开数值）", By: "dev"})
+	if err != nil {
+		return err
+	}
+	_, err = l.Draw(ctx, c.ID, "demo-"+today.Format("20060102"), "dev")
+	return err
 }
 
 func newLotteryCmd(a *app) *cobra.Command {
