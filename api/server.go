@@ -33,6 +33,8 @@ type Warehouse interface {
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
 	Output(ctx context.Context, job string, version int, key string) (warehouse.OutputRow, error)
 	OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error)
+	// Runs lists run records, newest first (the dashboards' latest runs).
+	Runs(ctx context.Context, f warehouse.RunFilter) ([]warehouse.Run, error)
 }
 
 // ReadModel is the read model the API answers frequent reads from.
@@ -53,6 +55,8 @@ type Server struct {
 	routeTable []Route
 	// draws makes the draws of the admin routes; nil: they answer 503.
 	draws *pipelines.Lottery
+	// dev is the development-only session of `qcredit dev`, else nil.
+	dev *devSession
 }
 
 // Options configure a Server.
@@ -63,6 +67,11 @@ type Options struct {
 	// IngestHealth reports the Kafka ingest worker running in this process,
 	// if any, on /readyz.
 	IngestHealth func() ingest.Health
+	// UI serves the dashboards' pages and assets (dashboards.Handler); nil
+	// serves none.
+	UI http.Handler
+	// DevSession admits the dashboards without a key (qcredit dev only).
+	DevSession bool
 	// Draws makes the verifiable draws and keeps the inspector pool and
 	// agency registry (the admin routes); nil leaves them unavailable.
 	Draws *pipelines.Lottery
@@ -76,6 +85,9 @@ func New(store Warehouse, rm ReadModel, log *slog.Logger, opts Options) *Server 
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, registry: reg, engine: gin.New(), draws: opts.Draws}
+	if opts.DevSession {
+		s.dev = newDevSession()
+	}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -87,6 +99,7 @@ func New(store Warehouse, rm ReadModel, log *slog.Logger, opts Options) *Server 
 	s.engine.HandleMethodNotAllowed = true // 405 with Allow, not 404, for a known path
 	s.engine.Use(gin.Recovery(), s.observe)
 	s.routes()
+	s.uiRoutes(opts.UI)
 	return s
 }
 
@@ -102,6 +115,8 @@ func (s *Server) routes() {
 	s.analystRoutes()
 	s.drawRoutes()
 	s.planningRoutes()
+	s.dashboardRoutes()
+	s.handle("GET", "/session", public, s.session)
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed",

@@ -121,7 +121,7 @@ func (j *KPIJob) Run(ctx context.Context, in RunInput) (Output, error) {
 	}
 	out := kpiRows(overdue, rates.Units, flags.Overdue, kpis)
 	for _, r := range out {
-		if err := addJSON(in.Outputs, r.row, r.v); err != nil {
+		if err := addOutput(in.Outputs, r.row, r.v); err != nil {
 			return Output{}, err
 		}
 	}

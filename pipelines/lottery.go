@@ -79,7 +79,7 @@ func (j *LotteryJob) Run(ctx context.Context, in RunInput) (Output, error) {
 			}
 			continue
 		}
-		if err := addJSON(in.Outputs, r.row, r.v); err != nil {
+		if err := addOutput(in.Outputs, r.row, r.v); err != nil {
 			return Output{}, err
 		}
 	}

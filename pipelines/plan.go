@@ -92,14 +92,14 @@ func (j *PlanJob) Run(ctx context.Context, in RunInput) (Output, error) {
 		return Output{}, err
 	}
 	for _, l := range plan.Lines {
-		if err := addJSON(in.Outputs, warehouse.OutputRow{Key: "line/" + l.Product, Label: l.Product, Value: l.Batches}, l); err != nil {
+		if err := addOutput(in.Outputs, warehouse.OutputRow{Key: "line/" + l.Product, Label: l.Product, Value: l.Batches}, l); err != nil {
 			return Output{}, err
 		}
 	}
 	sum := PlanSummary{Year: plan.Year, RulesVersion: plan.RulesVersion, Batches: plan.Batches, Quarters: plan.Quarters,
 		Products: len(plan.Lines), From: w.From.Format(time.DateOnly), To: in.Run.AsOf,
 		Warnings: len(warnings), ClustersRun: clustersRun, Suggestions: len(sugg)}
-	if err := addJSON(in.Outputs, warehouse.OutputRow{Key: "plan", Label: fmt.Sprint(plan.Year), Value: plan.Batches}, sum); err != nil {
+	if err := addOutput(in.Outputs, warehouse.OutputRow{Key: "plan", Label: fmt.Sprint(plan.Year), Value: plan.Batches}, sum); err != nil {
 		return Output{}, err
 	}
 	return Output{Counts: map[string]int64{"products": int64(len(plan.Lines)), "batches": plan.Batches,
@@ -185,8 +185,8 @@ func clusterWarnings(ctx context.Context, src OutputReader, asOf string) ([]plan
 	return out, run.ID, err
 }
 
-// addJSON adds an output whose payload is v as JSON.
-func addJSON(w *OutputWriter, row warehouse.OutputRow, v any) error {
+// addOutput adds row with v as JSON for its payload.
+func addOutput(w *OutputWriter, row warehouse.OutputRow, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("output %s: %w", row.Key, err)

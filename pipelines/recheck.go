@@ -121,13 +121,13 @@ func (j *RecheckJob) Run(ctx context.Context, in RunInput) (Output, error) {
 		return Output{}, err
 	}
 	for _, c := range concerns {
-		if err := addJSON(in.Outputs, warehouse.OutputRow{Key: "concern/" + string(c.USCC), USCC: string(c.USCC), Label: c.County,
+		if err := addOutput(in.Outputs, warehouse.OutputRow{Key: "concern/" + string(c.USCC), USCC: string(c.USCC), Label: c.County,
 			Value: int64(len(c.Complaints) + len(c.Problems))}, c); err != nil {
 			return Output{}, err
 		}
 	}
 	for _, f := range pool {
-		if err := addJSON(in.Outputs, warehouse.OutputRow{Key: "pool/" + string(f.USCC), USCC: string(f.USCC), Label: f.County,
+		if err := addOutput(in.Outputs, warehouse.OutputRow{Key: "pool/" + string(f.USCC), USCC: string(f.USCC), Label: f.County,
 			Value: int64(len(f.Licences))}, f); err != nil {
 			return Output{}, err
 		}
@@ -135,7 +135,7 @@ func (j *RecheckJob) Run(ctx context.Context, in RunInput) (Output, error) {
 	c := j.cfg.Recheck
 	sum := RecheckSummary{Year: year, Kinds: j.cfg.Kinds, Pool: int64(len(pool)), Rate: c.Rate, Sample: c.Rate.Ceil(int64(len(pool))),
 		Concerns: len(concerns), ExcludeOwnCounty: c.ExcludeOwnCounty, MinComplaints: c.MinComplaints, MinProblems: c.MinProblems}
-	if err := addJSON(in.Outputs, warehouse.OutputRow{Key: "summary", Label: fmt.Sprint(year), Value: sum.Sample}, sum); err != nil {
+	if err := addOutput(in.Outputs, warehouse.OutputRow{Key: "summary", Label: fmt.Sprint(year), Value: sum.Sample}, sum); err != nil {
 		return Output{}, err
 	}
 	return Output{Counts: map[string]int64{"pool": sum.Pool, "sample": sum.Sample, "concerns": int64(len(concerns))}}, nil

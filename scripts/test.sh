@@ -40,6 +40,11 @@ if ! command -v python3 >/dev/null; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-minimal >/dev/null
 fi
+# Headless Chromium and CJK fonts print the warning letters to PDF (api tests).
+if ! dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1; then
+	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
 
 [ -x scripts/kafka.sh ] && scripts/kafka.sh start
 [ -x scripts/clickhouse.sh ] && scripts/clickhouse.sh start

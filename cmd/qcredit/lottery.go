@@ -45,20 +45,14 @@ func planningParts() []serving.PartLoader {
 		serving.OutputsLoader(pipelines.JobPlan), serving.OutputsLoader(pipelines.JobRecheck)}
 }
 
-// devPlanning gives the dev city its planning outputs from the start: the
-// plan, kpi and recheck jobs as of today, and — once, in a fresh warehouse
-// — a demonstration inspector pool (two per county, marked 演示) and a
-// drawn demonstration draw, so the public draw pages and the dashboards
-// have something to show.
+// devPlanning gives a fresh dev city a demonstration inspector pool (two
+// per county, marked 演示) and a drawn demonstration draw, so the public draw
+// pages and the dashboards have one to show (the planning jobs themselves
+// run with devHistory).
 func (a *app) devPlanning(ctx context.Context, s backend, reg prometheus.Registerer) error {
 	r, err := a.newRunner(s, reg)
 	if err != nil {
 		return err
-	}
-	for _, job := range []string{pipelines.JobPlan, pipelines.JobKPI, pipelines.JobRecheck} {
-		if _, err := r.Run(ctx, pipelines.RunRequest{Job: job}); err != nil {
-			return err
-		}
 	}
 	l := pipelines.NewLottery(s, r, a.log, pipelines.LotteryOptions{})
 	inspectors, err := l.Registry().Inspectors(ctx)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/dashboards"
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
@@ -62,7 +63,8 @@ func withRunner(tasks []pipelines.Task, r *pipelines.Runner) []pipelines.Task {
 // /readyz; ready, when set, is called once the listener is open.
 func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, ingestHealth func() ingest.Health,
 	ready func(addr string, rm *serving.Store), tasks ...pipelines.Task) error {
-	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg, Parts: planningParts()})
+	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg,
+		Parts: append([]serving.PartLoader{serving.MovementPart(), serving.StatsPart()}, planningParts()...)})
 	if err != nil {
 		return err
 	}
@@ -78,6 +80,7 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 	}
 	srv := &http.Server{
 		Handler: api.New(s, rm, a.log, api.Options{Registry: reg, IngestHealth: ingestHealth,
+			UI: dashboards.Handler(), DevSession: a.devSession,
 			Draws: pipelines.NewLottery(s, runner, a.log, pipelines.LotteryOptions{})}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

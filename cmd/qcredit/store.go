@@ -22,6 +22,7 @@ type backend interface {
 	warehouse.Store
 	pipelines.RunStore
 	pipelines.ScoreFeatures
+	pipelines.ActivitySource
 	pipelines.PlanSource
 	pipelines.KPISource
 	pipelines.RecheckSource

@@ -28,32 +28,20 @@ func since(w warehouse.Window) time.Time {
 }
 
 // PlanningEvents streams the events of q's types in its window, in
-// (occurred_at, id) order.
+// (occurred_at, id) order (planningEventRows reads them: as Arrow batches
+// in the duckdb_arrow build).
 func (s *Store) PlanningEvents(ctx context.Context, q warehouse.EventQuery, fn func(warehouse.EventRow) error) error {
 	if err := q.Validate(); err != nil {
 		return fmt.Errorf("planning events: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, type, uscc, source, occurred_at, ref, link, result, severity, category,
+	query := `SELECT id, type, uscc, source, epoch_us(occurred_at), ref, link, result, severity, category,
 		coalesce(strftime(due, '%Y-%m-%d'), ''), data
-		FROM events WHERE type IN (`+q.TypeList()+`) AND occurred_at >= ? AND occurred_at < ? AND ingested_at <= ? AND `+notRetractedUpTo+`
-		ORDER BY occurred_at, id`, since(q.Window), q.Cutoff, q.Watermark, q.Watermark)
-	if err != nil {
+		FROM events WHERE type IN (` + q.TypeList() + `) AND occurred_at >= ? AND occurred_at < ? AND ingested_at <= ? AND ` + notRetractedUpTo + `
+		ORDER BY occurred_at, id`
+	if err := s.planningEventRows(ctx, query, []any{since(q.Window), q.Cutoff, q.Watermark, q.Watermark}, fn); err != nil {
 		return fmt.Errorf("planning events: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e warehouse.EventRow
-		var typ, uscc, data string
-		f := &e.Facets
-		if err := rows.Scan(&e.ID, &typ, &uscc, &e.Source, &e.OccurredAt, &f.Ref, &f.Link, &f.Result, &f.Severity, &f.Category, &f.Due, &data); err != nil {
-			return fmt.Errorf("planning events: %w", err)
-		}
-		e.Type, e.USCC, e.Data = model.EventType(typ), model.USCC(uscc), []byte(data)
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return nil
 }
 
 // FirmStates streams every firm registered before the cutoff, in USCC
