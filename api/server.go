@@ -98,6 +98,8 @@ type Server struct {
 	ingested   *prometheus.CounterVec
 	stop       context.CancelFunc
 	done       sync.WaitGroup
+	// draws makes the draws of the admin routes; nil: they answer 503.
+	draws *pipelines.Lottery
 	// dev is the development-only session of `qcredit dev`, else nil.
 	dev *devSession
 }
@@ -139,6 +141,9 @@ type Options struct {
 	// DevSession admits the dashboards without a key (qcredit dev only):
 	// a request with its cookie is an analyst (key name dev-session).
 	DevSession bool
+	// Draws makes the verifiable draws and keeps the inspector pool and
+	// agency registry (the admin routes); nil leaves them unavailable.
+	Draws *pipelines.Lottery
 }
 
 func (o Options) withDefaults() Options {
@@ -170,7 +175,8 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, opts: opts, now: opts.Now,
-		registry: reg, engine: gin.New(), keys: keyRing{store: store}, public: NewRateLimiter(opts.PublicRate, opts.Now)}
+		registry: reg, engine: gin.New(), keys: keyRing{store: store}, public: NewRateLimiter(opts.PublicRate, opts.Now),
+		draws: opts.Draws}
 	if opts.DevSession {
 		s.dev = newDevSession()
 	}
@@ -250,6 +256,8 @@ func (s *Server) routes() {
 	s.complaintRoutes()
 	s.pipelineRoutes()
 	s.adminRoutes()
+	s.drawRoutes()
+	s.planningRoutes()
 	s.dashboardRoutes()
 	s.handle("GET", "/session", public, s.session)
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })

@@ -158,6 +158,7 @@ var EventSpecs = map[EventType]EventSpec{
 		{Name: "text", Kind: FieldString},
 		{Name: "contact", Kind: FieldString},       // personal data: never shown publicly or logged
 		{Name: "tracking_hash", Kind: FieldString}, // SHA-256 (hex) of the tracking code given to the sender
+		{Name: "product", Kind: FieldString},       // what it is about, as spot checks name products (the plan counts it)
 	}},
 	EventComplaintAccepted: {Doc: "a complaint is accepted for handling (受理), within 7 working days of receipt", Fields: []FieldSpec{
 		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
@@ -193,6 +194,21 @@ var EventSpecs = map[EventType]EventSpec{
 		{Name: "case_no", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "decision_no", Kind: FieldString},
 	}},
+	EventPlanSuggested: {Doc: "a county bureau suggests spot checks of a product for a plan year (抽查建议); source is the county", WithoutUSCC: true,
+		Fields: []FieldSpec{
+			{Name: "suggestion_id", Kind: FieldString, Required: true, Facet: FacetRef},
+			{Name: "year", Kind: FieldNumber, Required: true},
+			{Name: "product", Kind: FieldString, Required: true, Facet: FacetCategory},
+			{Name: "batches", Kind: FieldNumber, Required: true},
+			{Name: "note", Kind: FieldString},
+		}},
+	EventAgencyApplied: {Doc: "a testing agency (承检机构) applies to undertake a plan year's checks of products", WithoutUSCC: true,
+		Fields: []FieldSpec{
+			{Name: "agency_id", Kind: FieldString, Required: true, Facet: FacetRef},
+			{Name: "year", Kind: FieldNumber, Required: true},
+			{Name: "products", Kind: FieldStrings, Required: true},
+			{Name: "note", Kind: FieldString},
+		}},
 	EventRetracted: {Doc: "a record sent in error is withdrawn by the bureau that sent it: it no longer counts in any job, and both stay in the credit file", Fields: []FieldSpec{
 		{Name: "event_id", Kind: FieldString, Required: true, Facet: FacetLink},
 		{Name: "reason", Kind: FieldString, Required: true},

@@ -31,6 +31,8 @@ const (
 	EventCertificationWithdrawn EventType = "certification.withdrawn"
 	EventAwardGranted           EventType = "award.granted"
 	EventCreditRepaired         EventType = "credit.repaired"
+	EventPlanSuggested          EventType = "plan.suggested"
+	EventAgencyApplied          EventType = "agency.applied"
 	// EventRetracted withdraws a record sent in error (its data.event_id),
 	// accepted only from the bureau that sent that record, about the same
 	// enterprise.

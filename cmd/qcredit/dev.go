@@ -64,6 +64,9 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 			if err := a.devHistory(ctx, s, reg, years); err != nil {
 				return err
 			}
+			if err := a.devPlanning(ctx, s, reg); err != nil {
+				return err
+			}
 			key, err := devAnalystKey(ctx, s)
 			if err != nil {
 				return err

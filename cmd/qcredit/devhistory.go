@@ -15,7 +15,9 @@ import (
 
 // devHistory gives `qcredit dev` history to look at from its first start:
 // every job, in schedule order, as of the end of each past month of the
-// simulated years (each once: a month-end already run is skipped, so a
+// simulated years when its schedule has a slot the day after (score and
+// kpi every month, the plan only as of 30 November, the re-check frame
+// never: its slot is as of 1 January) (each once: a month-end already run is skipped, so a
 // later start only adds months that have ended since), then as of today
 // (on every start, like the score run it replaces, so what the simulated
 // bureaus reported meanwhile counts).
@@ -38,7 +40,11 @@ func (a *app) devHistory(ctx context.Context, s backend, reg prometheus.Register
 	start := time.Now()
 	for i, asOf := range ends {
 		for _, j := range jobs {
-			if done[j+"@"+asOf] {
+			slot, err := slotAfter(r.Jobs(), j, asOf)
+			if err != nil {
+				return err
+			}
+			if done[j+"@"+asOf] || !slot {
 				continue
 			}
 			if _, err := r.Run(ctx, pipelines.RunRequest{Job: j, AsOf: asOf}); err != nil {
@@ -92,4 +98,23 @@ func scheduleOrder(jobs []pipelines.Job) []string {
 		}
 	}
 	return slices.Clip(out)
+}
+
+// slotAfter reports whether job's schedule (or, for "after JOB", that
+// job's) has a slot on the day after asOf: the runs the scheduler would
+// have made as of that month-end.
+func slotAfter(jobs []pipelines.Job, job, asOf string) (bool, error) {
+	specs := map[string]string{}
+	for _, j := range jobs {
+		specs[j.Name()] = j.Schedule()
+	}
+	spec := specs[job]
+	for seen := 0; strings.HasPrefix(spec, "after ") && seen < len(specs); seen++ {
+		spec = specs[strings.TrimSpace(strings.TrimPrefix(spec, "after "))]
+	}
+	day, err := time.ParseInLocation(time.DateOnly, asOf, pipelines.Shanghai)
+	if err != nil {
+		return false, err
+	}
+	return pipelines.HasSlotOn(spec, day.AddDate(0, 0, 1))
 }

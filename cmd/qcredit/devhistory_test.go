@@ -42,3 +42,24 @@ func TestScheduleOrder(t *testing.T) {
 		t.Errorf("scheduleOrder = %v, want %v", got, want)
 	}
 }
+
+func TestSlotAfter(t *testing.T) {
+	// A month-end run is made for the jobs whose schedule (or whose first
+	// job's, for "after") has a slot the next day: the daily score and its
+	// followers every month, the monthly kpi every month, the yearly plan
+	// only as of 30 November, the re-check (2 January) never.
+	jobs := []pipelines.Job{fakeJob{"score", "0 2 * * *"}, fakeJob{"stats", "after score"}, fakeJob{"kpi", "0 5 1 * *"},
+		fakeJob{"plan", "0 3 1 12 *"}, fakeJob{"recheck", "0 4 2 1 *"}, fakeJob{"lottery", "off"}}
+	for _, tt := range []struct {
+		job, asOf string
+		want      bool
+	}{
+		{"score", "2026-03-31", true}, {"stats", "2026-03-31", true}, {"kpi", "2026-03-31", true},
+		{"plan", "2026-03-31", false}, {"plan", "2026-11-30", true}, {"recheck", "2025-12-31", false}, {"lottery", "2026-03-31", false},
+	} {
+		got, err := slotAfter(jobs, tt.job, tt.asOf)
+		if err != nil || got != tt.want {
+			t.Errorf("slotAfter(%s, %s) = %v, %v; want %v", tt.job, tt.asOf, got, err, tt.want)
+		}
+	}
+}

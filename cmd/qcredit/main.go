@@ -87,6 +87,7 @@ func newRootCmd() *cobra.Command {
 		newBrokerCmd(a),
 		newKeysCmd(a),
 		newDeadLettersCmd(a),
+		newLotteryCmd(a),
 	)
 	refuseUnknownSubcommands(root)
 	return root

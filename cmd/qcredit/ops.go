@@ -52,15 +52,19 @@ type opFunc func(ctx context.Context, e *opEnv, args json.RawMessage) error
 // ops are every op by name. Each command registers its op here.
 func (a *app) ops() map[string]opFunc {
 	return map[string]opFunc{
-		"import":        a.opImport,
-		"optimize":      opOptimize,
-		"stats":         opStats,
-		"dead-letters":  opDeadLetters,
-		"pipeline.run":  a.opPipelineRun,
-		"pipeline.list": a.opPipelineList,
-		"keys.create":   a.opKeysCreate,
-		"keys.list":     a.opKeysList,
-		"keys.revoke":   a.opKeysRevoke,
+		"import":                    a.opImport,
+		"optimize":                  opOptimize,
+		"stats":                     opStats,
+		"dead-letters":              opDeadLetters,
+		"pipeline.run":              a.opPipelineRun,
+		"pipeline.list":             a.opPipelineList,
+		"keys.create":               a.opKeysCreate,
+		"keys.list":                 a.opKeysList,
+		"keys.revoke":               a.opKeysRevoke,
+		"lottery.create":            a.opLotteryCreate,
+		"lottery.create-recheck":    a.opLotteryCreateRecheck,
+		"lottery.create-assignment": a.opLotteryCreateAssignment,
+		"lottery.draw":              a.opLotteryDraw,
 	}
 }
 

@@ -21,9 +21,14 @@ func newPipelineCmd(a *app) *cobra.Command {
 		Use:   "pipeline",
 		Short: "Run pipeline jobs by hand and list jobs and their runs",
 		Long: `Jobs and their default schedules (Asia/Shanghai, run inside qcredit serve):
-  score   daily at 02:00, as of the previous day: quality-credit scores and grades
-  stats   after score: per county bureau and month, events reported, spot checks
-          and failures, reporting delay, dead letters; open and overdue complaints
+  score    daily at 02:00, as of the previous day: quality-credit scores and grades
+  stats    after score: per county bureau and month, events reported, spot checks
+           and failures, reporting delay, dead letters; open and overdue complaints
+  plan     1 December at 03:00, as of 30 November: next year's spot-check plan
+  recheck  2 January at 04:00, as of 1 January: last year's licensed firms to re-check
+  kpi      the 1st at 05:00, as of the month that ended: county KPIs, overdue
+           complaints, special-equipment self-correction
+  lottery  off: run by qcredit lottery create and draw (publishes the draws)
 
 A run reads the events that occurred up to the end of its as_of day and were
 ingested up to its watermark (recorded on the run). Re-running it --like the
@@ -181,7 +186,11 @@ func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner
 	}
 	score := pipelines.NewScoreJob(s, sc, a.log)
 	stats := pipelines.NewStatsJob(s)
-	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score, stats}, Registerer: reg})
+	planning, err := a.planningJobs(s)
+	if err != nil {
+		return nil, err
+	}
+	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: append([]pipelines.Job{score, stats}, planning...), Registerer: reg})
 }
 
 // startPipelines starts the scheduler of r for serve and returns its stop.

@@ -64,7 +64,7 @@ func withRunner(tasks []pipelines.Task, r *pipelines.Runner) []pipelines.Task {
 func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, ingestHealth func() ingest.Health,
 	ready func(addr string, rm *serving.Store), tasks ...pipelines.Task) error {
 	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg,
-		Parts: []serving.PartLoader{serving.MovementPart(), serving.StatsPart()}})
+		Parts: append([]serving.PartLoader{serving.MovementPart(), serving.StatsPart()}, planningParts()...)})
 	if err != nil {
 		return err
 	}
@@ -80,6 +80,7 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 	}
 	opts := a.apiOptions(reg, ingestHealth)
 	opts.Runner, opts.UI, opts.DevSession = runner, dashboards.Handler(), a.devSession
+	opts.Draws = pipelines.NewLottery(s, runner, a.log, pipelines.LotteryOptions{})
 	apiSrv, err := api.New(ctx, s, rm, a.log, opts)
 	if err != nil {
 		return err

@@ -23,6 +23,10 @@ type backend interface {
 	pipelines.RunStore
 	pipelines.ScoreFeatures
 	pipelines.ActivitySource
+	pipelines.PlanSource
+	pipelines.KPISource
+	pipelines.RecheckSource
+	pipelines.LotteryStore
 	serving.Source
 	api.Warehouse
 	deadLetterReader

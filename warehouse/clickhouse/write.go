@@ -220,7 +220,11 @@ func (s *Store) insertEvents(ctx context.Context, items []warehouse.Item) error 
 // processes writing at once stamp with their own clocks: see the README on
 // watermarks.) Callers hold writeM.
 func (s *Store) stamp() time.Time {
-	t := time.Now().Truncate(time.Microsecond)
+	now := time.Now
+	if s.Clock != nil {
+		now = s.Clock
+	}
+	t := now().Truncate(time.Microsecond)
 	if !t.After(s.lastStamp) {
 		t = s.lastStamp.Add(time.Microsecond)
 	}

@@ -43,6 +43,16 @@ type Backend interface {
 	Activity(ctx context.Context, q warehouse.ActivityQuery, fn func(warehouse.ActivityRow) error) error
 	OpenComplaints(ctx context.Context, q warehouse.ActivityQuery) ([]warehouse.OpenComplaintDay, error)
 	DeadLetters(ctx context.Context, f warehouse.DeadLetterFilter) ([]warehouse.StoredDeadLetter, error)
+
+	PlanningEvents(ctx context.Context, q warehouse.EventQuery, fn func(warehouse.EventRow) error) error
+	FirmStates(ctx context.Context, w warehouse.Window, fn func(warehouse.FirmState) error) error
+	ProductChecks(ctx context.Context, q warehouse.ProductCheckQuery, fn func(warehouse.ProductCheck) error) error
+	MonthlyActivity(ctx context.Context, q warehouse.MonthQuery) ([]warehouse.SourceMonth, error)
+	CheckedFirms(ctx context.Context, q warehouse.MonthQuery, fn func(model.USCC, int) error) error
+	AddPlanningRecord(ctx context.Context, r warehouse.PlanningRecord) (warehouse.PlanningRecord, error)
+	PlanningRecords(ctx context.Context, q warehouse.RecordQuery) ([]warehouse.PlanningRecord, error)
+	StoreDrawSeed(ctx context.Context, drawID string, seed []byte) error
+	DrawSeed(ctx context.Context, drawID string) ([]byte, error)
 }
 
 // Opener returns a fresh, migrated, empty store; the suite closes it.
@@ -61,6 +71,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("ResentIsTold", func(t *testing.T) { testResentIsTold(t, open) })
 	t.Run("EventsOfTypes", func(t *testing.T) { testEventsOfTypes(t, open) })
+	t.Run("Planning", func(t *testing.T) { RunPlanning(t, open) })
 }
 
 // Fixture times are whole seconds: both backends keep second precision.

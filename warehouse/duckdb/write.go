@@ -168,7 +168,11 @@ func (w *stagedWrite) writeTx(r rawConn) (res warehouse.WriteResult, err error) 
 // previous write's, so stamps rise in commit order even if the clock steps
 // back. Callers hold writeM.
 func (s *Store) stamp() time.Time {
-	t := time.Now().Truncate(time.Microsecond)
+	now := time.Now
+	if s.Clock != nil {
+		now = s.Clock
+	}
+	t := now().Truncate(time.Microsecond)
 	if !t.After(s.lastStamp) {
 		t = s.lastStamp.Add(time.Microsecond)
 	}
