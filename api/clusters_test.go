@@ -3,11 +3,9 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,9 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/api/apitest"
 	"github.com/qcredit/qcredit/clusters"
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/internal/testenv"
@@ -98,8 +97,9 @@ var clusterCity = sync.OnceValues(func() (string, error) {
 	return path, nil
 })
 
-// clusterServer is an API over a copy of the simulated city.
-func clusterServer(t *testing.T, opts api.Options) *httptest.Server {
+// clusterServer is an API over a copy of the simulated city, with a key
+// of every scope.
+func clusterServer(t *testing.T, opts api.Options) *apitest.Server {
 	t.Helper()
 	src, err := clusterCity()
 	if err != nil {
@@ -114,126 +114,45 @@ func clusterServer(t *testing.T, opts api.Options) *httptest.Server {
 		t.Fatal(err)
 	}
 	s := duckdbtest.OpenFile(t, path)
-	rm, err := serving.NewStore(s, quiet, serving.Options{Parts: []serving.PartLoader{serving.ClustersPart()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rm.Load(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(s, rm, quiet, opts).Handler())
-	t.Cleanup(srv.Close)
-	return srv
+	return apitest.Start(t, s, loadedModel(t, s, serving.Options{Parts: []serving.PartLoader{serving.ClustersPart()}}), opts)
 }
 
-// clustersDoc is the OpenAPI fragment of these routes, validated.
-var clustersDoc = sync.OnceValues(func() (*openapi3.T, error) {
-	doc, err := openapi3.NewLoader().LoadFromFile("openapi/clusters.yaml")
-	if err != nil {
-		return nil, err
-	}
-	return doc, doc.Validate(context.Background())
-})
+func init() {
+	// Letters: HTML and PDF bodies are checked by their media type only.
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
+}
 
-// documented checks that a response is one the fragment documents: its
-// path, status and content type, and for JSON its body against the schema.
-func documented(t *testing.T, path string, status int, ctype string, body []byte) {
+// getDoc GETs an API path with the analyst key, checks its status and the
+// response against the OpenAPI document, and decodes it into into.
+func getDoc(t *testing.T, srv *apitest.Server, path string, wantStatus int, into any) {
 	t.Helper()
-	doc, err := clustersDoc()
-	if err != nil {
-		t.Fatalf("openapi/clusters.yaml: %v", err)
-	}
-	path, _, _ = strings.Cut(path, "?")
-	var op *openapi3.Operation
-	for template, item := range doc.Paths.Map() {
-		if matchTemplate(template, path) {
-			op = item.GetOperation("GET")
-		}
-	}
-	if op == nil {
-		t.Fatalf("GET %s is not in openapi/clusters.yaml", path)
-	}
-	resp := op.Responses.Status(status)
-	if resp == nil {
-		t.Fatalf("GET %s: status %d is not documented", path, status)
-	}
-	media, _, _ := strings.Cut(ctype, ";")
-	mt := resp.Value.Content.Get(media)
-	if mt == nil {
-		t.Fatalf("GET %s: %d with %s is not documented", path, status, media)
-	}
-	if media != "application/json" {
-		return
-	}
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	if err := doc.ValidateSchemaJSON(mt.Schema.Value, v); err != nil {
-		t.Errorf("GET %s: the %d response does not follow openapi/clusters.yaml: %v", path, status, err)
-	}
-}
-
-// matchTemplate reports whether path fits an OpenAPI path template
-// segment by segment ({id} fits any one segment).
-func matchTemplate(template, path string) bool {
-	ts, ps := strings.Split(template, "/"), strings.Split(path, "/")
-	if len(ts) != len(ps) {
-		return false
-	}
-	for i := range ts {
-		if ts[i] != ps[i] && !(strings.HasPrefix(ts[i], "{") && ps[i] != "") {
-			return false
-		}
-	}
-	return true
-}
-
-// getDoc GETs an API path, checks its status and the response against
-// the fragment, and decodes it into into (when not nil).
-func getDoc(t *testing.T, srv *httptest.Server, path string, wantStatus int, into any) {
-	t.Helper()
-	code, _, body := fetch(t, srv, path, "")
-	if code != wantStatus {
-		t.Fatalf("GET %s: status %d, want %d: %s", path, code, wantStatus, body)
-	}
-	if into != nil {
-		if err := json.Unmarshal(body, into); err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-	}
+	srv.Get(t, path, api.ScopeAnalyst, wantStatus, into)
 }
 
 // getError GETs a path that fails and decodes the error.
-func getError(t *testing.T, srv *httptest.Server, path string, e *apiError) int {
+func getError(t *testing.T, srv *apitest.Server, path string, e *apiError) int {
 	t.Helper()
-	code, _, body := fetch(t, srv, path, "")
-	if err := json.Unmarshal(body, e); err != nil {
-		t.Fatalf("GET %s: %d %s: %v", path, code, body, err)
-	}
-	return code
+	return srv.Get(t, path, api.ScopeAnalyst, 0, e).StatusCode
 }
 
-// fetch GETs path with an Accept header and returns status, content type and body.
-func fetch(t *testing.T, srv *httptest.Server, path, accept string) (int, string, []byte) {
+// fetch GETs path with the analyst key and an Accept header, checks the
+// response against the document, and returns status, content type and body.
+func fetch(t *testing.T, srv *apitest.Server, path, accept string) (int, string, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+srv.Keys[api.ScopeAnalyst])
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := srv.Send(t, req, nil, 0, nil)
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	documented(t, path, resp.StatusCode, resp.Header.Get("Content-Type"), b)
 	return resp.StatusCode, resp.Header.Get("Content-Type"), b
 }
 
@@ -291,7 +210,7 @@ func TestClusterWarningsAndLetters(t *testing.T) {
 
 // letterEvidence is the evidence of w's cluster in the run that wrote its
 // letter, from the cluster's history.
-func letterEvidence(t *testing.T, srv *httptest.Server, w model.Warning) model.ClusterEvidence {
+func letterEvidence(t *testing.T, srv *apitest.Server, w model.Warning) model.ClusterEvidence {
 	t.Helper()
 	var h api.ClusterHistory
 	getDoc(t, srv, "/api/v1/clusters/assessments/"+url.PathEscape(w.Cluster)+"/history", http.StatusOK, &h)

@@ -75,6 +75,14 @@ var (
 	passFail = []string{"pass", "fail"}
 )
 
+// ComplaintKinds are what a complaint.received is: 投诉 (a complaint by
+// someone wronged), 举报 (a report of a violation), 咨询 (a question).
+var ComplaintKinds = []string{"complaint", "report", "question"}
+
+// ComplaintCategories are what a complaint is about.
+var ComplaintCategories = []string{"product_quality", "special_equipment", "metrology", "certification",
+	"standards", "labeling", "licensing", "other"}
+
 func equipmentFields(extra ...FieldSpec) []FieldSpec {
 	return append([]FieldSpec{
 		{Name: "equipment_id", Kind: FieldString, Required: true, Facet: FacetLink},
@@ -145,11 +153,25 @@ var EventSpecs = map[EventType]EventSpec{
 	EventComplaintReceived: {Doc: "a complaint or report is received", Fields: []FieldSpec{
 		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "channel", Kind: FieldEnum, Enum: []string{"12365", "web", "letter"}, Facet: FacetCategory},
+		{Name: "kind", Kind: FieldEnum, Enum: ComplaintKinds},
+		{Name: "category", Kind: FieldEnum, Enum: ComplaintCategories},
+		{Name: "text", Kind: FieldString},
+		{Name: "contact", Kind: FieldString},       // personal data: never shown publicly or logged
+		{Name: "tracking_hash", Kind: FieldString}, // SHA-256 (hex) of the tracking code given to the sender
+		{Name: "product", Kind: FieldString},       // what it is about, as spot checks name products (the plan counts it)
+	}},
+	EventComplaintAccepted: {Doc: "a complaint is accepted for handling (受理), within 7 working days of receipt", Fields: []FieldSpec{
+		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
+	}},
+	EventComplaintRejected: {Doc: "a complaint is not accepted (不予受理), within 7 working days of receipt", Fields: []FieldSpec{
+		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "reason", Kind: FieldString, Required: true},
 	}},
 	EventComplaintClosed: {Doc: "a complaint is closed, verified or not", Fields: []FieldSpec{
 		{Name: "complaint_id", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "verified", Kind: FieldBool, Required: true, Facet: FacetResult, BoolFacet: [2]string{"unverified", "verified"}},
 		{Name: "outcome", Kind: FieldString},
+		{Name: "answer", Kind: FieldString}, // the reply to the sender (a question's answer), shown with its status
 	}},
 	EventStandardDeclared: {Doc: "an enterprise standard is self-declared (自我声明公开)", Fields: []FieldSpec{
 		{Name: "standard_no", Kind: FieldString, Facet: FacetRef},
@@ -172,6 +194,21 @@ var EventSpecs = map[EventType]EventSpec{
 		{Name: "case_no", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "decision_no", Kind: FieldString},
 	}},
+	EventPlanSuggested: {Doc: "a county bureau suggests spot checks of a product for a plan year (抽查建议); source is the county", WithoutUSCC: true,
+		Fields: []FieldSpec{
+			{Name: "suggestion_id", Kind: FieldString, Required: true, Facet: FacetRef},
+			{Name: "year", Kind: FieldNumber, Required: true},
+			{Name: "product", Kind: FieldString, Required: true, Facet: FacetCategory},
+			{Name: "batches", Kind: FieldNumber, Required: true},
+			{Name: "note", Kind: FieldString},
+		}},
+	EventAgencyApplied: {Doc: "a testing agency (承检机构) applies to undertake a plan year's checks of products", WithoutUSCC: true,
+		Fields: []FieldSpec{
+			{Name: "agency_id", Kind: FieldString, Required: true, Facet: FacetRef},
+			{Name: "year", Kind: FieldNumber, Required: true},
+			{Name: "products", Kind: FieldStrings, Required: true},
+			{Name: "note", Kind: FieldString},
+		}},
 	EventRetracted: {Doc: "a record sent in error is withdrawn by the bureau that sent it: it no longer counts in any job, and both stay in the credit file", Fields: []FieldSpec{
 		{Name: "event_id", Kind: FieldString, Required: true, Facet: FacetLink},
 		{Name: "reason", Kind: FieldString, Required: true},

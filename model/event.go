@@ -23,12 +23,16 @@ const (
 	EventEquipmentHazardFixed   EventType = "equipment.hazard_corrected"
 	EventEquipmentAccident      EventType = "equipment.accident"
 	EventComplaintReceived      EventType = "complaint.received"
+	EventComplaintAccepted      EventType = "complaint.accepted"
+	EventComplaintRejected      EventType = "complaint.rejected"
 	EventComplaintClosed        EventType = "complaint.closed"
 	EventStandardDeclared       EventType = "standard.declared"
 	EventCertificationGranted   EventType = "certification.granted"
 	EventCertificationWithdrawn EventType = "certification.withdrawn"
 	EventAwardGranted           EventType = "award.granted"
 	EventCreditRepaired         EventType = "credit.repaired"
+	EventPlanSuggested          EventType = "plan.suggested"
+	EventAgencyApplied          EventType = "agency.applied"
 	// EventRetracted withdraws a record sent in error (its data.event_id),
 	// accepted only from the bureau that sent that record, about the same
 	// enterprise.

@@ -25,7 +25,7 @@ const JobClusters = "clusters"
 type ClusterSource interface {
 	ClusterEnterprises(ctx context.Context, q warehouse.ClusterQuery, fn func(warehouse.ClusterEnterprise) error) error
 	ClusterRecords(ctx context.Context, q warehouse.ClusterQuery, fn func(warehouse.ClusterRecord) error) error
-	EventsOfTypes(ctx context.Context, q warehouse.EventQuery, fn func(model.Event) error) error
+	PlanningEvents(ctx context.Context, q warehouse.EventQuery, fn func(warehouse.EventRow) error) error
 	Runs(ctx context.Context, f warehouse.RunFilter) ([]warehouse.Run, error)
 	ReadOutputs(ctx context.Context, q warehouse.OutputQuery, fn func(warehouse.OutputRow) error) error
 }
@@ -203,8 +203,9 @@ func (j *ClustersJob) previousWarnings(ctx context.Context, runs []warehouse.Run
 func (j *ClustersJob) analystEvents(ctx context.Context, in RunInput) ([]clusters.AnalystEvent, error) {
 	var out []clusters.AnalystEvent
 	q := warehouse.EventQuery{Types: []model.EventType{model.EventWarningAcknowledged, model.EventWarningActionRecorded},
-		Cutoff: in.Cutoff, Watermark: in.Watermark}
-	err := j.src.EventsOfTypes(ctx, q, func(e model.Event) error {
+		Window: warehouse.Window{Cutoff: in.Cutoff, Watermark: in.Watermark}}
+	// PlanningEvents reads any low-volume event types under a run's window.
+	err := j.src.PlanningEvents(ctx, q, func(e warehouse.EventRow) error {
 		fields, err := model.ParseData(e.Data)
 		if err != nil {
 			in.Log.Warn("analyst event left out: unreadable data", "event", e.ID, "err", err)
@@ -312,15 +313,6 @@ func milli(a model.ClusterAssessment) int64 {
 		return 0
 	}
 	return int64(math.Round(a.Evidence.ZAdjusted * 1000))
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // interner keeps one copy of each county, division, cluster and product:

@@ -109,7 +109,7 @@ type cityOf struct {
 	cluster map[model.USCC]string
 }
 
-func simulatedCity(t *testing.T, cfg simulate.Config) cityOf {
+func simulatedClusterCity(t *testing.T, cfg simulate.Config) cityOf {
 	t.Helper()
 	c := cityOf{cluster: map[model.USCC]string{}}
 	var buf bytes.Buffer
@@ -175,7 +175,7 @@ func TestClustersFindPlantedTrouble(t *testing.T) {
 	for _, seed := range []int64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			end := time.Date(2026, 6, 30, 0, 0, 0, 0, model.Shanghai)
-			city := simulatedCity(t, simulate.Config{Enterprises: 20000, Years: 2, Seed: seed, End: end})
+			city := simulatedClusterCity(t, simulate.Config{Enterprises: 20000, Years: 2, Seed: seed, End: end})
 			s := duckdbtest.Open(t)
 			if _, err := (ingest.Importer{Store: s}).Import(t.Context(), "sim.jsonl", bytes.NewReader(city.lines)); err != nil {
 				t.Fatal(err)

@@ -72,30 +72,3 @@ type ClusterRecord struct {
 	Product    string // a check's product
 	Grade      string // an accident's grade
 }
-
-// EventQuery selects the events of some types that a run reads: occurred
-// before Cutoff and ingested up to Watermark (analysts' decisions, which
-// concern no single enterprise).
-type EventQuery struct {
-	Types     []model.EventType
-	Cutoff    time.Time
-	Watermark time.Time
-}
-
-// Validate checks the query; its types must be the contract's, so backends
-// may write them into SQL.
-func (q EventQuery) Validate() error {
-	var errs []error
-	if len(q.Types) == 0 {
-		errs = append(errs, errors.New("at least one event type is required"))
-	}
-	for _, t := range q.Types {
-		if _, ok := model.EventSpecs[t]; !ok {
-			errs = append(errs, fmt.Errorf("%q is not a v1 event type", t))
-		}
-	}
-	if q.Cutoff.IsZero() || q.Watermark.IsZero() {
-		errs = append(errs, errors.New("cutoff and watermark are required"))
-	}
-	return errors.Join(errs...)
-}

@@ -6,6 +6,7 @@ package warehouse
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/qcredit/qcredit/model"
 )
@@ -88,6 +89,13 @@ type Item struct {
 type Batch struct {
 	Items       []Item
 	DeadLetters []model.DeadLetter
+	// Resent, when set, is told of each item Write did not store because an
+	// event with its id was already stored: an exact resend (conflict false)
+	// or a different event reusing the id (conflict true; it is
+	// dead-lettered). What it was told holds only when Write returns nil.
+	// Repeats within the batch are not told: Prepare finds them the same way
+	// for the caller. HTTP ingest answers per event from it.
+	Resent func(id string, conflict bool)
 }
 
 // WriteResult counts what a Write did.
@@ -140,4 +148,10 @@ type DeadLetterStats struct {
 	Total    int64            `json:"total"`
 	ByReason map[string]int64 `json:"by_reason"`
 	ByOrigin map[string]int64 `json:"by_origin_kind"`
+}
+
+// IngestedEvent is a stored event and when the warehouse took it.
+type IngestedEvent struct {
+	model.Event
+	IngestedAt time.Time
 }

@@ -36,6 +36,18 @@ type Config struct {
 	Clusters  ClustersConfig  `koanf:"clusters"`
 	Scheduler SchedulerConfig `koanf:"scheduler"`
 	Serving   ServingConfig   `koanf:"serving"`
+	API       APIConfig       `koanf:"api"`
+}
+
+// APIConfig tunes the API: keys, the public routes' rate limit, proxies.
+type APIConfig struct {
+	// KeyRefresh is how often keys are reloaded from the warehouse.
+	KeyRefresh time.Duration `koanf:"key_refresh"`
+	// PublicRate and PublicBurst limit public routes per client address.
+	PublicRate  float64 `koanf:"public_rate"`
+	PublicBurst int     `koanf:"public_burst"`
+	// TrustedProxies may name the client in X-Forwarded-For.
+	TrustedProxies []string `koanf:"trusted_proxies"`
 }
 
 // SchedulerConfig says whether this process schedules jobs and when.
@@ -124,6 +136,10 @@ var defaults = map[string]any{
 	"scheduler.enabled":          true,
 	"scheduler.schedules":        map[string]string{}, // YAML only: job: cron spec, "after JOB" or "off"
 	"serving.refresh":            5 * time.Second,
+	"api.key_refresh":            2 * time.Second,
+	"api.public_rate":            10.0,
+	"api.public_burst":           50,
+	"api.trusted_proxies":        []string{},
 }
 
 // configSections are the nested keys (log, kafka, …); env and flag names

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/qcredit/qcredit/api"
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
@@ -23,6 +24,7 @@ import (
 func newDevCmd(a *app) *cobra.Command {
 	var enterprises, years int
 	var seed int64
+	var broker string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Everything on one machine: simulate Huai'an, import it, serve on :8080",
@@ -57,19 +59,27 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
 			}
 			reg := prometheus.NewRegistry()
-			// Score and assess the clusters once now, so the API has grades and
-			// warnings from the start; then on schedule.
-			for _, job := range []string{pipelines.JobScore, pipelines.JobClusters} {
-				if err := a.runPipelineOnce(ctx, s, reg, job); err != nil {
-					return err
-				}
+			// Every job as of each past month-end (once) and today, so the API
+			// and the dashboards have grades and history from the start.
+			if err := a.devHistory(ctx, s, reg, years); err != nil {
+				return err
 			}
-			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
+			if err := a.devPlanning(ctx, s, reg); err != nil {
+				return err
+			}
+			key, err := devAnalystKey(ctx, s)
+			if err != nil {
+				return err
+			}
+			a.devSession = true
+			return a.withDevKafka(ctx, broker, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				// The live bureaus report all the time: score as of today every few
 				// minutes too, so grades change while a user watches.
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
-					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Warehouse, a.cfg.Kafka.Topics[0], gradeExamples(rm.Current()))
-				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule})
+					printDevBanner(cmd.OutOrStdout(), addr, strings.Join(a.cfg.Kafka.Brokers, ","), a.cfg.Warehouse, a.cfg.Kafka.Topics[0], key, gradeExamples(rm.Current()))
+					fmt.Fprintf(cmd.OutOrStdout(), "  dashboards: http://%s/   (development session: no key needed)\n", bannerHost(addr))
+				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule},
+					pipelines.Task{Name: pipelines.JobStats, Schedule: devScoreSchedule})
 			})
 		},
 	}
@@ -77,7 +87,27 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 	cmd.Flags().IntVar(&enterprises, "enterprises", 20000, "enterprises to simulate")
 	cmd.Flags().IntVar(&years, "years", 3, "years of history to simulate")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "simulation seed")
+	cmd.Flags().StringVar(&broker, "broker", devBrokerAddr, "address of the in-memory Kafka broker")
 	return cmd
+}
+
+// devAnalystKey is a fresh analyst key for the banner's examples: the one
+// of an earlier run is revoked (keys are shown only when created).
+func devAnalystKey(ctx context.Context, s backend) (string, error) {
+	const name = "dev-analyst"
+	keys, err := api.ListKeys(ctx, s, time.Now())
+	if err != nil {
+		return "", err
+	}
+	for _, k := range keys {
+		if k.Name == name && k.RevokedAt == nil {
+			if _, err := api.RevokeKey(ctx, s, name, time.Now()); err != nil {
+				return "", err
+			}
+		}
+	}
+	key, _, err := api.CreateKey(ctx, s, api.KeyRequest{Name: name, Scope: api.ScopeAnalyst}, time.Now())
+	return key, err
 }
 
 // devScoreSchedule is how often qcredit dev scores as of today.
@@ -119,22 +149,29 @@ func gradeExamples(m *serving.Model) []serving.Firm {
 	return out
 }
 
-func printDevBanner(w io.Writer, addr, warehouseURL, topic string, examples []serving.Firm) {
-	host := addr
-	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
-		host = "localhost" + host[strings.LastIndex(host, ":"):]
+// bannerHost is addr as a browser on this machine reaches it.
+func bannerHost(addr string) string {
+	if strings.HasPrefix(addr, "[::]") || strings.HasPrefix(addr, "0.0.0.0") {
+		return "localhost" + addr[strings.LastIndex(addr, ":"):]
 	}
+	return addr
+}
+
+func printDevBanner(w io.Writer, addr, broker, warehouseURL, topic, key string, examples []serving.Firm) {
+	host := bannerHost(addr)
 	fmt.Fprintf(w, `
 qcredit dev is running (warehouse: %[4]s)
   health:  http://%[1]s/healthz    metrics: http://%[1]s/metrics
   kafka:   %[2]s (in-memory broker, development only; simulated bureaus publish
            to topic %[3]s, consumed by the ingest worker)
-  scores:  curl 'http://%[1]s/api/v1/scores?grade=D&limit=10'
-  cluster warnings: curl 'http://%[1]s/api/v1/clusters/warnings?min_level=yellow'
-`, host, devBrokerAddr, topic, warehouseURL)
+  analyst key (this run's; qcredit keys create makes others): %[5]s
+  scores:  curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/scores?grade=D&limit=10'
+  search:  curl 'http://%[1]s/api/v1/public/enterprises?q=钢材'
+  cluster warnings: curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/clusters/warnings?min_level=yellow'
+`, host, broker, topic, warehouseURL, key)
 	for _, e := range examples {
 		fmt.Fprintf(w, "  grade %s: curl http://%s/api/v1/public/enterprises/%s   # %s\n", e.Grade, host, e.USCC, e.Name)
-		fmt.Fprintf(w, "           curl http://%s/api/v1/enterprises/%s          # the credit file\n", host, e.USCC)
+		fmt.Fprintf(w, "           curl -H \"Authorization: Bearer $KEY\" http://%s/api/v1/enterprises/%s   # the credit file\n", host, e.USCC)
 	}
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
 }

@@ -27,7 +27,7 @@ func TestDevCityIsAlive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	dev := exec.Command(testenv.Binary(t), "dev", "--enterprises", "300", "--years", "1", "--listen", "127.0.0.1:0")
+	dev := exec.Command(testenv.Binary(t), "dev", "--enterprises", "300", "--years", "1", "--listen", "127.0.0.1:0", "--broker", "127.0.0.1:0")
 	dev.Dir = dir
 	dev.Env = append(os.Environ(), "QCREDIT_WAREHOUSE=duckdb://data/qcredit.duckdb")
 	dev.Stdout, dev.Stderr = logFile, logFile
@@ -38,12 +38,14 @@ func TestDevCityIsAlive(t *testing.T) {
 		dev.Process.Signal(os.Interrupt)
 		dev.Wait()
 	})
-	addr := ""
+	addr, key := "", ""
 	deadline := time.Now().Add(2 * time.Minute)
 	for addr == "" {
 		b, _ := os.ReadFile(logPath)
-		if m := regexp.MustCompile(`health:  http://(\S+)/healthz`).FindSubmatch(b); m != nil {
-			addr = string(m[1])
+		m := regexp.MustCompile(`health:  http://(\S+)/healthz`).FindSubmatch(b)
+		k := regexp.MustCompile(`analyst key [^:]*: (qck_\S+)`).FindSubmatch(b)
+		if m != nil && k != nil {
+			addr, key = string(m[1]), string(k[1])
 		} else if time.Now().After(deadline) {
 			t.Fatalf("dev did not start:\n%s", b)
 		}
@@ -56,7 +58,7 @@ func TestDevCityIsAlive(t *testing.T) {
 	var page struct {
 		Items []struct{ USCC string } `json:"items"`
 	}
-	getJSONAt(t, "http://"+addr+"/api/v1/scores?limit=1000", &page)
+	getJSONAt(t, "http://"+addr+"/api/v1/scores?limit=1000", key, &page)
 	if len(page.Items) == 0 {
 		t.Fatal("no scored enterprises")
 	}
@@ -69,7 +71,7 @@ func TestDevCityIsAlive(t *testing.T) {
 					OccurredAt time.Time `json:"occurred_at"`
 				} `json:"records"`
 			}
-			getJSONAt(t, "http://"+addr+"/api/v1/enterprises/"+it.USCC, &file)
+			getJSONAt(t, "http://"+addr+"/api/v1/enterprises/"+it.USCC, key, &file)
 			for _, r := range file.Records {
 				if !strings.Contains(r.ID, "-live-") {
 					continue
@@ -90,9 +92,15 @@ func TestDevCityIsAlive(t *testing.T) {
 	t.Fatalf("no live record in any credit file within 2 minutes\n%s", b)
 }
 
-func getJSONAt(t *testing.T, url string, into any) {
+// getJSONAt gets url with the API key and decodes the answer.
+func getJSONAt(t *testing.T, url, key string, into any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequestWithContext(t.Context(), "GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,8 @@ func main() {
 type app struct {
 	cfg Config
 	log *slog.Logger
+	// devSession admits the dashboards without a key (qcredit dev only).
+	devSession bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -83,7 +85,9 @@ func newRootCmd() *cobra.Command {
 		newPipelineCmd(a),
 		newIngestCmd(a),
 		newBrokerCmd(a),
+		newKeysCmd(a),
 		newDeadLettersCmd(a),
+		newLotteryCmd(a),
 	)
 	refuseUnknownSubcommands(root)
 	return root

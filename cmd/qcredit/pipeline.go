@@ -23,8 +23,15 @@ func newPipelineCmd(a *app) *cobra.Command {
 		Use:   "pipeline",
 		Short: "Run pipeline jobs by hand and list jobs and their runs",
 		Long: `Jobs and their default schedules (Asia/Shanghai, run inside qcredit serve):
-  score     daily at 02:00, as of the previous day: quality-credit scores and grades
-  clusters  after score, in the same slot: industrial-cluster risk warnings and letters
+  score    daily at 02:00, as of the previous day: quality-credit scores and grades
+  stats    after score: per county bureau and month, events reported, spot checks
+           and failures, reporting delay, dead letters; open and overdue complaints
+  plan     1 December at 03:00, as of 30 November: next year's spot-check plan
+  recheck  2 January at 04:00, as of 1 January: last year's licensed firms to re-check
+  kpi      the 1st at 05:00, as of the month that ended: county KPIs, overdue
+           complaints, special-equipment self-correction
+  clusters after score, in the same slot: industrial-cluster risk warnings and letters
+  lottery  off: run by qcredit lottery create and draw (publishes the draws)
 
 A run reads the events that occurred up to the end of its as_of day and were
 ingested up to its watermark (recorded on the run). Re-running it --like the
@@ -186,8 +193,13 @@ func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner
 		return nil, err
 	}
 	score := pipelines.NewScoreJob(s, sc, a.log)
+	stats := pipelines.NewStatsJob(s)
+	planning, err := a.planningJobs(s)
+	if err != nil {
+		return nil, err
+	}
 	cl := pipelines.NewClustersJob(s, method, a.log)
-	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score, cl}, Registerer: reg})
+	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: append([]pipelines.Job{score, stats, cl}, planning...), Registerer: reg})
 }
 
 // loadClusterMethod reads the cluster method file, or the embedded default.
@@ -219,14 +231,4 @@ func (a *app) startPipelines(ctx context.Context, s backend, r *pipelines.Runner
 	}
 	sched.Start(ctx)
 	return sched.Stop, nil
-}
-
-// runPipelineOnce runs a job now (qcredit dev scores right after its import).
-func (a *app) runPipelineOnce(ctx context.Context, s backend, reg prometheus.Registerer, job string) error {
-	r, err := a.newRunner(s, reg)
-	if err != nil {
-		return err
-	}
-	_, err = r.Run(ctx, pipelines.RunRequest{Job: job})
-	return err
 }

@@ -22,6 +22,11 @@ type backend interface {
 	warehouse.Store
 	pipelines.RunStore
 	pipelines.ScoreFeatures
+	pipelines.ActivitySource
+	pipelines.PlanSource
+	pipelines.KPISource
+	pipelines.RecheckSource
+	pipelines.LotteryStore
 	pipelines.ClusterSource
 	serving.Source
 	api.Warehouse

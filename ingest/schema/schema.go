@@ -48,14 +48,14 @@ func Generate() ([]byte, error) {
 			"Unknown top-level fields are refused; unknown data fields are kept. Validators must assert formats (date, date-time), " +
 			"though every format here also has a pattern. Checked beyond this schema, and refused as well: " + strings.Join(BeyondSchema, "; ") + ".",
 		"type":                 "object",
-		"required":             []string{"id", "type", "source", "occurred_at"}, // uscc: per type (below)
+		"required":             []string{"id", "type", "source", "occurred_at"}, // uscc: per type (branch)
 		"additionalProperties": false,
 		"properties": map[string]any{
 			"id": map[string]any{"type": "string", "minLength": 1, "maxLength": model.MaxIDLength, "pattern": model.NonBlankPattern,
 				"description": fmt.Sprintf("globally unique, <source>-<local id>; the idempotency key; 1-%d characters, not all white space", model.MaxIDLength)},
 			"type": map[string]any{"enum": types},
 			"uscc": map[string]any{"type": "string", "pattern": usccPattern(),
-				"description": "unified social credit code (GB 32100): 18 characters of 0-9A-HJ-NPQRTUWXY, characters 3-4 a province-level GB/T 2260 code (10: national); its check characters are checked beyond this schema"},
+				"description": "unified social credit code (GB 32100): 18 characters of 0-9A-HJ-NPQRTUWXY, characters 3-4 a province-level GB/T 2260 code (10: national); its check characters are checked beyond this schema. Required, except in the types about no single enterprise (" + strings.Join(withoutUSCC(), ", ") + "), where it must be absent"},
 			"source": map[string]any{"enum": model.HuaianBureaus(),
 				"description": "GB/T 2260 code of the reporting bureau: the city 320800, a current county or district, the development zone 320871, or a historical code (320802, 320811, 320829)"},
 			"occurred_at": timestamp("when the fact happened (decision or inspection date)"),
@@ -97,8 +97,20 @@ func usccPattern() string {
 	return "^" + c + "{2}(" + strings.Join(model.ProvincePrefixes(), "|") + ")" + c + "{12}[0-9X]" + c + "$"
 }
 
-// branch is "if type is T then data follows T's fields", and the uscc is
-// required, or absent for a type about no single enterprise.
+// withoutUSCC are the types about no single enterprise, by name.
+func withoutUSCC() []string {
+	var out []string
+	for t, s := range model.EventSpecs {
+		if s.WithoutUSCC {
+			out = append(out, string(t))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// branch is "if type is T then data follows T's fields" (and a uscc is
+// there, or absent for a type about no single enterprise).
 func branch(s model.EventSpec) map[string]any {
 	props := map[string]any{}
 	var required []string
@@ -132,10 +144,10 @@ func branch(s model.EventSpec) map[string]any {
 	}
 	then := map[string]any{"properties": map[string]any{"data": data}}
 	var top []string
-	if s.WithoutUSCC { // about no single enterprise: the uscc must be absent
-		then["not"] = map[string]any{"required": []string{"uscc"}}
-	} else {
+	if !s.WithoutUSCC {
 		top = append(top, "uscc")
+	} else {
+		then["not"] = map[string]any{"required": []string{"uscc"}}
 	}
 	if len(required) > 0 || s.AnyOf {
 		top = append(top, "data")

@@ -3,7 +3,6 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
@@ -116,37 +115,6 @@ func (s *Store) ClusterRecords(ctx context.Context, q warehouse.ClusterQuery, fn
 		return fmt.Errorf("cluster records: %w", err)
 	}
 	return nil
-}
-
-// EventsOfTypes streams the events of q's types that occurred before the
-// cutoff and were ingested up to the watermark, in (occurred_at, id) order.
-func (s *Store) EventsOfTypes(ctx context.Context, q warehouse.EventQuery, fn func(model.Event) error) error {
-	if err := q.Validate(); err != nil {
-		return fmt.Errorf("event query: %w", err)
-	}
-	types := make([]string, len(q.Types))
-	for i, t := range q.Types {
-		types[i] = "'" + string(t) + "'" // the contract's plain words (EventQuery.Validate)
-	}
-	rows, err := s.conn.Query(ctx, fmt.Sprintf(`SELECT id, type, uscc, source, occurred_at, reported_at, data FROM %s FINAL
-		WHERE type IN (%s) AND occurred_at < toDateTime(%d) AND ingested_us <= %d AND %s ORDER BY occurred_at, id`,
-		s.table("events"), strings.Join(types, ", "), q.Cutoff.Unix(), micros(q.Watermark), s.notRetracted(q.Watermark)))
-	if err != nil {
-		return fmt.Errorf("events of %v: %w", q.Types, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e model.Event
-		var typ, code, data string
-		if err := rows.Scan(&e.ID, &typ, &code, &e.Source, &e.OccurredAt, &e.ReportedAt, &data); err != nil {
-			return fmt.Errorf("events of %v: %w", q.Types, err)
-		}
-		e.Type, e.USCC, e.Data = model.EventType(typ), model.USCC(code), []byte(data)
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // KeyHistory is the output with key of each succeeded run of job, with its

@@ -47,6 +47,9 @@ type Store struct {
 	// LeaseSettle is how long a lease claim waits for racing claims to
 	// become visible before it is resolved (warehouse.ResolveLease).
 	LeaseSettle time.Duration
+	// Clock stamps ingested_at and planning records (nil: time.Now); tests
+	// set it so that two warehouses stamp the same input alike.
+	Clock func() time.Time
 }
 
 var _ warehouse.Store = (*Store)(nil)

@@ -34,7 +34,7 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 	defer s.writeM.Unlock()
 
 	start := time.Now()
-	fresh, dups, conflicts, err := s.classify(ctx, p.Items)
+	fresh, dups, conflicts, err := s.classify(ctx, p.Items, b.Resent)
 	if err != nil {
 		return res, err
 	}
@@ -69,7 +69,7 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 
 // classify splits items (unique ids, from warehouse.Prepare) into those not
 // yet stored, exact resends of stored events, and conflicts with them.
-func (s *Store) classify(ctx context.Context, items []warehouse.Item) ([]warehouse.Item, int, []model.DeadLetter, error) {
+func (s *Store) classify(ctx context.Context, items []warehouse.Item, resent func(string, bool)) ([]warehouse.Item, int, []model.DeadLetter, error) {
 	if len(items) == 0 {
 		return nil, 0, nil, nil
 	}
@@ -91,8 +91,14 @@ func (s *Store) classify(ctx context.Context, items []warehouse.Item) ([]warehou
 			fresh = append(fresh, it)
 		case slices.Contains(hashes, it.Record.Hash):
 			dups++
+			if resent != nil {
+				resent(it.Record.ID, false)
+			}
 		default:
 			conflicts = append(conflicts, warehouse.ConflictLetter(it))
+			if resent != nil {
+				resent(it.Record.ID, true)
+			}
 		}
 	}
 	return fresh, dups, conflicts, nil
@@ -214,7 +220,11 @@ func (s *Store) insertEvents(ctx context.Context, items []warehouse.Item) error 
 // processes writing at once stamp with their own clocks: see the README on
 // watermarks.) Callers hold writeM.
 func (s *Store) stamp() time.Time {
-	t := time.Now().Truncate(time.Microsecond)
+	now := time.Now
+	if s.Clock != nil {
+		now = s.Clock
+	}
+	t := now().Truncate(time.Microsecond)
 	if !t.After(s.lastStamp) {
 		t = s.lastStamp.Add(time.Microsecond)
 	}

@@ -14,7 +14,6 @@ import (
 func RunClusters(t *testing.T, open Opener) {
 	t.Run("ClusterEnterprises", func(t *testing.T) { testClusterEnterprises(t, open) })
 	t.Run("ClusterRecords", func(t *testing.T) { testClusterRecords(t, open) })
-	t.Run("EventsOfTypes", func(t *testing.T) { testEventsOfTypes(t, open) })
 	t.Run("KeyHistory", func(t *testing.T) { testKeyHistory(t, open) })
 	t.Run("ClusterRetractions", func(t *testing.T) { testClusterRetractions(t, open) })
 }
@@ -186,45 +185,6 @@ func testClusterRecords(t *testing.T, open Opener) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("records:\n got %+v\nwant %+v", got, want)
-	}
-}
-
-func testEventsOfTypes(t *testing.T, open Opener) {
-	// Given analysts' events about no enterprise before and after the
-	// cutoff and one ingested after the watermark, when the warning events
-	// of as_of 2025-06-30 are read, then those before the cutoff and up to
-	// the watermark come back in (occurred_at, id) order, with their data,
-	// without a USCC.
-	s := open(t)
-	defer s.Close()
-	ack := func(id string, at time.Time, warning string) warehouse.Item {
-		return Event(t, id, model.EventWarningAcknowledged, "", at, map[string]any{"warning_id": warning, "analyst": "张三", "note": "已阅"})
-	}
-	act := Event(t, "w2", model.EventWarningActionRecorded, "", day(2025, 6, 1),
-		map[string]any{"warning_id": "cw-a-20250531", "analyst": "李四", "action": "约谈企业负责人"})
-	write(t, s, warehouse.Batch{Items: append(clusterFixtures(t), ack("w3", day(2025, 6, 1), "cw-a-20250531"), act,
-		ack("w1", day(2025, 5, 31), "cw-a-20250531"), ack("w9", day(2025, 7, 2), "cw-a-20250531"))})
-	q := warehouse.EventQuery{Types: []model.EventType{model.EventWarningAcknowledged, model.EventWarningActionRecorded},
-		Cutoff: clusterAt, Watermark: clusterQuery(t, s).Watermark}
-	write(t, s, warehouse.Batch{Items: []warehouse.Item{ack("w0", day(2025, 5, 1), "cw-a-20250531")}})
-	var ids []string
-	err := s.EventsOfTypes(t.Context(), q, func(e model.Event) error {
-		ids = append(ids, e.ID)
-		fields, err := model.ParseData(e.Data)
-		if e.USCC != "" || err != nil || len(fields) < 3 || e.Source != "320830" {
-			t.Errorf("event %s: uscc %q, data %s (%v), source %s", e.ID, e.USCC, e.Data, err, e.Source)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"w1", "w2", "w3"}; !slices.Equal(ids, want) {
-		t.Errorf("events %v, want %v", ids, want)
-	}
-	if err := s.EventsOfTypes(t.Context(), warehouse.EventQuery{Types: []model.EventType{"warning.bogus'"}, Cutoff: clusterAt, Watermark: q.Watermark},
-		func(model.Event) error { return nil }); err == nil {
-		t.Error("a type outside the contract was accepted")
 	}
 }
 

@@ -35,10 +35,26 @@ type Backend interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	Optimize(ctx context.Context) error
+	AppendKeyRecord(ctx context.Context, r warehouse.KeyRecord) error
+	KeyRecords(ctx context.Context) ([]warehouse.KeyRecord, error)
+	AppendAudit(ctx context.Context, recs []warehouse.AuditRecord) error
+	Audit(ctx context.Context, q warehouse.AuditQuery) ([]warehouse.AuditRecord, error)
+	EventsOfTypes(ctx context.Context, types []model.EventType, after time.Time, fn func(warehouse.IngestedEvent) error) error
+	Activity(ctx context.Context, q warehouse.ActivityQuery, fn func(warehouse.ActivityRow) error) error
+	OpenComplaints(ctx context.Context, q warehouse.ActivityQuery) ([]warehouse.OpenComplaintDay, error)
 	DeadLetters(ctx context.Context, f warehouse.DeadLetterFilter) ([]warehouse.StoredDeadLetter, error)
+
+	PlanningEvents(ctx context.Context, q warehouse.EventQuery, fn func(warehouse.EventRow) error) error
+	FirmStates(ctx context.Context, w warehouse.Window, fn func(warehouse.FirmState) error) error
+	ProductChecks(ctx context.Context, q warehouse.ProductCheckQuery, fn func(warehouse.ProductCheck) error) error
+	MonthlyActivity(ctx context.Context, q warehouse.MonthQuery) ([]warehouse.SourceMonth, error)
+	CheckedFirms(ctx context.Context, q warehouse.MonthQuery, fn func(model.USCC, int) error) error
+	AddPlanningRecord(ctx context.Context, r warehouse.PlanningRecord) (warehouse.PlanningRecord, error)
+	PlanningRecords(ctx context.Context, q warehouse.RecordQuery) ([]warehouse.PlanningRecord, error)
+	StoreDrawSeed(ctx context.Context, drawID string, seed []byte) error
+	DrawSeed(ctx context.Context, drawID string) ([]byte, error)
 	ClusterEnterprises(ctx context.Context, q warehouse.ClusterQuery, fn func(warehouse.ClusterEnterprise) error) error
 	ClusterRecords(ctx context.Context, q warehouse.ClusterQuery, fn func(warehouse.ClusterRecord) error) error
-	EventsOfTypes(ctx context.Context, q warehouse.EventQuery, fn func(model.Event) error) error
 	KeyHistory(ctx context.Context, job, key string, limit int) ([]warehouse.VersionedOutput, error)
 }
 
@@ -54,6 +70,11 @@ func Run(t *testing.T, open Opener) {
 	t.Run("MigrateIsIdempotent", func(t *testing.T) { testMigrateIsIdempotent(t, open) })
 	t.Run("RetryAfterPartialWrite", func(t *testing.T) { testRetryAfterPartialWrite(t, open) })
 	t.Run("Pipeline", func(t *testing.T) { RunPipeline(t, open) })
+	t.Run("KeyRecords", func(t *testing.T) { testKeyRecords(t, open) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
+	t.Run("ResentIsTold", func(t *testing.T) { testResentIsTold(t, open) })
+	t.Run("EventsOfTypes", func(t *testing.T) { testEventsOfTypes(t, open) })
+	t.Run("Planning", func(t *testing.T) { RunPlanning(t, open) })
 	t.Run("Clusters", func(t *testing.T) { RunClusters(t, open) })
 }
 

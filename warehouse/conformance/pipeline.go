@@ -23,6 +23,7 @@ func RunPipeline(t *testing.T, open Opener) {
 	t.Run("Timeline", func(t *testing.T) { testTimeline(t, open) })
 	t.Run("Enterprises", func(t *testing.T) { testEnterprises(t, open) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
+	t.Run("Activity", func(t *testing.T) { testActivity(t, open) })
 	t.Run("Retractions", func(t *testing.T) { testRetractions(t, open) })
 }
 

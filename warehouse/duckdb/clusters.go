@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
-	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 )
 
@@ -82,48 +80,6 @@ func (s *Store) ClusterRecords(ctx context.Context, q warehouse.ClusterQuery, fn
 		return fmt.Errorf("cluster records: %w", err)
 	}
 	return nil
-}
-
-// EventsOfTypes streams the events of q's types that occurred before the
-// cutoff and were ingested up to the watermark, not retracted, in
-// (occurred_at, id) order.
-func (s *Store) EventsOfTypes(ctx context.Context, q warehouse.EventQuery, fn func(model.Event) error) error {
-	if err := q.Validate(); err != nil {
-		return fmt.Errorf("event query: %w", err)
-	}
-	rows, err := s.db.QueryContext(ctx, `WITH `+retractedCTE+` SELECT id, type, uscc, source, occurred_at, reported_at, data FROM events
-		WHERE type IN (`+quotedTypes(q.Types)+`) AND occurred_at < $cutoff AND ingested_at <= $wm AND `+notRetracted+` ORDER BY occurred_at, id`,
-		sql.Named("cutoff", q.Cutoff), sql.Named("wm", q.Watermark))
-	if err != nil {
-		return fmt.Errorf("events of %v: %w", q.Types, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e model.Event
-		var typ, code, data string
-		var reported sql.NullTime
-		if err := rows.Scan(&e.ID, &typ, &code, &e.Source, &e.OccurredAt, &reported, &data); err != nil {
-			return fmt.Errorf("events of %v: %w", q.Types, err)
-		}
-		e.Type, e.USCC, e.Data = model.EventType(typ), model.USCC(code), []byte(data)
-		if reported.Valid {
-			e.ReportedAt = &reported.Time
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// quotedTypes is an SQL list of event types, which EventQuery.Validate
-// checked are the contract's (plain words).
-func quotedTypes(types []model.EventType) string {
-	q := make([]string, len(types))
-	for i, t := range types {
-		q[i] = "'" + string(t) + "'"
-	}
-	return strings.Join(q, ", ")
 }
 
 // KeyHistory is the output with key of each succeeded run of job, with its

@@ -37,6 +37,9 @@ type Store struct {
 	ids       *storedIDs // loaded with wconn; guarded by writeM
 	idSeed    maphash.Seed
 	lastStamp time.Time // ingested_at of the last write; guarded by writeM
+	// Clock stamps ingested_at and planning records (nil: time.Now); tests
+	// set it so that two warehouses stamp the same input alike.
+	Clock func() time.Time
 }
 
 var _ warehouse.Store = (*Store)(nil)

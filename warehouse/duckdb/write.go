@@ -75,7 +75,7 @@ var _ warehouse.Stager = (*Store)(nil)
 // writes the last one.
 func (s *Store) Stage(b warehouse.Batch) warehouse.StagedBatch {
 	p := warehouse.Prepare(b)
-	w := &stagedWrite{store: s, prepared: p}
+	w := &stagedWrite{store: s, prepared: p, resent: b.Resent}
 	if len(p.Items) > 0 {
 		w.hashes = make([]uint64, len(p.Items))
 		for i := range p.Items {
@@ -92,6 +92,7 @@ type stagedWrite struct {
 	prepared warehouse.Prepared
 	hashes   []uint64   // of the prepared items' ids
 	events   eventBatch // nil when there are no items
+	resent   func(id string, conflict bool)
 }
 
 // Write stores the batch in one transaction: its events are staged,
@@ -167,7 +168,11 @@ func (w *stagedWrite) writeTx(r rawConn) (res warehouse.WriteResult, err error) 
 // previous write's, so stamps rise in commit order even if the clock steps
 // back. Callers hold writeM.
 func (s *Store) stamp() time.Time {
-	t := time.Now().Truncate(time.Microsecond)
+	now := time.Now
+	if s.Clock != nil {
+		now = s.Clock
+	}
+	t := now().Truncate(time.Microsecond)
 	if !t.After(s.lastStamp) {
 		t = s.lastStamp.Add(time.Microsecond)
 	}
@@ -231,10 +236,14 @@ func (w *stagedWrite) writeEvents(r rawConn) (eventsWritten, error) {
 	conflicting := map[string]bool{}
 	if maybeStored { // a resend, mostly: only then is the join worth its scan of every stored id
 		err = r.rows(`SELECT s.id, s.hash = e.hash FROM `+st.IDs()+` s JOIN events e ON e.id = s.id`, func(v []driver.Value) error {
-			if v[1].(bool) {
+			id, same := v[0].(string), v[1].(bool)
+			if same {
 				out.duplicates++
 			} else {
-				conflicting[v[0].(string)] = true
+				conflicting[id] = true
+			}
+			if w.resent != nil {
+				w.resent(id, !same)
 			}
 			return nil
 		})
