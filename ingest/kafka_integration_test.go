@@ -105,6 +105,9 @@ func startChild(t *testing.T, warehouseURL string, cfg ingest.KafkaConfig, logPa
 			_ = c.cmd.Process.Kill()
 			<-c.exited
 		}
+		if t.Failed() {
+			t.Logf("%s log:\n%s", command, tail(logPath))
+		}
 	})
 	return c
 }

@@ -160,8 +160,7 @@ const (
 func remoteOp(ctx context.Context, sock, name string, args json.RawMessage, in io.Reader, out io.Writer) error {
 	client := &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
+			return dialUnix(ctx, sock)
 		},
 	}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://qcredit/ops/"+name+"?args="+url.QueryEscape(string(args)), in)
@@ -225,13 +224,14 @@ func (a *app) serveAdmin(ctx context.Context, s backend, runner *pipelines.Runne
 		return nil, fmt.Errorf("admin socket %s: %w", sock, err)
 	}
 	old := syscall.Umask(0o177) // owner-only from creation, not after a chmod
-	ln, err := net.Listen("unix", sock)
+	ln, err := listenUnix(sock)
 	syscall.Umask(old)
 	if err != nil {
 		return nil, fmt.Errorf("admin socket %s: %w", sock, err)
 	}
 	if err := os.Chmod(sock, 0o600); err != nil {
 		ln.Close()
+		os.Remove(sock)
 		return nil, fmt.Errorf("admin socket %s: %w", sock, err)
 	}
 	abs, _ := filepath.Abs(sock)
