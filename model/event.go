@@ -115,23 +115,6 @@ func DeadLetterReasons() []DeadLetterReason {
 		DeadLetterMissingField, DeadLetterInvalidField, DeadLetterInvalidUSCC, DeadLetterConflict}
 }
 
-// The names the reasons had before they followed the <Type><Value> rule,
-// kept for one release so code written against them still builds.
-const (
-	// Deprecated: use DeadLetterMalformedJSON.
-	ReasonMalformedJSON = DeadLetterMalformedJSON
-	// Deprecated: use DeadLetterUnknownType.
-	ReasonUnknownType = DeadLetterUnknownType
-	// Deprecated: use DeadLetterMissingField.
-	ReasonMissingField = DeadLetterMissingField
-	// Deprecated: use DeadLetterInvalidField.
-	ReasonInvalidField = DeadLetterInvalidField
-	// Deprecated: use DeadLetterInvalidUSCC.
-	ReasonInvalidUSCC = DeadLetterInvalidUSCC
-	// Deprecated: use DeadLetterConflict.
-	ReasonConflict = DeadLetterConflict
-)
-
 // DeadLetter is input that was not stored as an event, kept whole with why and
 // where from, so nothing is silently dropped.
 type DeadLetter struct {

@@ -51,14 +51,14 @@ func (s *streamer) malformed(r *rand.Rand, idx int32) error {
 	var reason model.DeadLetterReason
 	switch r.IntN(4) {
 	case 0:
-		reason = model.ReasonMalformedJSON
+		reason = model.DeadLetterMalformedJSON
 	case 1:
-		reason, env.uscc = model.ReasonInvalidUSCC, corruptUSCC(r, s.p.firms[e.firm].uscc)
+		reason, env.uscc = model.DeadLetterInvalidUSCC, corruptUSCC(r, s.p.firms[e.firm].uscc)
 		key = []byte(env.uscc)
 	case 2:
-		reason, env.typ = model.ReasonUnknownType, unknownTypes[r.IntN(len(unknownTypes))]
+		reason, env.typ = model.DeadLetterUnknownType, unknownTypes[r.IntN(len(unknownTypes))]
 	default:
-		reason, env.omit = model.ReasonMissingField, []string{"uscc", "source", "occurred_at", "data"}[r.IntN(4)]
+		reason, env.omit = model.DeadLetterMissingField, []string{"uscc", "source", "occurred_at", "data"}[r.IntN(4)]
 		if env.omit == "data" && !leadsWithRequired(e) {
 			env.omit = "occurred_at"
 		}
@@ -67,7 +67,7 @@ func (s *streamer) malformed(r *rand.Rand, idx int32) error {
 		}
 	}
 	s.buf = s.p.appendEvent(s.buf[:0], e, env)
-	if reason == model.ReasonMalformedJSON {
+	if reason == model.DeadLetterMalformedJSON {
 		s.buf = s.buf[:1+r.IntN(len(s.buf)-2)] // cut before the closing brace
 	}
 	s.truth.BadLines++

@@ -103,8 +103,8 @@ func TestEveryLineDecodesAsItsKindSays(t *testing.T) {
 		len(lines) != truth.Lines {
 		t.Fatalf("counts %v do not match truth %+v", counts, truth)
 	}
-	for _, r := range []model.DeadLetterReason{model.ReasonMalformedJSON, model.ReasonInvalidUSCC,
-		model.ReasonUnknownType, model.ReasonMissingField} {
+	for _, r := range []model.DeadLetterReason{model.DeadLetterMalformedJSON, model.DeadLetterInvalidUSCC,
+		model.DeadLetterUnknownType, model.DeadLetterMissingField} {
 		if reasons[r] == 0 || reasons[r] != truth.BadReasons[r] {
 			t.Errorf("reason %s: %d lines, truth says %d", r, reasons[r], truth.BadReasons[r])
 		}

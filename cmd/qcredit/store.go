@@ -46,14 +46,11 @@ func (a *app) openStore(ctx context.Context) (backend, error) {
 	return a.openStoreMode(ctx, warehouse.OpenModeCreate)
 }
 
-// openExistingStore opens the configured warehouse for a command that only
-// reads or needs data already there (stats, dead-letters, pipeline): a
-// missing one is an error naming it and how to create it, and nothing is
-// created (no empty data/qcredit.duckdb in the wrong directory).
-func (a *app) openExistingStore(ctx context.Context) (backend, error) {
-	return a.openStoreMode(ctx, warehouse.OpenModeExisting)
-}
-
+// openStoreMode opens the configured warehouse and applies pending
+// migrations. OpenModeExisting is for commands that only read or need data
+// already there (stats, dead-letters, pipeline): a missing warehouse is an
+// error naming it and how to create it, and nothing is created (no empty
+// data/qcredit.duckdb in the wrong directory).
 func (a *app) openStoreMode(ctx context.Context, mode warehouse.OpenMode) (backend, error) {
 	s, err := openWarehouse(ctx, a.cfg.Warehouse, mode, a)
 	if err != nil {
