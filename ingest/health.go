@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"sync"
 	"time"
 )
@@ -39,6 +40,7 @@ type healthState struct {
 	h        Health
 	fetchErr string
 	writeErr string
+	troubles int // errors the Kafka client reported while retrying by itself
 }
 
 func newHealthState(now func() time.Time) *healthState {
@@ -51,9 +53,41 @@ func (s *healthState) get() Health {
 	return s.h
 }
 
-// fetch records the outcome of a fetch; write that of a warehouse write.
-func (s *healthState) fetch(err error) { s.record(&s.fetchErr, err) }
+// fetch records the outcome of a fetch; a failed one counts as a trouble
+// (see trouble).
+func (s *healthState) fetch(err error) {
+	s.record(&s.fetchErr, err)
+	if err != nil {
+		s.mu.Lock()
+		s.troubles++
+		s.mu.Unlock()
+	}
+}
+
+// write records the outcome of a warehouse write.
 func (s *healthState) write(err error) { s.record(&s.writeErr, err) }
+
+// trouble records an error the Kafka client logged while it retries by
+// itself (coordinator unreachable, a partition's leader refused): a fetch
+// then just waits, so without this a dead broker would look healthy.
+func (s *healthState) trouble(msg string) { s.fetch(errors.New(msg)) }
+
+// troubleCount is how many troubles (and failed fetches) were recorded so far.
+func (s *healthState) troubleCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.troubles
+}
+
+// brokerAnswered clears the broker's failure, if any.
+func (s *healthState) brokerAnswered() {
+	s.mu.Lock()
+	failing := s.fetchErr != ""
+	s.mu.Unlock()
+	if failing {
+		s.record(&s.fetchErr, nil)
+	}
+}
 
 func (s *healthState) stopped() {
 	s.mu.Lock()

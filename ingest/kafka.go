@@ -124,15 +124,17 @@ func NewKafkaWorker(in KafkaWorkerInput) (*KafkaWorker, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "kafka-ingest", "group", cfg.Group)
+	health := newHealthState(func() time.Time { return time.Now().In(model.Shanghai) })
 	return &KafkaWorker{
 		cfg: cfg, store: in.Store, decoder: in.Decoder, metrics: in.Metrics, log: log,
-		reader: kafka.NewReader(readerConfig(cfg, log)),
-		health: newHealthState(func() time.Time { return time.Now().In(model.Shanghai) }),
+		reader: kafka.NewReader(readerConfig(cfg, log, health)),
+		health: health,
 	}, nil
 }
 
-// readerConfig tunes kafka-go for low latency and explicit commits.
-func readerConfig(cfg KafkaConfig, log *slog.Logger) kafka.ReaderConfig {
+// readerConfig tunes kafka-go for low latency and explicit commits; the
+// errors it logs while retrying by itself degrade health.
+func readerConfig(cfg KafkaConfig, log *slog.Logger, health *healthState) kafka.ReaderConfig {
 	return kafka.ReaderConfig{
 		Brokers:     cfg.Brokers,
 		GroupID:     cfg.Group,
@@ -158,7 +160,9 @@ func readerConfig(cfg KafkaConfig, log *slog.Logger) kafka.ReaderConfig {
 		ReadBackoffMin:    50 * time.Millisecond,
 		ReadBackoffMax:    time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			log.Warn("kafka", "detail", fmt.Sprintf(msg, args...))
+			detail := fmt.Sprintf(msg, args...)
+			log.Warn("kafka", "detail", detail)
+			health.trouble(detail)
 		}),
 	}
 }
@@ -190,6 +194,7 @@ func (w *KafkaWorker) Run(ctx context.Context) error {
 	defer w.health.stopped()
 	msgs := make(chan kafka.Message, w.cfg.BatchSize)
 	go w.fetch(fetchCtx, msgs)
+	go w.watchBroker(fetchCtx, time.Second)
 
 	// The writer outlives ctx by ShutdownTimeout, to store what is in hand.
 	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
@@ -279,10 +284,8 @@ func (w *KafkaWorker) fetch(ctx context.Context, msgs chan<- kafka.Message) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil || wait.failures > 0 {
-			w.health.fetch(err)
-		}
 		if err != nil {
+			w.health.fetch(err)
 			w.metrics.fetchFailed()
 			d := wait.next()
 			w.log.Warn("kafka fetch failed; retrying", "retry_in", d, "err", err)
@@ -294,11 +297,45 @@ func (w *KafkaWorker) fetch(ctx context.Context, msgs chan<- kafka.Message) {
 		if wait.failures > 0 {
 			w.log.Info("kafka fetch succeeded after retries", "attempts", wait.failures+1)
 			wait.reset()
+			w.health.brokerAnswered()
 		}
 		select {
 		case msgs <- m:
 		case <-ctx.Done():
 			return
+		}
+	}
+}
+
+// brokerQuietTicks is how many probes without a logged error clear the
+// broker's failure when the reader fetched nothing meanwhile (a member with
+// no partitions assigned never fetches).
+const brokerQuietTicks = 10
+
+// watchBroker probes every interval until ctx ends. While the broker is
+// down FetchMessage returns no error: kafka-go retries by itself and logs
+// (see readerConfig, which degrades health). A probe interval in which
+// nothing was logged and the reader fetched from a partition leader (an
+// idle poll counts) means the broker answers again; so do
+// brokerQuietTicks intervals with nothing logged.
+func (w *KafkaWorker) watchBroker(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	troubles, quiet := w.health.troubleCount(), 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		fetched := w.reader.Stats().Fetches > 0
+		if n := w.health.troubleCount(); n != troubles {
+			troubles, quiet = n, 0
+			continue
+		}
+		quiet++
+		if fetched || quiet >= brokerQuietTicks {
+			w.health.brokerAnswered()
 		}
 	}
 }
