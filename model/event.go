@@ -29,6 +29,10 @@ const (
 	EventCertificationWithdrawn EventType = "certification.withdrawn"
 	EventAwardGranted           EventType = "award.granted"
 	EventCreditRepaired         EventType = "credit.repaired"
+	// An analyst records a firm's objection (陈述申辩) to a pending listing
+	// and the decision on it, so both are read under a run's watermark.
+	EventListingObjectionReceived EventType = "listing.objection_received"
+	EventListingObjectionDecided  EventType = "listing.objection_decided"
 )
 
 // Event is one supervision record as a bureau reports it (contract v1).
