@@ -16,14 +16,14 @@ import (
 type Status struct {
 	USCC    model.USCC
 	AsOf    string
-	Entries []Entry // by key
+	Entries []model.ListEntry // by key
 	Reviews []Review
 }
 
 // Listed reports whether the firm is on the dishonest list: it grades D.
 func (s *Status) Listed() bool {
 	for i := range s.Entries {
-		if s.Entries[i].State == StateListed {
+		if s.Entries[i].State == model.ListStateListed {
 			return true
 		}
 	}
@@ -36,7 +36,7 @@ func (s *Status) ScoreReasons() []model.Reason {
 	var out []model.Reason
 	for i := range s.Entries {
 		e := &s.Entries[i]
-		if e.State != StateListed {
+		if e.State != model.ListStateListed {
 			continue
 		}
 		out = append(out, model.Reason{Rule: e.Rule, Count: int64(len(e.Events)), Events: slices.Clone(e.Events),
@@ -71,9 +71,9 @@ func (r *Rules) Evaluate(rec FirmRecords, asOf time.Time) (Status, error) {
 		st.Entries = append(st.Entries, e)
 		st.Reviews = append(st.Reviews, reviews...)
 	}
-	slices.SortFunc(st.Entries, compareKeys)
+	slices.SortFunc(st.Entries, model.CompareListEntries)
 	st.Reviews = append(st.Reviews, ev.unmatchedObjections(st.Entries)...)
-	slices.SortFunc(st.Reviews, compareReviews)
+	slices.SortFunc(st.Reviews, CompareReviews)
 	return st, nil
 }
 
@@ -378,7 +378,7 @@ func mergeTriggers(ts []trigger) []trigger {
 // ending is what ends an entry: the day, why, who and which event.
 type ending struct {
 	on     time.Time
-	reason Removal
+	reason model.Removal
 	bureau string
 }
 
@@ -391,7 +391,7 @@ func (a ending) earlier(b *ending) bool {
 	return a.on.Equal(b.on) && removalRank[a.reason] < removalRank[b.reason]
 }
 
-var removalRank = map[Removal]int{RemovalObjectionUpheld: 0, RemovalWithdrawn: 1, RemovalRepaired: 2, RemovalExpired: 3}
+var removalRank = map[model.Removal]int{model.RemovalObjectionUpheld: 0, model.RemovalWithdrawn: 1, model.RemovalRepaired: 2, model.RemovalExpired: 3}
 
 // schedule is an entry's dates, from the day its rule was met.
 type schedule struct {
@@ -410,7 +410,7 @@ func (ev *evaluation) schedule(on time.Time) schedule {
 }
 
 // entry builds the entry of one key as of the as_of day.
-func (ev *evaluation) entry(l *life) (Entry, []Review) {
+func (ev *evaluation) entry(l *life) (model.ListEntry, []Review) {
 	t := &l.last
 	s := ev.schedule(l.on)
 	var end *ending
@@ -420,10 +420,10 @@ func (ev *evaluation) entry(l *life) (Entry, []Review) {
 		}
 	}
 	if l.withdrawn != nil {
-		consider(ending{on: l.cut, reason: RemovalWithdrawn, bureau: l.withdrawn.Bureau})
+		consider(ending{on: l.cut, reason: model.RemovalWithdrawn, bureau: l.withdrawn.Bureau})
 	}
 	if !ev.asOf.Before(s.expires) {
-		consider(ending{on: s.expires, reason: RemovalExpired, bureau: ev.rules.Publisher})
+		consider(ending{on: s.expires, reason: model.RemovalExpired, bureau: ev.rules.Publisher})
 	}
 	reviews := ev.objections(t.key, s, consider)
 	for _, rp := range ev.rec.Repairs {
@@ -437,19 +437,19 @@ func (ev *evaluation) entry(l *life) (Entry, []Review) {
 					day.Format(dateLayout), s.repairFrom.Format(dateLayout))})
 			continue
 		}
-		consider(ending{on: day, reason: RemovalRepaired, bureau: rp.Bureau})
+		consider(ending{on: day, reason: model.RemovalRepaired, bureau: rp.Bureau})
 	}
 	e := ev.newEntry(t, s)
 	switch {
 	case end != nil && end.on.Before(s.listed):
-		e.State = StateNotListed
+		e.State = model.ListStateNotListed
 		e.ListedAt, e.ExpiresAt, e.RepairPossibleFrom = "", "", ""
 	case end != nil:
-		e.State = StateRemoved
+		e.State = model.ListStateRemoved
 	case ev.asOf.Before(s.listed):
-		e.State = StatePending
+		e.State = model.ListStatePending
 	default:
-		e.State = StateListed
+		e.State = model.ListStateListed
 	}
 	if end != nil {
 		e.RemovedAt, e.RemovedReason = end.on.Format(dateLayout), end.reason
@@ -472,9 +472,9 @@ func (ev *evaluation) objections(key string, s schedule, consider func(ending)) 
 		d, ok := ev.decision(o.ObjectionID)
 		switch {
 		case ok && d.Outcome == OutcomeUpheld:
-			reason := RemovalObjectionUpheld
+			reason := model.RemovalObjectionUpheld
 			if !dayOf(d.At).Before(s.listed) {
-				reason = RemovalWithdrawn
+				reason = model.RemovalWithdrawn
 			}
 			consider(ending{on: dayOf(d.At), reason: reason, bureau: d.Bureau})
 		case !ok && !ev.asOf.Before(s.listed):
@@ -498,10 +498,10 @@ func (ev *evaluation) decision(objectionID string) (ObjectionDecision, bool) {
 	return best, found
 }
 
-func (ev *evaluation) newEntry(t *trigger, s schedule) Entry {
+func (ev *evaluation) newEntry(t *trigger, s schedule) model.ListEntry {
 	events := slices.Clone(t.events)
 	slices.Sort(events)
-	return Entry{
+	return model.ListEntry{
 		Authority:          ev.rules.authority(t.bureau),
 		AuthorityCode:      t.bureau,
 		Basis:              t.rule.Basis,
@@ -509,7 +509,7 @@ func (ev *evaluation) newEntry(t *trigger, s schedule) Entry {
 		Events:             slices.Compact(events),
 		ExpiresAt:          s.expires.Format(dateLayout),
 		Key:                t.key,
-		List:               ListDishonest,
+		List:               model.ListDishonest,
 		ListedAt:           s.listed.Format(dateLayout),
 		Measures:           slices.Clone(ev.rules.Dishonest.Measures),
 		Name:               ev.rec.Name,
@@ -533,7 +533,7 @@ func placeholderPairs(fields []string) []string {
 
 // unmatchedObjections flags objections and decisions that name no entry of
 // the firm, so an analyst's mistyped key is not silently ignored.
-func (ev *evaluation) unmatchedObjections(entries []Entry) []Review {
+func (ev *evaluation) unmatchedObjections(entries []model.ListEntry) []Review {
 	var reviews []Review
 	known := map[string]bool{}
 	for _, o := range ev.rec.Objections {
