@@ -148,4 +148,3 @@ func TestApplyRefusesChangesThatDoNotFit(t *testing.T) {
 		t.Fatal("a modify of a missing key was applied")
 	}
 }
-
