@@ -35,6 +35,8 @@ type Backend interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	Optimize(ctx context.Context) error
+	ListingRecords(ctx context.Context, q warehouse.ListingQuery, fn func(warehouse.FirmRecords) error) error
+	FirmNames(ctx context.Context, q warehouse.NameQuery, fn func(warehouse.FirmName) error) error
 }
 
 // Opener returns a fresh, migrated, empty store; the suite closes it.
@@ -49,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("MigrateIsIdempotent", func(t *testing.T) { testMigrateIsIdempotent(t, open) })
 	t.Run("RetryAfterPartialWrite", func(t *testing.T) { testRetryAfterPartialWrite(t, open) })
 	t.Run("Pipeline", func(t *testing.T) { RunPipeline(t, open) })
+	t.Run("Listing", func(t *testing.T) { RunListing(t, open) })
 }
 
 // Fixture times are whole seconds: both backends keep second precision.

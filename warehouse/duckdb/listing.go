@@ -1,0 +1,95 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+// listingTypes is warehouse.ListingEventTypes as an SQL list.
+var listingTypes = func() string {
+	var b strings.Builder
+	for i, t := range warehouse.ListingEventTypes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("'" + string(t) + "'")
+	}
+	return b.String()
+}()
+
+// ListingRecords streams the listing rules' records of q's window per firm
+// in USCC order, each firm's in (occurred_at, id) order. A licence.revoked
+// stored before decision_no filled the link column has it from its data.
+func (s *Store) ListingRecords(ctx context.Context, q warehouse.ListingQuery, fn func(warehouse.FirmRecords) error) error {
+	if err := q.Validate(); err != nil {
+		return fmt.Errorf("listing query: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT uscc, id, type, source, occurred_at, ref,
+		CASE WHEN type = 'licence.revoked' AND link = '' THEN coalesce(data->>'decision_no', '') ELSE link END,
+		result, severity, category
+		FROM events WHERE type IN (`+listingTypes+`) AND occurred_at >= $since AND occurred_at < $cutoff AND ingested_at <= $wm
+		ORDER BY uscc, occurred_at, id`,
+		sql.Named("since", q.Since), sql.Named("cutoff", q.Cutoff), sql.Named("wm", q.Watermark))
+	if err != nil {
+		return fmt.Errorf("listing records: %w", err)
+	}
+	defer rows.Close()
+	var cur warehouse.FirmRecords
+	for rows.Next() {
+		var r model.Record
+		var typ, uscc string
+		f := &r.Facets
+		if err := rows.Scan(&uscc, &r.ID, &typ, &r.Source, &r.OccurredAt, &f.Ref, &f.Link, &f.Result, &f.Severity, &f.Category); err != nil {
+			return fmt.Errorf("listing records: %w", err)
+		}
+		r.Type, r.USCC = model.EventType(typ), model.USCC(uscc)
+		if r.USCC != cur.USCC && cur.USCC != "" {
+			if err := fn(cur); err != nil {
+				return err
+			}
+			cur = warehouse.FirmRecords{}
+		}
+		cur.USCC = r.USCC
+		cur.Records = append(cur.Records, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("listing records: %w", err)
+	}
+	if cur.USCC != "" {
+		return fn(cur)
+	}
+	return nil
+}
+
+// FirmNames streams the firms registered as q knows them, in USCC order,
+// with their latest name: registration and updates before the cutoff and
+// ingested by the watermark, latest by (occurred_at, id).
+func (s *Store) FirmNames(ctx context.Context, q warehouse.NameQuery, fn func(warehouse.FirmName) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT uscc, arg_max(data->>'name', (occurred_at, id)) FILTER (WHERE data->>'name' IS NOT NULL)
+		FROM events WHERE type IN ('enterprise.registered', 'enterprise.updated') AND occurred_at < $cutoff AND ingested_at <= $wm
+		GROUP BY uscc HAVING count(*) FILTER (WHERE type = 'enterprise.registered') > 0 ORDER BY uscc`,
+		sql.Named("cutoff", q.Cutoff), sql.Named("wm", q.Watermark))
+	if err != nil {
+		return fmt.Errorf("firm names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uscc string
+		var name sql.NullString
+		if err := rows.Scan(&uscc, &name); err != nil {
+			return fmt.Errorf("firm names: %w", err)
+		}
+		if err := fn(warehouse.FirmName{USCC: model.USCC(uscc), Name: name.String}); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("firm names: %w", err)
+	}
+	return nil
+}
