@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
@@ -70,7 +71,15 @@ func scoreAsOf(t *testing.T, s *duckdb.Store, asOf string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{pipelines.NewScoreJob(s, sc, quiet)}})
+	rules, err := lists.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	score, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{score}})
 	if err != nil {
 		t.Fatal(err)
 	}

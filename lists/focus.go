@@ -108,6 +108,9 @@ func (r *Rules) FocusEntries(in FocusInput) ([]model.ListEntry, error) {
 	return out, nil
 }
 
+// FocusNames reports whether the focus list takes firms of the grade.
+func (r *Rules) FocusNames(g model.Grade) bool { return r.focusGrade(g) != nil }
+
 func (r *Rules) focusGrade(g model.Grade) *FocusGrade {
 	for i := range r.Focus.Grades {
 		if r.Focus.Grades[i].Grade == g {

@@ -291,7 +291,7 @@ type ListMeasure struct {
 type ListVersion struct {
 	List         List         `json:"list"`
 	Number       int64        `json:"version"`
-	PublishedAt  time.Time    `json:"published_at"`
+	PublishedAt  time.Time    `json:"published_at,omitzero"` // the finish of the run that published it
 	AsOf         string       `json:"as_of"`
 	RulesVersion string       `json:"rules_version"`
 	Manifest     ListManifest `json:"manifest"`

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/warehouse/duckdb"
@@ -101,7 +102,14 @@ func (a *app) benchScore(cmd *cobra.Command, dir string, enterprises, events int
 	if err != nil {
 		return err
 	}
-	job := pipelines.NewScoreJob(s, sc, a.log)
+	rules, err := lists.Default()
+	if err != nil {
+		return err
+	}
+	job, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: a.log})
+	if err != nil {
+		return err
+	}
 	runner, err := pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}})
 	if err != nil {
 		return err

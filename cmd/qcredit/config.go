@@ -27,6 +27,7 @@ type Config struct {
 	USCC      USCCConfig      `koanf:"uscc"`
 	Ingest    IngestConfig    `koanf:"ingest"`
 	Scoring   ScoringConfig   `koanf:"scoring"`
+	Lists     ListsConfig     `koanf:"lists"`
 	Scheduler SchedulerConfig `koanf:"scheduler"`
 	Serving   ServingConfig   `koanf:"serving"`
 }
@@ -78,6 +79,17 @@ type ScoringConfig struct {
 	File string `koanf:"file"`
 }
 
+// ListsConfig says which listing rules the score and lists jobs use and how
+// long published list versions are served.
+type ListsConfig struct {
+	// File is a listing rules YAML (see lists/default.yaml); empty = the embedded default.
+	File string `koanf:"file"`
+	// Retention is how far back versions are served (snapshots, changes
+	// since, check as_of): versions published within it, and the one in
+	// force at its start.
+	Retention time.Duration `koanf:"retention"`
+}
+
 var defaults = map[string]any{
 	"warehouse":                  "duckdb://data/qcredit.duckdb",
 	"listen":                     ":8080",
@@ -86,6 +98,8 @@ var defaults = map[string]any{
 	"kafka.brokers":              []string{},
 	"uscc.accept_check_failures": false,
 	"scoring.file":               "",
+	"lists.file":                 "",
+	"lists.retention":            "8784h",
 	"kafka.topics":               []string{"qcredit.events"},
 	"kafka.group":                "qcredit-ingest",
 	"ingest.batch_size":          50_000,
@@ -97,7 +111,7 @@ var defaults = map[string]any{
 }
 
 // configSections are the nested keys; env and flag names split after them.
-var configSections = []string{"log", "kafka", "uscc", "ingest", "scoring", "scheduler", "serving"}
+var configSections = []string{"log", "kafka", "uscc", "ingest", "scoring", "lists", "scheduler", "serving"}
 
 func splitSection(name, sep string) string {
 	for _, s := range configSections {

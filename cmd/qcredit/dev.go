@@ -57,9 +57,11 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
 			}
 			reg := prometheus.NewRegistry()
-			// Score once now, so the API has grades from the start; then on schedule.
-			if err := a.runPipelineOnce(ctx, s, reg, pipelines.JobScore); err != nil {
-				return err
+			// Score and list once now, so the API has grades and lists from the start; then on schedule.
+			for _, job := range []string{pipelines.JobScore, pipelines.JobLists} {
+				if err := a.runPipelineOnce(ctx, s, reg, job); err != nil {
+					return err
+				}
 			}
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {

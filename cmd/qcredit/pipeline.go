@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/warehouse"
@@ -20,6 +22,8 @@ func newPipelineCmd(a *app) *cobra.Command {
 		Short: "Run pipeline jobs by hand and list jobs and their runs",
 		Long: `Jobs and their default schedules (Asia/Shanghai, run inside qcredit serve):
   score   daily at 02:00, as of the previous day: quality-credit scores and grades
+  lists   after score in the same slot: the dishonest and focus lists, and a new
+          version of each list whose entries changed
 
 A run reads the events that occurred up to the end of its as_of day and were
 ingested up to its watermark (recorded on the run). Re-running it --like the
@@ -154,14 +158,39 @@ func (a *app) withRunner(ctx context.Context, fn func(*pipelines.Runner) error) 
 }
 
 // newRunner builds the pipeline runner with every job, the scorecard read
-// from scoring.file (env QCREDIT_SCORING_FILE) or the embedded default.
+// from scoring.file (env QCREDIT_SCORING_FILE) and the listing rules from
+// lists.file (QCREDIT_LISTS_FILE), or the embedded defaults.
 func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner, error) {
 	sc, err := scoring.Load(a.cfg.Scoring.File)
 	if err != nil {
 		return nil, err
 	}
-	score := pipelines.NewScoreJob(s, sc, a.log)
-	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score}, Registerer: reg})
+	rules, err := a.listingRules()
+	if err != nil {
+		return nil, err
+	}
+	score, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: a.log})
+	if err != nil {
+		return nil, err
+	}
+	jobs := []pipelines.Job{score, pipelines.NewListsJob(s, rules, a.log)}
+	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: jobs, Registerer: reg})
+}
+
+// listingRules are the rules of lists.file, or the embedded default.
+func (a *app) listingRules() (*lists.Rules, error) {
+	if a.cfg.Lists.File == "" {
+		return lists.Default()
+	}
+	b, err := os.ReadFile(a.cfg.Lists.File)
+	if err != nil {
+		return nil, fmt.Errorf("read listing rules (lists.file): %w", err)
+	}
+	rules, err := lists.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("listing rules %s: %w", a.cfg.Lists.File, err)
+	}
+	return rules, nil
 }
 
 // startPipelines starts the scheduler for serve and returns its stop.

@@ -19,6 +19,7 @@ type backend interface {
 	warehouse.Store
 	pipelines.RunStore
 	pipelines.ScoreFeatures
+	pipelines.ListsSource
 	serving.Source
 	api.Warehouse
 	// Optimize reorganises storage for fast reads after bulk writes.
