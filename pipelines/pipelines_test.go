@@ -87,7 +87,9 @@ func defaultRules(t *testing.T) *lists.Rules {
 }
 
 // scoreVersion is the model version of a score run with the scorecard and the default listing rules.
-func scoreVersion(t *testing.T, sc *scoring.Scorecard) string { return sc.Version + "+" + defaultRules(t).Version }
+func scoreVersion(t *testing.T, sc *scoring.Scorecard) string {
+	return sc.Version + "+" + defaultRules(t).Version
+}
 
 func defaultScorecard(t *testing.T) *scoring.Scorecard {
 	t.Helper()
