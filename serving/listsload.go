@@ -227,4 +227,3 @@ func readChanges(ctx context.Context, src Source, list model.List, run warehouse
 	}
 	return out, nil
 }
-
