@@ -115,8 +115,10 @@ func (g *firmGen) qualityPenalty(day int) {
 		g.penalty(day, v, "heavy")
 		return
 	}
+	// Heavy penalties (较重行政处罚, which list a firm) are the exception
+	// for an ordinary firm's failed check.
 	v := pick(g.r, []string{"substandard", "false_labeling", "counterfeit"}, []float64{0.8, 0.95})
-	g.penalty(day, v, pick(g.r, []string{"light", "general", "heavy"}, []float64{0.35, 0.9}))
+	g.penalty(day, v, pick(g.r, []string{"light", "general", "heavy"}, []float64{0.5, 0.985}))
 }
 
 // otherPenalties are cases not found by spot checks: unlicensed production,
@@ -126,7 +128,7 @@ func (g *firmGen) otherPenalties() {
 		day, _ := g.day(g.lo())
 		v := pick(g.r, []string{"unlicensed", "metrology", "special_equipment", "obstruction", "other"},
 			[]float64{0.3, 0.5, 0.8, 0.85})
-		g.penalty(day, v, pick(g.r, []string{"light", "general", "heavy"}, []float64{0.5, 0.95}))
+		g.penalty(day, v, pick(g.r, []string{"light", "general", "heavy"}, []float64{0.55, 0.99}))
 	}
 }
 

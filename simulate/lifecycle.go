@@ -52,7 +52,9 @@ func (g *firmGen) licenceOn(kind, prefix string, years, day int) {
 	o.str("kind", kind)
 	o.str("valid_until", g.cal.date(day+years*365))
 	g.add(model.EventLicenceGranted, day, o, false)
-	rate := 0.015
+	// Revocation is the end of an escalation (DOMAIN.md): rare for an
+	// ordinary firm, common for the planted bad ones.
+	rate := 0.002
 	if g.f.bad {
 		rate = 0.5
 	}

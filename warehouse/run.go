@@ -199,3 +199,29 @@ func LatestOutputs(out []VersionedOutput, limit int) []VersionedOutput {
 	}
 	return out
 }
+
+// History puts outputs of one enterprise (with the version of the run each
+// came from) together with their runs: only those of succeeded runs, the
+// current ranking first (LatestOutputs). Backends read the rows their way
+// and share this.
+func History(runs []Run, rows []VersionedRow, limit int) []VersionedOutput {
+	byVersion := make(map[int]Run, len(runs))
+	for _, r := range runs {
+		if r.Status == RunSucceeded {
+			byVersion[r.Version] = r
+		}
+	}
+	var out []VersionedOutput
+	for _, row := range rows {
+		if r, ok := byVersion[row.Version]; ok {
+			out = append(out, VersionedOutput{Run: r, OutputRow: row.OutputRow})
+		}
+	}
+	return LatestOutputs(out, limit)
+}
+
+// VersionedRow is an output with the version of the run it came from.
+type VersionedRow struct {
+	Version int
+	OutputRow
+}

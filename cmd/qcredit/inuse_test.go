@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,19 +14,19 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-func TestDuckDBFileInUseIsRefusedAtOnce(t *testing.T) {
-	// Given `qcredit serve` holding a DuckDB file, when another command opens
-	// the same file, then it fails at once with ErrInUse instead of hanging.
+// startServe starts `qcredit serve` on the warehouse at url and waits until
+// it serves; it is stopped when the test ends.
+func startServe(t *testing.T, url string, env ...string) (logPath string) {
+	t.Helper()
 	dir := t.TempDir()
-	url := "duckdb://" + filepath.Join(dir, "w.duckdb")
-	logPath := filepath.Join(dir, "serve.log")
+	logPath = filepath.Join(dir, "serve.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer logFile.Close()
+	t.Cleanup(func() { logFile.Close() })
 	serve := exec.Command(testenv.Binary(t), "serve", "--listen", "127.0.0.1:0")
-	serve.Env = append(os.Environ(), "QCREDIT_WAREHOUSE="+url, "QCREDIT_KAFKA_BROKERS=")
+	serve.Env = append(append(os.Environ(), "QCREDIT_WAREHOUSE="+url, "QCREDIT_KAFKA_BROKERS="), env...)
 	serve.Stdout, serve.Stderr = logFile, logFile
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
@@ -34,26 +35,74 @@ func TestDuckDBFileInUseIsRefusedAtOnce(t *testing.T) {
 		serve.Process.Signal(os.Interrupt)
 		serve.Wait()
 	})
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		b, _ := os.ReadFile(logPath)
 		if strings.Contains(string(b), "msg=serving") {
-			break
+			return logPath
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || serve.ProcessState != nil {
 			t.Fatalf("serve did not start:\n%s", b)
 		}
 		time.Sleep(50 * time.Millisecond) // polling the log for a condition, with a deadline
 	}
+}
 
-	t.Setenv("QCREDIT_WAREHOUSE", url)
+// binary runs the qcredit binary as an operator would, with env added.
+func binary(t *testing.T, env []string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	cmd := exec.Command(testenv.Binary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}
+
+func TestCommandsGoThroughTheRunningServer(t *testing.T) {
+	// Given `qcredit serve` holding a DuckDB file with a simulated city,
+	// when an operator runs pipeline commands from another process, then
+	// they run inside the server over its owner-only admin socket and
+	// succeed; a command without an op (migrate) is refused at once with
+	// what to do.
+	dir := t.TempDir()
+	db := filepath.Join(dir, "w.duckdb")
+	env := []string{"QCREDIT_WAREHOUSE=duckdb://" + db, "QCREDIT_LOG_LEVEL=warn"}
+	sim := filepath.Join(dir, "sim.jsonl")
+	if _, stderr, err := binary(t, env, "simulate", "--enterprises", "200", "--years", "1", "--seed", "3", "--out", sim); err != nil {
+		t.Fatalf("simulate: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := binary(t, env, "import", "-q", sim); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	startServe(t, "duckdb://"+db)
+
+	fi, err := os.Stat(db + ".sock")
+	if err != nil || fi.Mode().Perm() != 0o600 || fi.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("admin socket: %v, mode %v; want an owner-only socket", err, fi.Mode())
+	}
+	out, stderr, err := binary(t, env, "pipeline", "run", "score")
+	if err != nil {
+		t.Fatalf("pipeline run while serve holds the file: %v\n%s", err, stderr)
+	}
+	var run warehouse.Run
+	if err := json.Unmarshal([]byte(out), &run); err != nil || run.Status != warehouse.RunSucceeded || run.Counts["enterprises"] == 0 {
+		t.Fatalf("run record: %v\n%s", err, out)
+	}
+	out, stderr, err = binary(t, env, "pipeline", "list", "--json")
+	if err != nil || !strings.Contains(out, `"id": "`+run.ID+`"`) {
+		t.Errorf("pipeline list: %v\n%s%s", err, out, stderr)
+	}
+	_, stderr, err = binary(t, env, "pipeline", "run", "nope")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr, `unknown job "nope"`) {
+		t.Errorf("an op's error comes back with its exit code: %v\n%s", err, stderr)
+	}
+
 	start := time.Now()
-	_, err = run(t, "", "stats")
-	if !errors.Is(err, warehouse.ErrInUse) {
-		t.Fatalf("want ErrInUse, got %v", err)
+	_, stderr, err = binary(t, env, "migrate")
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr, "is in use") {
+		t.Fatalf("migrate: want exit 2 saying the file is in use, got %v\n%s", err, stderr)
 	}
-	if !strings.Contains(err.Error(), "send the work to its API") {
-		t.Errorf("the error should say what to do: %v", err)
-	}
-	t.Logf("refused after %v", time.Since(start))
+	t.Logf("migrate refused after %v", time.Since(start))
 }

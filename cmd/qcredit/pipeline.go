@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -34,6 +36,14 @@ late reports arrived; a plain re-run reads them and says how many.`,
 	return cmd
 }
 
+// pipelineRunArgs is the request of `pipeline run`.
+type pipelineRunArgs struct {
+	Job       string    `json:"job"`
+	AsOf      string    `json:"as_of,omitempty"`
+	Like      string    `json:"like,omitempty"`
+	Watermark time.Time `json:"watermark,omitzero"`
+}
+
 func newPipelineRunCmd(a *app) *cobra.Command {
 	var asOf, like, watermark string
 	cmd := &cobra.Command{
@@ -41,7 +51,7 @@ func newPipelineRunCmd(a *app) *cobra.Command {
 		Short: "Run one job now and print its run record as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q := pipelines.RunRequest{Job: args[0], AsOf: asOf, Like: like}
+			q := pipelineRunArgs{Job: args[0], AsOf: asOf, Like: like}
 			if watermark != "" {
 				t, err := time.Parse(time.RFC3339Nano, watermark)
 				if err != nil {
@@ -49,19 +59,17 @@ func newPipelineRunCmd(a *app) *cobra.Command {
 				}
 				q.Watermark = t
 			}
-			return a.withRunner(cmd.Context(), func(r *pipelines.Runner) error {
-				run, err := r.Run(cmd.Context(), q)
-				if run.ID != "" {
-					if perr := printJSON(cmd, runView(run)); perr != nil {
-						return perr
-					}
-					if late, ok := run.Counts["late_events"]; ok && err == nil {
-						fmt.Fprintf(cmd.ErrOrStderr(), "%s read %d late events (occurred by %s, ingested after the previous run of that as_of)\n",
-							run.ID, late, run.AsOf)
-					}
+			var out bytes.Buffer
+			err := a.runOp(cmd, "pipeline.run", q, nil, &out)
+			cmd.OutOrStdout().Write(out.Bytes())
+			var run warehouse.Run
+			if json.Unmarshal(out.Bytes(), &run) == nil && err == nil {
+				if late, ok := run.Counts["late_events"]; ok {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s read %d late events (occurred by %s, ingested after the previous run of that as_of)\n",
+						run.ID, late, run.AsOf)
 				}
-				return err
-			})
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&asOf, "as-of", "", "as_of day YYYY-MM-DD (default: today, Asia/Shanghai; with --like, that run's)")
@@ -69,6 +77,21 @@ func newPipelineRunCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&watermark, "watermark", "", "read events ingested up to this RFC 3339 time")
 	cmd.MarkFlagsMutuallyExclusive("like", "watermark")
 	return cmd
+}
+
+// opPipelineRun runs a job and prints its record (also a failed one).
+func (a *app) opPipelineRun(ctx context.Context, e *opEnv, raw json.RawMessage) error {
+	var q pipelineRunArgs
+	if err := json.Unmarshal(raw, &q); err != nil {
+		return err
+	}
+	run, err := e.runner.Run(ctx, pipelines.RunRequest{Job: q.Job, AsOf: q.AsOf, Like: q.Like, Watermark: q.Watermark})
+	if run.ID != "" {
+		if perr := writeJSON(e.out, runView(run)); perr != nil {
+			return perr
+		}
+	}
+	return err
 }
 
 // runView is a run record with its times in +08:00, as printed.
@@ -81,29 +104,37 @@ func runView(r warehouse.Run) warehouse.Run {
 	return r
 }
 
+// pipelineListArgs is the request of `pipeline list`.
+type pipelineListArgs struct {
+	Limit int  `json:"limit"`
+	JSON  bool `json:"json"`
+}
+
 func newPipelineListCmd(a *app) *cobra.Command {
-	var asJSON bool
-	var limit int
+	var q pipelineListArgs
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the jobs with their schedules, and the latest runs",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if limit < 1 {
-				return fmt.Errorf("--limit must be at least 1, got %d", limit)
+			if q.Limit < 1 {
+				return fmt.Errorf("--limit must be at least 1, got %d", q.Limit)
 			}
-			return a.withRunner(cmd.Context(), func(r *pipelines.Runner) error {
-				return printJobs(cmd, r, limit, asJSON)
-			})
+			return a.runOp(cmd, "pipeline.list", q, nil, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().IntVar(&limit, "limit", 20, "runs to show (1 or more)")
+	cmd.Flags().BoolVar(&q.JSON, "json", false, "print JSON")
+	cmd.Flags().IntVar(&q.Limit, "limit", 20, "runs to show (1 or more)")
 	return cmd
 }
 
-// printJobs prints the jobs with their schedules and the latest runs.
-func printJobs(cmd *cobra.Command, r *pipelines.Runner, limit int, asJSON bool) error {
-	runs, err := r.Runs(cmd.Context(), warehouse.RunFilter{Limit: limit})
+// opPipelineList prints the jobs with their schedules and the latest runs.
+func (a *app) opPipelineList(ctx context.Context, e *opEnv, raw json.RawMessage) error {
+	var q pipelineListArgs
+	if err := json.Unmarshal(raw, &q); err != nil {
+		return err
+	}
+	r := e.runner
+	runs, err := r.Runs(ctx, warehouse.RunFilter{Limit: q.Limit})
 	if err != nil {
 		return err
 	}
@@ -119,10 +150,10 @@ func printJobs(cmd *cobra.Command, r *pipelines.Runner, limit int, asJSON bool) 
 	for i := range runs {
 		runs[i] = runView(runs[i])
 	}
-	if asJSON {
-		return printJSON(cmd, map[string]any{"jobs": jobs, "runs": runs})
+	if q.JSON {
+		return writeJSON(e.out, map[string]any{"jobs": jobs, "runs": runs})
 	}
-	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	w := tabwriter.NewWriter(e.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "JOB\tSCHEDULE (Asia/Shanghai)\tMODEL VERSION")
 	for _, j := range jobs {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", j.Name, j.Schedule, j.ModelVersion)
@@ -141,20 +172,6 @@ func printJobs(cmd *cobra.Command, r *pipelines.Runner, limit int, asJSON bool) 
 			run.StartedAt.Format(time.DateTime), secs, run.Watermark.Format("2006-01-02 15:04:05.000000"), run.ModelVersion, digest)
 	}
 	return w.Flush()
-}
-
-// withRunner opens the warehouse and runs fn with a runner of every job.
-func (a *app) withRunner(ctx context.Context, fn func(*pipelines.Runner) error) error {
-	s, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	r, err := a.newRunner(s, nil)
-	if err != nil {
-		return err
-	}
-	return fn(r)
 }
 
 // newRunner builds the pipeline runner with every job, the scorecard read
@@ -193,19 +210,13 @@ func (a *app) listingRules() (*lists.Rules, error) {
 	return rules, nil
 }
 
-// startPipelines starts the scheduler for serve and returns its stop.
-// runAtStart names jobs to run once at start (dev scores right after its
-// import).
-func (a *app) startPipelines(ctx context.Context, s backend, reg prometheus.Registerer, runAtStart ...string) (stop func(), err error) {
-	r, err := a.newRunner(s, reg)
-	if err != nil {
-		return nil, err
-	}
+// startPipelines starts the scheduler of r for serve and returns its stop.
+// tasks are housekeeping beside the daily optimize.
+func (a *app) startPipelines(ctx context.Context, s backend, r *pipelines.Runner, tasks ...pipelines.Task) (stop func(), err error) {
 	sched, err := pipelines.NewScheduler(r, a.log, pipelines.SchedulerOptions{
-		Schedules:  a.cfg.Scheduler.Schedules,
-		Disabled:   !a.cfg.Scheduler.Enabled,
-		RunAtStart: runAtStart,
-		Tasks:      []pipelines.Task{{Name: "optimize", Schedule: "30 3 * * *", Run: s.Optimize}},
+		Schedules: a.cfg.Scheduler.Schedules,
+		Disabled:  !a.cfg.Scheduler.Enabled,
+		Tasks:     append([]pipelines.Task{{Name: "optimize", Schedule: "30 3 * * *", Run: s.Optimize}}, tasks...),
 	})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qcredit/qcredit/ingest"
+	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/simulate"
 )
 
@@ -46,7 +47,7 @@ publish them to Kafka (key = USCC). The same flags always give the same bytes.
 	fl.Float64Var(&f.cfg.BadRate, "bad-rate", 0, "share of malformed lines, resends and id conflicts mixed in (0–0.5)")
 	fl.IntVar(&f.cfg.Events, "events", 0, "size the run to exactly this many lines (overrides --enterprises)")
 	fl.IntVar(&f.cfg.Limit, "limit", 0, "stop after this many lines")
-	fl.StringVar(&f.end, "end", "", "last simulated day, YYYY-MM-DD (default today UTC)")
+	fl.StringVar(&f.end, "end", "", "last simulated day, YYYY-MM-DD (default today, Asia/Shanghai): the same seed and end give the same city on any day")
 	fl.StringVarP(&f.out, "out", "o", "-", "JSONL file to write, - for stdout")
 	fl.StringVar(&f.truth, "truth", "", "write the planted ground truth as JSON to this file")
 	fl.StringSliceVar(&f.kafka, "kafka", nil, "publish to these Kafka brokers (comma-separated) instead of writing a file")
@@ -56,7 +57,8 @@ publish them to Kafka (key = USCC). The same flags always give the same bytes.
 }
 
 func runSimulate(ctx context.Context, f simulateFlags, stdout io.Writer) error {
-	end := time.Now().UTC()
+	y, m, d := time.Now().In(model.Shanghai).Date()
+	end := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	if f.end != "" {
 		t, err := time.Parse(time.DateOnly, f.end)
 		if err != nil {

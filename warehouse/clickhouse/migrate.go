@@ -127,7 +127,11 @@ func renderFile(s Schema, file string) (warehouse.Migration, error) {
 // ClickHouse DDL is not transactional: every statement is idempotent, and a
 // migration is recorded only after all its statements ran, so one that died
 // half way runs again whole.
-func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.MigrateTo(ctx, 1<<31-1) }
+
+// MigrateTo applies the pending migrations up to version (tests of a
+// migration start from the schema before it).
+func (s *Store) MigrateTo(ctx context.Context, version int) ([]string, error) {
 	migrations, err := Render(s.schema)
 	if err != nil {
 		return nil, err
@@ -143,6 +147,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range migrations {
+		if m.Version > version {
+			break
+		}
 		if done[uint32(m.Version)] {
 			continue
 		}

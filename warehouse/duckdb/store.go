@@ -90,7 +90,11 @@ func (s *Store) Close() error {
 }
 
 // Migrate applies the embedded migrations not yet recorded in schema_migrations.
-func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.MigrateTo(ctx, 1<<31-1) }
+
+// MigrateTo applies the pending migrations up to version (tests of a
+// migration start from the schema before it).
+func (s *Store) MigrateTo(ctx context.Context, version int) ([]string, error) {
 	migrations, err := warehouse.LoadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
@@ -101,6 +105,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range migrations {
+		if m.Version > version {
+			break
+		}
 		var n int
 		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 			return applied, fmt.Errorf("read schema_migrations: %w", err)

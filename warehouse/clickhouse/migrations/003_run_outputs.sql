@@ -80,24 +80,26 @@ ENGINE = Distributed({{.Cluster}}, {{.DB}}, lease_claims_local, cityHash64(name)
 
 -- The runs and scores of before: each job's runs numbered by start, each
 -- run's watermark its start (it read what had been ingested by then).
--- GLOBAL: on a cluster both sides are Distributed tables.
+-- GLOBAL: on a cluster both sides are Distributed tables. The new version
+-- is named run_version: pipeline_runs has a version column of its own (the
+-- record's), which 18.16 would take instead.
 INSERT INTO {{.DB}}.runs (job, version, id, as_of, watermark_us, like_run, model_version, started_at, started_us,
     finished_at, finished_us, status, counts, digest, error, record)
-SELECT job, version, concat(job, '-', toString(version)), as_of, toUInt64(started_at) * 1000000, '', model_version,
+SELECT job, run_version, concat(job, '-', toString(run_version)), as_of, toUInt64(started_at) * 1000000, '', model_version,
     started_at, toUInt64(started_at) * 1000000, finished_at, ifNull(toUInt64(finished_at), 0) * 1000000, status, counts,
     digest, error, 2
 FROM {{.DB}}.pipeline_runs FINAL
 GLOBAL ANY INNER JOIN (
-    SELECT old_id AS id, v AS version FROM (
+    SELECT old_id AS id, v AS run_version FROM (
         SELECT job, arrayMap(t -> tupleElement(t, 2), arraySort(groupArray((started_at, id)))) AS ids
         FROM {{.DB}}.pipeline_runs FINAL GROUP BY job
     ) ARRAY JOIN ids AS old_id, arrayEnumerate(ids) AS v
 ) USING id;
 INSERT INTO {{.DB}}.run_outputs (job, version, key, uscc, label, value, payload)
-SELECT 'score', version, uscc, uscc, grade, score_tenths, reasons
+SELECT 'score', run_version, uscc, uscc, grade, score_tenths, reasons
 FROM {{.DB}}.scores
 GLOBAL ANY INNER JOIN (
-    SELECT old_id AS run_id, v AS version FROM (
+    SELECT old_id AS run_id, v AS run_version FROM (
         SELECT job, arrayMap(t -> tupleElement(t, 2), arraySort(groupArray((started_at, id)))) AS ids
         FROM {{.DB}}.pipeline_runs FINAL GROUP BY job
     ) ARRAY JOIN ids AS old_id, arrayEnumerate(ids) AS v

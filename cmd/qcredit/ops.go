@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qcredit/qcredit/pipelines"
+	"github.com/qcredit/qcredit/warehouse"
+)
+
+// Commands that work on the warehouse run as ops: in this process when it
+// can open the warehouse, or, when `serve` or `dev` holds the DuckDB file
+// (DuckDB allows one writing process), inside that server, sent over its
+// admin socket: a Unix socket next to the database file, owner-only. Both
+// ways run the same function against an open store, so they cannot drift,
+// and a remote pipeline run takes the server's own runner (its job locks).
+
+// opEnv is what an op runs with.
+type opEnv struct {
+	app    *app
+	store  backend
+	runner *pipelines.Runner
+	// out is the command's stdout; in its input stream (import, stdin), or
+	// an empty reader.
+	out io.Writer
+	in  io.Reader
+	// remote is true inside a server running the op for a command.
+	remote bool
+}
+
+// opFunc is an op's work; args is the command's JSON-encoded request.
+type opFunc func(ctx context.Context, e *opEnv, args json.RawMessage) error
+
+// ops are every op by name. Each command registers its op here.
+func (a *app) ops() map[string]opFunc {
+	return map[string]opFunc{
+		"pipeline.run":  a.opPipelineRun,
+		"pipeline.list": a.opPipelineList,
+	}
+}
+
+// runOp runs the named op for cmd: locally, or through the admin socket of
+// the server that holds the DuckDB file.
+func (a *app) runOp(cmd *cobra.Command, name string, args any, in io.Reader, out io.Writer) error {
+	ctx := cmd.Context()
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return err
+	}
+	if in == nil {
+		in = strings.NewReader("")
+	}
+	s, err := a.openStore(ctx)
+	if errors.Is(err, warehouse.ErrInUse) {
+		sock, ok := adminSocket(a.cfg.Warehouse)
+		if ok {
+			if _, serr := os.Stat(sock); serr == nil {
+				return remoteOp(ctx, sock, name, raw, in, out)
+			}
+		}
+		return fmt.Errorf("%w (and no admin socket %s answers: is it an older qcredit?)", err, sock)
+	}
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	r, err := a.newRunner(s, nil)
+	if err != nil {
+		return err
+	}
+	return a.ops()[name](ctx, &opEnv{app: a, store: s, runner: r, out: out, in: in}, raw)
+}
+
+// adminSocket is the admin socket of a DuckDB warehouse: the database file's
+// path with ".sock" appended. ClickHouse needs none: every process opens it.
+func adminSocket(warehouseURL string) (string, bool) {
+	path, ok := strings.CutPrefix(warehouseURL, "duckdb://")
+	if !ok || path == "" || path == ":memory:" {
+		return "", false
+	}
+	return path + ".sock", true
+}
+
+// Trailers of an op's response: its error and exit code (2 when unset).
+const (
+	trailerError = "Qcredit-Error"
+	trailerExit  = "Qcredit-Exit"
+)
+
+// remoteOp sends an op to the server at sock and copies its output to out.
+func remoteOp(ctx context.Context, sock, name string, args json.RawMessage, in io.Reader, out io.Writer) error {
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://qcredit/ops/"+name+"?args="+url.QueryEscape(string(args)), in)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("admin socket %s: %w", sock, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("admin socket %s: %s: %s", sock, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	if _, err := io.Copy(out, resp.Body); err != nil {
+		return fmt.Errorf("admin socket %s: %w", sock, err)
+	}
+	if msg := resp.Trailer.Get(trailerError); msg != "" {
+		code, err := strconv.Atoi(resp.Trailer.Get(trailerExit))
+		if err != nil {
+			code = 2
+		}
+		return remoteError{msg: msg, code: code}
+	}
+	return nil
+}
+
+// remoteError is an op's error as the server reported it.
+type remoteError struct {
+	msg  string
+	code int
+}
+
+func (e remoteError) Error() string { return e.msg }
+
+// exitCode is the process exit code of an op's error: an exitError's, a
+// remote one's, else 2.
+func exitCode(err error) int {
+	var ee exitError
+	var re remoteError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &re):
+		return re.code
+	}
+	return 2
+}
+
+// serveAdmin serves the ops on the admin socket of s (DuckDB only) until
+// ctx ends; the returned stop waits for ops in progress.
+func (a *app) serveAdmin(ctx context.Context, s backend, runner *pipelines.Runner) (stop func(), err error) {
+	sock, ok := adminSocket(a.cfg.Warehouse)
+	if !ok {
+		return func() {}, nil
+	}
+	// This process holds the database file, so a socket left there is a
+	// dead server's.
+	if err := os.Remove(sock); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("admin socket %s: %w", sock, err)
+	}
+	old := syscall.Umask(0o177) // owner-only from creation, not after a chmod
+	ln, err := net.Listen("unix", sock)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("admin socket %s: %w", sock, err)
+	}
+	if err := os.Chmod(sock, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("admin socket %s: %w", sock, err)
+	}
+	abs, _ := filepath.Abs(sock)
+	a.log.Info("admin socket open", "path", abs)
+	srv := &http.Server{Handler: a.adminHandler(ctx, s, runner), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+		os.Remove(sock)
+	}, nil
+}
+
+// adminHandler runs POST /ops/NAME?args=JSON with the request body as the
+// op's input, streaming its output and reporting its error in trailers.
+func (a *app) adminHandler(ctx context.Context, s backend, runner *pipelines.Runner) http.Handler {
+	ops := a.ops()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, _ := strings.CutPrefix(r.URL.Path, "/ops/")
+		fn, ok := ops[name]
+		if r.Method != http.MethodPost || !ok {
+			http.Error(w, "no such op: "+name, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Trailer", trailerError+", "+trailerExit)
+		w.Header().Set("Content-Type", "application/octet-stream")
+		out := &flushWriter{w: bufio.NewWriter(w), f: w.(http.Flusher)}
+		start := time.Now()
+		// The op runs under the server's context, not the client's alone:
+		// a client that goes away mid-import leaves a consistent store.
+		opCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stop := context.AfterFunc(r.Context(), cancel)
+		defer stop()
+		err := fn(opCtx, &opEnv{app: a, store: s, runner: runner, out: out, in: r.Body, remote: true}, json.RawMessage(r.URL.Query().Get("args")))
+		out.w.Flush()
+		a.log.Info("admin op", "op", name, "took", time.Since(start).Round(time.Millisecond), "ok", err == nil)
+		if err != nil {
+			w.Header().Set(trailerError, strings.ReplaceAll(err.Error(), "\n", " "))
+			w.Header().Set(trailerExit, strconv.Itoa(exitCode(err)))
+		}
+	})
+}
+
+// flushWriter flushes each write through to the client, so long ops show
+// their output as it comes.
+type flushWriter struct {
+	w *bufio.Writer
+	f http.Flusher
+}
+
+func (fw *flushWriter) Write(p []byte) (int, error) {
+	n, err := fw.w.Write(p)
+	if err == nil {
+		err = fw.w.Flush()
+		fw.f.Flush()
+	}
+	return n, err
+}
