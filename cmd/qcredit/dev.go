@@ -65,10 +65,12 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 			}
 			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				// The live bureaus report all the time: score as of today every few
-				// minutes too, so grades change while a user watches.
+				// minutes too, so grades change while a user watches, and list a
+				// minute later (new list versions too).
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
 					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Warehouse, a.cfg.Kafka.Topics[0], gradeExamples(rm.Current()))
-				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule})
+				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule},
+					pipelines.Task{Name: pipelines.JobLists, Schedule: devListsSchedule})
 			})
 		},
 	}
@@ -79,8 +81,12 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 	return cmd
 }
 
-// devScoreSchedule is how often qcredit dev scores as of today.
-const devScoreSchedule = "*/5 * * * *"
+// devScoreSchedule is how often qcredit dev scores as of today, and
+// devListsSchedule when it lists: a minute after each score.
+const (
+	devScoreSchedule = "*/5 * * * *"
+	devListsSchedule = "1-59/5 * * * *"
+)
 
 func writeSimulation(path string, cfg simulate.Config) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
