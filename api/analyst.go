@@ -130,6 +130,7 @@ func (s *Server) creditFile(c *gin.Context) {
 		}
 		file.Records = append(file.Records, r)
 	}
+	auditItems(c, 1)
 	c.JSON(http.StatusOK, file)
 }
 
@@ -181,6 +182,7 @@ func (s *Server) listScores(c *gin.Context) {
 		out.Items = append(out.Items, ScoreItem{USCC: x.USCC, Name: x.Name, Region: x.Region, Industry: x.Industry,
 			Cluster: x.ClusterKey(), Score: x.Score, Grade: x.Grade, GradeLabel: x.Grade.Label()})
 	}
+	auditItems(c, len(out.Items))
 	c.JSON(http.StatusOK, out)
 }
 

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/api/apitest"
 	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
@@ -30,7 +30,7 @@ var (
 
 // scoredServer is an API over a real DuckDB warehouse holding two firms,
 // scored once as of 2025-06-30.
-func scoredServer(t *testing.T) *httptest.Server {
+func scoredServer(t *testing.T) *apitest.Server {
 	t.Helper()
 	s := duckdbtest.Open(t)
 	scoredWarehouse(t, s)
@@ -88,36 +88,34 @@ func scoreAsOf(t *testing.T, s *duckdb.Store, asOf string) {
 	}
 }
 
-// serve is an API over s with its read model loaded.
-func serve(t *testing.T, s *duckdb.Store) *httptest.Server {
+// serve is an API over s with its read model loaded and a key of every
+// scope.
+func serve(t *testing.T, s *duckdb.Store) *apitest.Server {
 	t.Helper()
-	rm, err := serving.NewStore(s, quiet, serving.Options{})
+	return apitest.Start(t, s, loadedModel(t, s, serving.Options{}), api.Options{})
+}
+
+func loadedModel(t *testing.T, s serving.Source, opts serving.Options) *serving.Store {
+	t.Helper()
+	rm, err := serving.NewStore(s, quiet, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := rm.Load(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(s, rm, quiet, api.Options{}).Handler())
-	t.Cleanup(srv.Close)
-	return srv
+	return rm
 }
 
-func getJSON(t *testing.T, srv *httptest.Server, path string, wantStatus int, into any) {
+// getJSON gets path with the analyst key (none for public routes), checks
+// the status and the contract, and decodes the body into into.
+func getJSON(t *testing.T, srv *apitest.Server, path string, wantStatus int, into any) {
 	t.Helper()
-	resp, err := http.Get(srv.URL + path)
-	if err != nil {
-		t.Fatal(err)
+	scope := api.ScopeAnalyst
+	if strings.HasPrefix(path, "/api/v1/public/") {
+		scope = ""
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != wantStatus {
-		t.Fatalf("GET %s: status %d, want %d", path, resp.StatusCode, wantStatus)
-	}
-	if into != nil {
-		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-	}
+	srv.Get(t, path, scope, wantStatus, into)
 }
 
 type reason struct {

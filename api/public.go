@@ -1,7 +1,11 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -62,4 +66,68 @@ func publicView(f serving.Firm) PublicEnterprise {
 		p.IndustryName = i.Name
 	}
 	return p
+}
+
+// Search limits.
+const (
+	maxSearchHits  = 50
+	maxSearchRunes = 100
+)
+
+// SearchResult is a name search's hits, best first: the enterprise whose
+// USCC is the query, then names by length (an exact name first).
+type SearchResult struct {
+	Query string             `json:"query"`
+	Items []PublicEnterprise `json:"items"`
+	// More says more enterprises matched than the limit.
+	More bool `json:"more"`
+}
+
+// searchEnterprises is the public name search (企业名称检索), from the read
+// model alone: GET /api/v1/public/enterprises?q=润昌&limit=20.
+func (s *Server) searchEnterprises(c *gin.Context) {
+	q, limit, err := searchQuery(c)
+	if err != nil {
+		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
+		return
+	}
+	m, ok := s.currentModel(c)
+	if !ok {
+		return
+	}
+	res, err := m.SearchNames(q, limit)
+	if err != nil {
+		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
+		return
+	}
+	out := SearchResult{Query: q, Items: make([]PublicEnterprise, 0, len(res.Hits)), More: res.More}
+	asOf := ""
+	if run, ok := m.ScoreRun(); ok {
+		asOf = run.AsOf
+	}
+	for _, f := range res.Hits {
+		p := publicView(f)
+		if f.Grade != "" {
+			p.AsOf = asOf
+		}
+		out.Items = append(out.Items, p)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// searchQuery reads q (2–100 characters) and limit (1–50, default 20).
+func searchQuery(c *gin.Context) (string, int, error) {
+	q := strings.TrimSpace(c.Query("q"))
+	var errs []error
+	switch n := utf8.RuneCountInString(q); {
+	case !utf8.ValidString(q):
+		errs = append(errs, errors.New("q must be UTF-8 text"))
+	case n == 0:
+		errs = append(errs, errors.New("q is required: a part of a name (润昌, 钢材) or a USCC"))
+	case n > maxSearchRunes:
+		errs = append(errs, fmt.Errorf("q is %d characters; at most %d", n, maxSearchRunes))
+	}
+	limit, err := intParam(c, "limit", 20, 1, maxSearchHits)
+	errs = append(errs, err)
+	return q, limit, errors.Join(errs...)
 }

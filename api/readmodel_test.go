@@ -3,12 +3,12 @@ package api_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/api/apitest"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
@@ -50,15 +50,7 @@ func TestPublicLookupMakesNoWarehouseQuery(t *testing.T) {
 	s := duckdbtest.Open(t)
 	scoredWarehouse(t, s)
 	w := &countingWarehouse{Store: s}
-	rm, err := serving.NewStore(s, quiet, serving.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rm.Load(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(w, rm, quiet, api.Options{}).Handler())
-	defer srv.Close()
+	srv := apitest.Start(t, w, loadedModel(t, s, serving.Options{}), api.Options{PublicRate: api.RateLimit{PerSecond: 1e6, Burst: 1e6}})
 	for range 50 {
 		for _, u := range []model.USCC{firmA, firmB} {
 			var p api.PublicEnterprise
@@ -74,6 +66,9 @@ func TestPublicLookupMakesNoWarehouseQuery(t *testing.T) {
 	getJSON(t, srv, "/api/v1/enterprises/"+string(firmA), http.StatusOK, nil)
 	if w.calls.Load() == 0 {
 		t.Error("the credit file made no warehouse call: the counter counts nothing")
+	}
+	if err := srv.API.Close(); err != nil { // writes the credit file call's audit record
+		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -91,15 +86,8 @@ func TestReadModelFollowsNewRuns(t *testing.T) {
 	// new grade without a restart.
 	s := duckdbtest.Open(t)
 	scoredWarehouse(t, s)
-	rm, err := serving.NewStore(s, quiet, serving.Options{Interval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rm.Load(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(s, rm, quiet, api.Options{}).Handler())
-	defer srv.Close()
+	rm := loadedModel(t, s, serving.Options{Interval: time.Hour})
+	srv := apitest.Start(t, s, rm, api.Options{})
 	var p api.PublicEnterprise
 	getJSON(t, srv, "/api/v1/public/enterprises/"+string(firmA), http.StatusOK, &p)
 	if p.Grade != model.GradeA {

@@ -37,15 +37,10 @@ func (s *Server) handle(method, path string, scopes []Scope, h ...gin.HandlerFun
 // Routes are the registered API routes, in registration order.
 func (s *Server) Routes() []Route { return slices.Clone(s.routeTable) }
 
-// authorize checks the caller's key against the route's scopes. Until API
-// keys exist every route is open.
-func (s *Server) authorize(scopes []Scope) gin.HandlerFunc {
-	return func(c *gin.Context) { c.Next() }
-}
-
 var (
 	public   = []Scope{ScopePublic}
 	analysts = []Scope{ScopeAnalyst}
+	admins   = []Scope{ScopeAdmin}
 )
 
 // Audit details a handler adds for the audit log (which records every

@@ -9,9 +9,11 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -25,8 +27,11 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// Warehouse is what the API reads from the warehouse: the credit file.
+// Warehouse is what the API reads from and writes to the warehouse: the
+// credit file, keys, the audit log.
 type Warehouse interface {
+	KeyStore
+	AuditStore
 	Ping(ctx context.Context) error
 	Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error)
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
@@ -45,14 +50,21 @@ type Server struct {
 	model    ReadModel
 	ingest   func() ingest.Health
 	log      *slog.Logger
+	opts     Options
+	now      func() time.Time
 	registry *prometheus.Registry
 	engine   *gin.Engine
 	requests *prometheus.HistogramVec
 	// routeTable is every /api/v1 route with its scopes (handle).
 	routeTable []Route
+	keys       keyRing
+	public     *clientLimits
+	audit      *auditor
+	stop       context.CancelFunc
+	done       sync.WaitGroup
 }
 
-// Options configure a Server.
+// Options configure a Server. Zero values take the defaults.
 type Options struct {
 	// Registry collects the process's metrics (ingest, pipelines, HTTP);
 	// /metrics serves it. A new one is made when nil.
@@ -60,28 +72,90 @@ type Options struct {
 	// IngestHealth reports the Kafka ingest worker running in this process,
 	// if any, on /readyz.
 	IngestHealth func() ingest.Health
+	// Now is the clock (keys' expiry, rate limits); nil is time.Now.
+	Now func() time.Time
+	// KeyRefresh is how often keys are reloaded from the warehouse (default
+	// 2 s): a key created or revoked on another replica holds here by then.
+	KeyRefresh time.Duration
+	// PublicRate limits the public routes per client address (default 10
+	// requests a second, bursts of 50).
+	PublicRate RateLimit
+	// TrustedProxies are the addresses (or CIDR ranges) of reverse proxies
+	// whose X-Forwarded-For names the client; none by default, so the
+	// client is the connection's peer and cannot name itself.
+	TrustedProxies []string
+	// AuditFlush is how often audit records are written (default 1 s).
+	AuditFlush time.Duration
 }
 
-// New builds the server and its routes.
-func New(store Warehouse, rm ReadModel, log *slog.Logger, opts Options) *Server {
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.KeyRefresh <= 0 {
+		o.KeyRefresh = 2 * time.Second
+	}
+	if o.PublicRate == (RateLimit{}) {
+		o.PublicRate = DefaultPublicRate
+	}
+	if o.AuditFlush <= 0 {
+		o.AuditFlush = time.Second
+	}
+	return o
+}
+
+// New builds the server and its routes and loads the keys. Its background
+// work (reloading keys, writing the audit log) runs until Close.
+func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, opts Options) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
+	opts = opts.withDefaults()
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, registry: reg, engine: gin.New()}
+	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, opts: opts, now: opts.Now,
+		registry: reg, engine: gin.New(), keys: keyRing{store: store}, public: newClientLimits(opts.PublicRate, opts.Now)}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	}, []string{"route", "status"})
-	reg.MustRegister(s.requests)
+	dropped := prometheus.NewCounter(prometheus.CounterOpts{Name: "qcredit_api_audit_dropped_total",
+		Help: "Audit records dropped because the warehouse refused them for too long."})
+	for _, c := range []prometheus.Collector{s.requests, dropped} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("api metrics: %w", err)
+		}
+	}
 	if err := reg.Register(collectors.NewGoCollector()); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
 		log.Warn("go collector", "err", err)
+	}
+	s.audit = &auditor{store: store, log: log, now: opts.Now, dropped: dropped}
+	if err := s.engine.SetTrustedProxies(opts.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	if err := s.ReloadKeys(ctx); err != nil {
+		return nil, err
 	}
 	s.engine.HandleMethodNotAllowed = true // 405 with Allow, not 404, for a known path
 	s.engine.Use(gin.Recovery(), s.observe)
 	s.routes()
-	return s
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	s.done.Add(2)
+	go func() { defer s.done.Done(); s.refreshKeys(bg) }()
+	go func() { defer s.done.Done(); s.audit.run(bg, opts.AuditFlush) }()
+	return s, nil
+}
+
+// Close stops the background work and writes the audit records still
+// buffered. Call it after the HTTP server has shut down; calling it again
+// writes what was recorded since.
+func (s *Server) Close() error {
+	s.stop()
+	s.done.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.audit.flush(ctx)
 }
 
 // Handler is the http.Handler of the API.
@@ -92,8 +166,11 @@ func (s *Server) routes() {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+	r.GET("/api/openapi.json", s.serveOpenAPI)
 	s.handle("GET", "/public/enterprises/:uscc", public, s.publicEnterprise)
+	s.handle("GET", "/public/enterprises", public, s.searchEnterprises)
 	s.analystRoutes()
+	s.adminRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed",

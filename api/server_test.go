@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/api/apitest"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/conformance"
@@ -18,7 +19,7 @@ import (
 )
 
 // newServer serves a real DuckDB warehouse holding one registered enterprise.
-func newServer(t *testing.T) (*httptest.Server, *duckdb.Store) {
+func newServer(t *testing.T) (*apitest.Server, *duckdb.Store) {
 	t.Helper()
 	s := duckdbtest.Open(t)
 	reg := conformance.Event(t, "320830-e1", model.EventEnterpriseRegistered, conformance.FirmA,
@@ -96,5 +97,43 @@ func TestOpsEndpoints(t *testing.T) {
 	s.Close()
 	if code := get(t, srv.URL+"/readyz", nil); code != http.StatusServiceUnavailable {
 		t.Errorf("readyz with the warehouse closed: %d, want 503", code)
+	}
+}
+
+func decodeError(resp *http.Response, into any) {
+	json.NewDecoder(resp.Body).Decode(into)
+}
+
+func TestPublicNameSearch(t *testing.T) {
+	// Given an enterprise 清江浦区润昌钢材有限公司 among others, when the
+	// public searches parts of its name or its USCC, then it is found (the
+	// exact name first), and a query too short or too long is a 400.
+	s := duckdbtest.Open(t)
+	firm := model.CompleteUSCC("91320812MA1RUN01")
+	other := model.CompleteUSCC("91320812MA1RUN02")
+	for i, e := range []struct {
+		u    model.USCC
+		name string
+	}{{firm, "清江浦区润昌钢材有限公司"}, {other, "淮安市润昌钢材贸易有限公司"}} {
+		reg := conformance.Event(t, "320812-r"+string(rune('0'+i)), model.EventEnterpriseRegistered, e.u,
+			time.Date(2024, 5, 6, 10, 0, 0, 0, time.UTC), map[string]any{"name": e.name, "region": "320812", "industry": "C3130"})
+		if _, err := s.Write(t.Context(), warehouse.Batch{Items: []warehouse.Item{reg}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := serve(t, s)
+	var res api.SearchResult
+	for _, q := range []string{"润昌", "钢材", "润昌钢材", "清江浦区润昌钢材有限公司"} {
+		srv.Get(t, "/api/v1/public/enterprises?q="+url.QueryEscape(q), "", http.StatusOK, &res)
+		if len(res.Items) == 0 || res.Items[0].USCC != firm || res.Items[0].Name != "清江浦区润昌钢材有限公司" {
+			t.Errorf("%s: %+v", q, res.Items)
+		}
+	}
+	srv.Get(t, "/api/v1/public/enterprises?q="+string(other), "", http.StatusOK, &res)
+	if len(res.Items) != 1 || res.Items[0].USCC != other {
+		t.Errorf("by USCC: %+v", res.Items)
+	}
+	for _, q := range []string{"", "润", strings.Repeat("钢", 101)} {
+		srv.Get(t, "/api/v1/public/enterprises?q="+url.QueryEscape(q), "", http.StatusBadRequest, nil)
 	}
 }

@@ -14,6 +14,7 @@ import (
 type Model struct {
 	base    *directory // every enterprise as of the last full load
 	changed *directory // enterprises registered or changed since, by USCC
+	names   *nameIndex // name search over base (changed is scanned)
 	score   warehouse.Run
 	scored  bool
 	// runs are the current run of each job the model serves (by job), and
@@ -40,7 +41,7 @@ func (m *Model) HasCluster(key string) bool {
 
 // derive is a copy of m for a new snapshot (derived caches not copied).
 func (m *Model) derive() *Model {
-	return &Model{base: m.base, changed: m.changed, score: m.score, scored: m.scored, Loaded: m.Loaded, Watermark: m.Watermark,
+	return &Model{base: m.base, changed: m.changed, names: m.names, score: m.score, scored: m.scored, Loaded: m.Loaded, Watermark: m.Watermark,
 		runs: maps.Clone(m.runs), parts: maps.Clone(m.parts)}
 }
 
@@ -85,6 +86,9 @@ func (m *Model) Enterprises() int {
 // Bytes is the model's memory, for /metrics.
 func (m *Model) Bytes() int64 {
 	n := m.base.bytes()
+	if m.names != nil {
+		n += m.names.bytes()
+	}
 	if m.changed != nil {
 		n += m.changed.bytes()
 	}

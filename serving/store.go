@@ -104,6 +104,9 @@ func (s *Store) Load(ctx context.Context) error {
 		return fmt.Errorf("read model: enterprises: %w", err)
 	}
 	m := &Model{base: &b.d, Loaded: s.opts.Now(), Watermark: wm, runs: map[string]warehouse.Run{}, parts: map[string]Part{}}
+	if m.names, err = buildNameIndex(m.base); err != nil {
+		s.log.Error("read model without name search", "err", err)
+	}
 	current, err := s.currentRuns(ctx)
 	if err != nil {
 		return err

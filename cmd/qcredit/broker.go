@@ -82,11 +82,11 @@ func startDevBroker(addr string, partitions int, topics []string) (*kfake.Cluste
 // devBrokerAddr is where `qcredit dev` runs its in-memory broker.
 const devBrokerAddr = "localhost:9092"
 
-// withDevKafka runs fn with an in-memory broker on devBrokerAddr, simulated
+// withDevKafka runs fn with an in-memory broker on addr, simulated
 // bureaus publishing a few events a second to it, and the real ingest worker
 // consuming them into s, so `qcredit dev` shows the whole path.
-func (a *app) withDevKafka(ctx context.Context, s backend, reg prometheus.Registerer, fn func(context.Context, func() ingest.Health) error) error {
-	c, err := startDevBroker(devBrokerAddr, 4, a.cfg.Kafka.Topics)
+func (a *app) withDevKafka(ctx context.Context, addr string, s backend, reg prometheus.Registerer, fn func(context.Context, func() ingest.Health) error) error {
+	c, err := startDevBroker(addr, 4, a.cfg.Kafka.Topics)
 	if err != nil {
 		return err
 	}

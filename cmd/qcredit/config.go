@@ -30,6 +30,18 @@ type Config struct {
 	Lists     ListsConfig     `koanf:"lists"`
 	Scheduler SchedulerConfig `koanf:"scheduler"`
 	Serving   ServingConfig   `koanf:"serving"`
+	API       APIConfig       `koanf:"api"`
+}
+
+// APIConfig tunes the API: keys, the public routes' rate limit, proxies.
+type APIConfig struct {
+	// KeyRefresh is how often keys are reloaded from the warehouse.
+	KeyRefresh time.Duration `koanf:"key_refresh"`
+	// PublicRate and PublicBurst limit public routes per client address.
+	PublicRate  float64 `koanf:"public_rate"`
+	PublicBurst int     `koanf:"public_burst"`
+	// TrustedProxies may name the client in X-Forwarded-For.
+	TrustedProxies []string `koanf:"trusted_proxies"`
 }
 
 // SchedulerConfig says whether this process schedules jobs and when.
@@ -108,10 +120,14 @@ var defaults = map[string]any{
 	"ingest.listen":              ":9091",
 	"scheduler.enabled":          true,
 	"serving.refresh":            "5s",
+	"api.key_refresh":            "2s",
+	"api.public_rate":            10.0,
+	"api.public_burst":           50,
+	"api.trusted_proxies":        []string{},
 }
 
 // configSections are the nested keys; env and flag names split after them.
-var configSections = []string{"log", "kafka", "uscc", "ingest", "scoring", "lists", "scheduler", "serving"}
+var configSections = []string{"log", "kafka", "uscc", "ingest", "scoring", "lists", "scheduler", "serving", "api"}
 
 func splitSection(name, sep string) string {
 	for _, s := range configSections {
@@ -141,7 +157,7 @@ func loadConfig(flags *pflag.FlagSet) (Config, error) {
 		Prefix: "QCREDIT_",
 		TransformFunc: func(key, v string) (string, any) {
 			key = splitSection(strings.ToLower(strings.TrimPrefix(key, "QCREDIT_")), "_")
-			if strings.HasSuffix(key, "brokers") || strings.HasSuffix(key, "topics") {
+			if strings.HasSuffix(key, "brokers") || strings.HasSuffix(key, "topics") || strings.HasSuffix(key, "proxies") {
 				return key, splitList(v)
 			}
 			return key, v

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/qcredit/qcredit/api"
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
@@ -23,6 +24,7 @@ import (
 func newDevCmd(a *app) *cobra.Command {
 	var enterprises, years int
 	var seed int64
+	var broker string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Everything on one machine: simulate Huai'an, import it, serve on :8080",
@@ -63,12 +65,16 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 					return err
 				}
 			}
-			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
+			key, err := devAnalystKey(ctx, s)
+			if err != nil {
+				return err
+			}
+			return a.withDevKafka(ctx, broker, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				// The live bureaus report all the time: score as of today every few
 				// minutes too, so grades change while a user watches, and list a
 				// minute later (new list versions too).
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
-					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Warehouse, a.cfg.Kafka.Topics[0], gradeExamples(rm.Current()))
+					printDevBanner(cmd.OutOrStdout(), addr, strings.Join(a.cfg.Kafka.Brokers, ","), a.cfg.Warehouse, a.cfg.Kafka.Topics[0], key, gradeExamples(rm.Current()))
 				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule},
 					pipelines.Task{Name: pipelines.JobLists, Schedule: devListsSchedule})
 			})
@@ -78,6 +84,7 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 	cmd.Flags().IntVar(&enterprises, "enterprises", 20000, "enterprises to simulate")
 	cmd.Flags().IntVar(&years, "years", 3, "years of history to simulate")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "simulation seed")
+	cmd.Flags().StringVar(&broker, "broker", devBrokerAddr, "address of the in-memory Kafka broker")
 	return cmd
 }
 
@@ -87,6 +94,25 @@ const (
 	devScoreSchedule = "*/5 * * * *"
 	devListsSchedule = "1-59/5 * * * *"
 )
+
+// devAnalystKey is a fresh analyst key for the banner's examples: the one
+// of an earlier run is revoked (keys are shown only when created).
+func devAnalystKey(ctx context.Context, s backend) (string, error) {
+	const name = "dev-analyst"
+	keys, err := api.ListKeys(ctx, s, time.Now())
+	if err != nil {
+		return "", err
+	}
+	for _, k := range keys {
+		if k.Name == name && k.RevokedAt == nil {
+			if _, err := api.RevokeKey(ctx, s, name, time.Now()); err != nil {
+				return "", err
+			}
+		}
+	}
+	key, _, err := api.CreateKey(ctx, s, api.KeyRequest{Name: name, Scope: api.ScopeAnalyst}, time.Now())
+	return key, err
+}
 
 func writeSimulation(path string, cfg simulate.Config) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -124,7 +150,7 @@ func gradeExamples(m *serving.Model) []serving.Firm {
 	return out
 }
 
-func printDevBanner(w io.Writer, addr, warehouseURL, topic string, examples []serving.Firm) {
+func printDevBanner(w io.Writer, addr, broker, warehouseURL, topic, key string, examples []serving.Firm) {
 	host := addr
 	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
 		host = "localhost" + host[strings.LastIndex(host, ":"):]
@@ -134,11 +160,13 @@ qcredit dev is running (warehouse: %[4]s)
   health:  http://%[1]s/healthz    metrics: http://%[1]s/metrics
   kafka:   %[2]s (in-memory broker, development only; simulated bureaus publish
            to topic %[3]s, consumed by the ingest worker)
-  scores:  curl 'http://%[1]s/api/v1/scores?grade=D&limit=10'
-`, host, devBrokerAddr, topic, warehouseURL)
+  analyst key (this run's; qcredit keys create makes others): %[5]s
+  scores:  curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/scores?grade=D&limit=10'
+  search:  curl 'http://%[1]s/api/v1/public/enterprises?q=钢材'
+`, host, broker, topic, warehouseURL, key)
 	for _, e := range examples {
 		fmt.Fprintf(w, "  grade %s: curl http://%s/api/v1/public/enterprises/%s   # %s\n", e.Grade, host, e.USCC, e.Name)
-		fmt.Fprintf(w, "           curl http://%s/api/v1/enterprises/%s          # the credit file\n", host, e.USCC)
+		fmt.Fprintf(w, "           curl -H \"Authorization: Bearer $KEY\" http://%s/api/v1/enterprises/%s   # the credit file\n", host, e.USCC)
 	}
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
 }

@@ -77,6 +77,7 @@ func newRootCmd() *cobra.Command {
 		newPipelineCmd(a),
 		newIngestCmd(a),
 		newBrokerCmd(a),
+		newKeysCmd(a),
 	)
 	return root
 }

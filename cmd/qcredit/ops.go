@@ -41,6 +41,9 @@ type opEnv struct {
 	in  io.Reader
 	// remote is true inside a server running the op for a command.
 	remote bool
+	// reloadKeys makes the server's API take key changes at once (inside a
+	// server; nil in a command's own process).
+	reloadKeys func(context.Context) error
 }
 
 // opFunc is an op's work; args is the command's JSON-encoded request.
@@ -51,6 +54,9 @@ func (a *app) ops() map[string]opFunc {
 	return map[string]opFunc{
 		"pipeline.run":  a.opPipelineRun,
 		"pipeline.list": a.opPipelineList,
+		"keys.create":   a.opKeysCreate,
+		"keys.list":     a.opKeysList,
+		"keys.revoke":   a.opKeysRevoke,
 	}
 }
 
@@ -160,7 +166,7 @@ func exitCode(err error) int {
 
 // serveAdmin serves the ops on the admin socket of s (DuckDB only) until
 // ctx ends; the returned stop waits for ops in progress.
-func (a *app) serveAdmin(ctx context.Context, s backend, runner *pipelines.Runner) (stop func(), err error) {
+func (a *app) serveAdmin(ctx context.Context, s backend, runner *pipelines.Runner, reloadKeys func(context.Context) error) (stop func(), err error) {
 	sock, ok := adminSocket(a.cfg.Warehouse)
 	if !ok {
 		return func() {}, nil
@@ -182,7 +188,7 @@ func (a *app) serveAdmin(ctx context.Context, s backend, runner *pipelines.Runne
 	}
 	abs, _ := filepath.Abs(sock)
 	a.log.Info("admin socket open", "path", abs)
-	srv := &http.Server{Handler: a.adminHandler(ctx, s, runner), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: a.adminHandler(ctx, s, runner, reloadKeys), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	return func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -194,7 +200,7 @@ func (a *app) serveAdmin(ctx context.Context, s backend, runner *pipelines.Runne
 
 // adminHandler runs POST /ops/NAME?args=JSON with the request body as the
 // op's input, streaming its output and reporting its error in trailers.
-func (a *app) adminHandler(ctx context.Context, s backend, runner *pipelines.Runner) http.Handler {
+func (a *app) adminHandler(ctx context.Context, s backend, runner *pipelines.Runner, reloadKeys func(context.Context) error) http.Handler {
 	ops := a.ops()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, _ := strings.CutPrefix(r.URL.Path, "/ops/")
@@ -213,7 +219,8 @@ func (a *app) adminHandler(ctx context.Context, s backend, runner *pipelines.Run
 		defer cancel()
 		stop := context.AfterFunc(r.Context(), cancel)
 		defer stop()
-		err := fn(opCtx, &opEnv{app: a, store: s, runner: runner, out: out, in: r.Body, remote: true}, json.RawMessage(r.URL.Query().Get("args")))
+		err := fn(opCtx, &opEnv{app: a, store: s, runner: runner, out: out, in: r.Body, remote: true,
+			reloadKeys: reloadKeys}, json.RawMessage(r.URL.Query().Get("args")))
 		out.w.Flush()
 		a.log.Info("admin op", "op", name, "took", time.Since(start).Round(time.Millisecond), "ok", err == nil)
 		if err != nil {

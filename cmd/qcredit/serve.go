@@ -72,20 +72,26 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	defer stopRefresh()
 	go rm.Run(refreshCtx)
-	srv := &http.Server{
-		Handler:           api.New(s, rm, a.log, api.Options{Registry: reg, IngestHealth: ingestHealth}).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
 	runner, err := a.newRunner(s, reg)
 	if err != nil {
 		return err
 	}
+	apiSrv, err := api.New(ctx, s, rm, a.log, a.apiOptions(reg, ingestHealth))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := apiSrv.Close(); err != nil {
+			a.log.Error("audit records not written at shutdown", "err", err)
+		}
+	}()
+	srv := newHTTPServer(apiSrv.Handler())
 	stopPipelines, err := a.startPipelines(ctx, s, runner, withRunner(tasks, runner)...)
 	if err != nil {
 		return err
 	}
 	defer stopPipelines()
-	stopAdmin, err := a.serveAdmin(ctx, s, runner)
+	stopAdmin, err := a.serveAdmin(ctx, s, runner, apiSrv.ReloadKeys)
 	if err != nil {
 		return err
 	}
@@ -105,10 +111,35 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	// Graceful: the listener closes at once, requests in flight (an export,
+	// an ingest body) get up to 30 s to finish, then the audit buffer is
+	// written (the deferred Close).
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// newHTTPServer is the API's HTTP server with its timeouts: headers within
+// 10 s, a whole request body within 2 min (an ingest body of the largest
+// size on a slow line), idle keep-alive connections closed after 2 min.
+// There is no write timeout: exports stream for as long as they take; a
+// client that stops reading is cut off by TCP.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// apiOptions are the API's options from the configuration.
+func (a *app) apiOptions(reg *prometheus.Registry, ingestHealth func() ingest.Health) api.Options {
+	return api.Options{Registry: reg, IngestHealth: ingestHealth, KeyRefresh: a.cfg.API.KeyRefresh,
+		PublicRate:     api.RateLimit{PerSecond: a.cfg.API.PublicRate, Burst: a.cfg.API.PublicBurst},
+		TrustedProxies: a.cfg.API.TrustedProxies}
 }

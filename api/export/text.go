@@ -1,0 +1,180 @@
+package export
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"time"
+)
+
+// text is a value as a CSV cell.
+func text(v any) (string, error) {
+	switch x := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return x, nil
+	case Decimal:
+		return string(x), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case time.Time:
+		return x.Format(time.RFC3339), nil
+	case fmt.Stringer:
+		return x.String(), nil
+	}
+	r := reflect.ValueOf(v)
+	switch r.Kind() {
+	case reflect.String:
+		return r.String(), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(r.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.FormatUint(r.Uint(), 10), nil
+	case reflect.Float32, reflect.Float64:
+		return strconv.FormatFloat(r.Float(), 'f', -1, 64), nil
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+type csvEncoder struct {
+	w    *csv.Writer
+	cell []string
+}
+
+// bom is the UTF-8 byte-order mark: without it Excel reads a CSV file in the
+// machine's ANSI code page and shows Chinese as mojibake.
+const bom = "\uFEFF"
+
+func newCSV(w io.Writer, cols []Column) (*csvEncoder, error) {
+	if _, err := io.WriteString(w, bom); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	e := &csvEncoder{w: csv.NewWriter(w), cell: make([]string, len(cols))}
+	e.w.UseCRLF = true
+	for i, c := range cols {
+		e.cell[i] = c.Header()
+	}
+	return e, e.w.Write(e.cell)
+}
+
+func (e *csvEncoder) row(values []any) error {
+	for i, v := range values {
+		s, err := text(v)
+		if err != nil {
+			return fmt.Errorf("export: column %d: %w", i+1, err)
+		}
+		if isFormula(s) {
+			s = "'" + s
+		}
+		e.cell[i] = s
+	}
+	return e.w.Write(e.cell)
+}
+
+func (e *csvEncoder) abort() {}
+
+func (e *csvEncoder) close() error {
+	e.w.Flush()
+	return e.w.Error()
+}
+
+// isFormula says a spreadsheet would evaluate the cell text as a formula
+// (a number such as -5 is only a number).
+func isFormula(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		_, err := strconv.ParseFloat(s, 64)
+		return err != nil
+	}
+	return false
+}
+
+type jsonEncoder struct {
+	w     *bufio.Writer
+	keys  [][]byte // `"key":` per column
+	array bool
+	n     int
+}
+
+func newJSON(w io.Writer, cols []Column, array bool) *jsonEncoder {
+	e := &jsonEncoder{w: bufio.NewWriterSize(w, 32<<10), array: array}
+	for _, c := range cols {
+		k, _ := json.Marshal(c.Key)
+		e.keys = append(e.keys, append(k, ':'))
+	}
+	return e
+}
+
+func (e *jsonEncoder) row(values []any) error {
+	switch {
+	case e.array && e.n == 0:
+		e.w.WriteByte('[')
+	case e.array:
+		e.w.WriteByte(',')
+	}
+	e.w.WriteByte('{')
+	for i, v := range values {
+		if i > 0 {
+			e.w.WriteByte(',')
+		}
+		e.w.Write(e.keys[i])
+		var (
+			b   []byte
+			err error
+		)
+		if d, ok := v.(Decimal); ok {
+			b, err = decimalJSON(d)
+		} else {
+			b, err = json.Marshal(v)
+		}
+		if err != nil {
+			return fmt.Errorf("export: column %d: %w", i+1, err)
+		}
+		e.w.Write(b)
+	}
+	e.w.WriteByte('}')
+	if !e.array {
+		e.w.WriteByte('\n')
+	}
+	e.n++
+	if e.w.Buffered() > 16<<10 {
+		return e.w.Flush()
+	}
+	return nil
+}
+
+func (e *jsonEncoder) abort() {}
+
+func (e *jsonEncoder) close() error {
+	if e.array {
+		if e.n == 0 {
+			e.w.WriteByte('[')
+		}
+		e.w.WriteString("]\n")
+	}
+	return e.w.Flush()
+}
+
+// decimalJSON is d as a JSON number, checked: a Decimal that is not a
+// number would make invalid JSON.
+func decimalJSON(d Decimal) ([]byte, error) {
+	if d == "" {
+		return []byte("null"), nil
+	}
+	if !json.Valid([]byte(d)) {
+		return nil, fmt.Errorf("decimal %q is not a number", string(d))
+	}
+	if _, err := strconv.ParseFloat(string(d), 64); err != nil {
+		return nil, fmt.Errorf("decimal %q is not a number", string(d))
+	}
+	return []byte(d), nil
+}
