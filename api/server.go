@@ -32,6 +32,8 @@ import (
 type Warehouse interface {
 	KeyStore
 	AuditStore
+	PartnerStore
+	LeaseStore
 	Ping(ctx context.Context) error
 	Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error)
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
@@ -58,6 +60,7 @@ type Server struct {
 	// routeTable is every /api/v1 route with its scopes (handle).
 	routeTable []Route
 	keys       keyRing
+	partners   partnerRing
 	public     *clientLimits
 	audit      *auditor
 	stop       context.CancelFunc
@@ -86,6 +89,14 @@ type Options struct {
 	TrustedProxies []string
 	// AuditFlush is how often audit records are written (default 1 s).
 	AuditFlush time.Duration
+	// WebhookInterval is how often partners' webhooks are served (default
+	// 2 s); WebhookBackoff the wait after a failed delivery (default 1 s),
+	// doubled per failure up to WebhookMaxBackoff (default 5 min).
+	WebhookInterval   time.Duration
+	WebhookBackoff    time.Duration
+	WebhookMaxBackoff time.Duration
+	// WebhookClient posts the deliveries; nil is a client with a 10 s timeout.
+	WebhookClient *http.Client
 }
 
 func (o Options) withDefaults() Options {
@@ -101,6 +112,15 @@ func (o Options) withDefaults() Options {
 	if o.AuditFlush <= 0 {
 		o.AuditFlush = time.Second
 	}
+	if o.WebhookInterval <= 0 {
+		o.WebhookInterval = 2 * time.Second
+	}
+	if o.WebhookBackoff <= 0 {
+		o.WebhookBackoff = time.Second
+	}
+	if o.WebhookMaxBackoff <= 0 {
+		o.WebhookMaxBackoff = 5 * time.Minute
+	}
 	return o
 }
 
@@ -114,7 +134,7 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, opts: opts, now: opts.Now,
-		registry: reg, engine: gin.New(), keys: keyRing{store: store}, public: newClientLimits(opts.PublicRate, opts.Now)}
+		registry: reg, engine: gin.New(), keys: keyRing{store: store}, partners: partnerRing{store: store}, public: newClientLimits(opts.PublicRate, opts.Now)}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -136,14 +156,19 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 	if err := s.ReloadKeys(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.partners.reload(ctx); err != nil {
+		return nil, err
+	}
 	s.engine.HandleMethodNotAllowed = true // 405 with Allow, not 404, for a known path
 	s.engine.Use(gin.Recovery(), s.observe)
 	s.routes()
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
-	s.done.Add(2)
+	s.done.Add(4)
 	go func() { defer s.done.Done(); s.refreshKeys(bg) }()
 	go func() { defer s.done.Done(); s.audit.run(bg, opts.AuditFlush) }()
+	go func() { defer s.done.Done(); s.refreshPartners(bg) }()
+	go func() { defer s.done.Done(); newWebhooks(s).run(bg) }()
 	return s, nil
 }
 
@@ -171,6 +196,7 @@ func (s *Server) routes() {
 	s.handle("GET", "/public/enterprises", public, s.searchEnterprises)
 	s.analystRoutes()
 	s.adminRoutes()
+	s.listRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed",

@@ -62,7 +62,8 @@ func withRunner(tasks []pipelines.Task, r *pipelines.Runner) []pipelines.Task {
 // /readyz; ready, when set, is called once the listener is open.
 func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, ingestHealth func() ingest.Health,
 	ready func(addr string, rm *serving.Store), tasks ...pipelines.Task) error {
-	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg})
+	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg,
+		Parts: []serving.PartLoader{serving.ListsLoader(serving.ListsOptions{Retention: a.cfg.Lists.Retention, Log: a.log})}})
 	if err != nil {
 		return err
 	}
