@@ -18,7 +18,7 @@ import (
 // listFormat is how a list or its changes are served: the partner's choice
 // of format and, for tables, the header language.
 type listFormat struct {
-	format export.Format // json, ndjson, csv, xlsx or export.FormatArrow
+	format  export.Format // json, ndjson, csv, xlsx or export.FormatArrow
 	english bool
 }
 
