@@ -44,17 +44,13 @@ const (
 )
 
 // listHistory is the :list parameter's published history, or the error
-// answered.
+// answered (404 before the list's first version).
 func (s *Server) listHistory(c *gin.Context) (*serving.ListHistory, bool) {
 	l := model.List(c.Param("list"))
 	if !l.Valid() {
 		abort(c, http.StatusNotFound, codeUnknownList, fmt.Sprintf("no list %q: the lists are dishonest (严重违法失信名单) and focus (重点监管名单)", l))
 		return nil, false
 	}
-	return s.publishedList(c, l)
-}
-
-func (s *Server) publishedList(c *gin.Context, l model.List) (*serving.ListHistory, bool) {
 	m, ok := s.currentModel(c)
 	if !ok {
 		return nil, false
@@ -62,7 +58,7 @@ func (s *Server) publishedList(c *gin.Context, l model.List) (*serving.ListHisto
 	if p := m.Lists(); p != nil && p.History(l) != nil {
 		return p.History(l), true
 	}
-	abort(c, http.StatusServiceUnavailable, codeListUnpublished,
+	abort(c, http.StatusNotFound, codeListUnpublished,
 		fmt.Sprintf("no version of the %s list is published yet: the lists job publishes one after its first run", l))
 	return nil, false
 }

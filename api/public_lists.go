@@ -29,8 +29,8 @@ type PublicListing struct {
 type PublicListPage struct {
 	List        model.List      `json:"list"`
 	Name        string          `json:"name"`
-	Version     int64           `json:"version"`
-	PublishedAt time.Time       `json:"published_at"`
+	Version     int64           `json:"version"` // 0 before the first
+	PublishedAt *time.Time      `json:"published_at,omitempty"`
 	Total       int             `json:"total"`
 	Offset      int             `json:"offset"`
 	Limit       int             `json:"limit"`
@@ -52,18 +52,25 @@ func (s *Server) publicDishonest(c *gin.Context) {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
-	h, ok := s.publishedList(c, model.ListDishonest)
+	m, ok := s.currentModel(c)
 	if !ok {
 		return
 	}
+	page := PublicListPage{List: model.ListDishonest, Name: "严重违法失信名单", Offset: offset, Limit: limit, Items: []PublicListing{}}
+	p := m.Lists()
+	if p == nil || p.History(model.ListDishonest) == nil {
+		c.JSON(http.StatusOK, page) // nothing published yet
+		return
+	}
+	h := p.History(model.ListDishonest)
 	v := h.Latest()
 	entries, err := h.Snapshot(v.Number)
 	if err != nil {
 		s.internal(c, "public list", err)
 		return
 	}
-	page := PublicListPage{List: v.List, Name: "严重违法失信名单", Version: v.Number, PublishedAt: local(v.PublishedAt),
-		Total: v.Manifest.Count, Offset: offset, Limit: limit, Items: []PublicListing{}}
+	at := local(v.PublishedAt)
+	page.Version, page.PublishedAt, page.Total = v.Number, &at, v.Manifest.Count
 	i := 0
 	for e := range entries {
 		if i >= offset+limit {

@@ -177,7 +177,9 @@ func (s *Server) changeWatches(c *gin.Context) {
 }
 
 // watchRecords are the records of a change, checked: valid USCCs, at most
-// maxWatchChange of them, at most maxWatched watched in the end.
+// maxWatchChange of them, at most maxWatched watched in the end. Adds come
+// before removes (a USCC in both ends unwatched), each record a microsecond
+// after the one before, so every replica replays them in this order.
 func (s *Server) watchRecords(partner string, q WatchChange) ([]warehouse.PartnerRecord, error) {
 	if n := len(q.Add) + len(q.Remove); n == 0 || n > maxWatchChange {
 		return nil, fmt.Errorf("give 1 to %d USCCs to add or remove, not %d", maxWatchChange, n)
@@ -192,14 +194,14 @@ func (s *Server) watchRecords(partner string, q WatchChange) ([]warehouse.Partne
 	for _, ch := range []struct {
 		codes []string
 		kind  warehouse.PartnerKind
-	}{{q.Remove, warehouse.PartnerUnwatch}, {q.Add, warehouse.PartnerWatch}} {
+	}{{q.Add, warehouse.PartnerWatch}, {q.Remove, warehouse.PartnerUnwatch}} {
 		for _, u := range ch.codes {
 			if r := (model.USCCPolicy{}).Check(u); !r.Valid() {
 				bad = append(bad, fmt.Sprintf("%q (%v)", u, r.Err()))
 				continue
 			}
 			after[model.USCC(u)] = ch.kind == warehouse.PartnerWatch
-			recs = append(recs, warehouse.PartnerRecord{Partner: partner, Kind: ch.kind, Key: u, At: now})
+			recs = append(recs, warehouse.PartnerRecord{Partner: partner, Kind: ch.kind, Key: u, At: now.Add(time.Duration(len(recs)) * time.Microsecond)})
 		}
 	}
 	if len(bad) > 0 {

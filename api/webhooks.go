@@ -108,7 +108,7 @@ func (w *webhooks) round(ctx context.Context) error {
 		return err
 	}
 	slices.Sort(names)
-	now := w.s.now()
+	now := time.Now() // backoff waits real time, whatever the API's clock says
 	for _, name := range names {
 		if r := w.retries[name]; r != nil && now.Before(r.next) {
 			continue
@@ -183,7 +183,7 @@ func (w *webhooks) backoff(partner string) {
 	}
 	delay := w.s.opts.WebhookBackoff << min(r.failures, 20)
 	r.failures++
-	r.next = w.s.now().Add(min(delay, w.s.opts.WebhookMaxBackoff))
+	r.next = time.Now().Add(min(delay, w.s.opts.WebhookMaxBackoff))
 }
 
 // Sign is the Qcredit-Signature of a webhook body: "sha256=" and the hex
