@@ -145,6 +145,17 @@ func (h listHeader) arrowMeta(changes bool) map[string]string {
 	return m
 }
 
+// EncodeSnapshot writes version v's entries in format (json, ndjson, csv,
+// xlsx, arrow) exactly as the snapshot route serves them, with no HTTP: for
+// benchmarks to compare against, and tools.
+func EncodeSnapshot(w io.Writer, format string, v model.ListVersion, entries func(yield func(model.ListEntry) bool)) (int, error) {
+	f := listFormat{format: export.Format(format)}
+	if format == string(export.FormatArrow) {
+		f.format = export.FormatArrow
+	}
+	return writeSnapshot(w, f, listHeader{List: v.List, Version: v.Number, PublishedAt: local(v.PublishedAt), Manifest: v.Manifest}, entries)
+}
+
 // writeSnapshot writes a version's entries in the format. JSON is
 // {"list", "version", "published_at", "manifest", "entries"}; NDJSON the
 // canonical snapshot itself, so its SHA-256 is the manifest's.

@@ -7,6 +7,6 @@ func newBenchCmd(a *app) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure import, ingest and pipeline speed on this machine",
 	}
-	cmd.AddCommand(newBenchImportCmd(a), newBenchIngestCmd(a), newBenchScoreCmd(a))
+	cmd.AddCommand(newBenchImportCmd(a), newBenchIngestCmd(a), newBenchScoreCmd(a), newBenchListsCmd(a), newBenchLoadCmd())
 	return cmd
 }
