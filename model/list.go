@@ -102,6 +102,9 @@ func (e *ListEntry) AppendCanonical(dst []byte) []byte {
 	return append(e.appendJSON(dst), '\n')
 }
 
+// AppendJSON appends the entry's canonical JSON object, without the LF.
+func (e *ListEntry) AppendJSON(b []byte) []byte { return e.appendJSON(b) }
+
 func (e *ListEntry) appendJSON(b []byte) []byte {
 	b = append(b, `{"authority":`...)
 	b = appendJSONString(b, e.Authority)

@@ -100,3 +100,45 @@ func TestListedOn(t *testing.T) {
 		}
 	}
 }
+
+func TestParseIsEncodingJSON(t *testing.T) {
+	// given random entries and changes full of escapes, invalid UTF-8 and surrogates, when their canonical lines
+	// (and encoding/json's own output, and a line with fields it does not know) are parsed, then the values are
+	// what encoding/json.Unmarshal gives
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		e := randomEntry(r)
+		if r.IntN(3) == 0 {
+			e.Measures = nil
+		}
+		c := model.ListChange{Entry: e, Key: e.Key, Op: model.ListOpRemove, USCC: e.USCC}
+		line := c.AppendCanonical(nil)
+		var want model.ListChange
+		if err := json.Unmarshal(line, &want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := model.ParseListChange(line)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("change %s:\n got %+v %v\nwant %+v", line, got, err, want)
+		}
+		plain, _ := json.Marshal(e) // HTML-escaped, other key order
+		var wantE model.ListEntry
+		json.Unmarshal(plain, &wantE)
+		if gotE, err := model.ParseListEntry(plain); err != nil || !reflect.DeepEqual(gotE, wantE) {
+			t.Fatalf("entry %s:\n got %+v %v\nwant %+v", plain, gotE, err, wantE)
+		}
+	}
+	odd := []byte(`{"key":"k","future":{"a":[1,-2.5e3,true,null,"x\u00e9"]},"name":"\ud83d\ude42 \ud800 x","measures":null,"dates_estimated":true}`)
+	var want model.ListEntry
+	if err := json.Unmarshal(odd, &want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := model.ParseListEntry(odd); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("odd:\n got %+v %v\nwant %+v", got, err, want)
+	}
+	for _, bad := range []string{``, `{`, `{"key":}`, `{"key":"a"`, `{"key":"a"} x`, `{"events":["a",]}`, `{"key":"\x01"}`, `{"key":"\q"}`} {
+		if _, err := model.ParseListEntry([]byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}

@@ -183,8 +183,8 @@ func (j *ListsJob) published(ctx context.Context, runs []warehouse.Run, l model.
 		if o.Label != string(model.ListStateListed) {
 			return nil
 		}
-		var e model.ListEntry
-		if err := json.Unmarshal(o.Payload, &e); err != nil {
+		e, err := model.ParseListEntry(o.Payload)
+		if err != nil {
 			return fmt.Errorf("entry %s: %w", o.Key, err)
 		}
 		v.Entries = append(v.Entries, e)

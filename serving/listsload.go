@@ -197,8 +197,8 @@ func readSnapshot(ctx context.Context, src Source, list model.List, run warehous
 		if o.Label != string(model.ListStateListed) {
 			return nil
 		}
-		var e model.ListEntry
-		if err := json.Unmarshal(o.Payload, &e); err != nil {
+		e, err := model.ParseListEntry(o.Payload)
+		if err != nil {
 			return fmt.Errorf("entry %s: %w", o.Key, err)
 		}
 		out = append(out, e)
@@ -215,8 +215,8 @@ func readChanges(ctx context.Context, src Source, list model.List, run warehouse
 	var out []model.ListChange
 	err := src.ReadOutputs(ctx, warehouse.OutputQuery{Job: JobLists, Version: run.Version, Payload: true,
 		KeyPrefix: model.ListOutputKey(model.ListKeyChange, list, "") + "/"}, func(o warehouse.OutputRow) error {
-		var c model.ListChange
-		if err := json.Unmarshal(o.Payload, &c); err != nil {
+		c, err := model.ParseListChange(o.Payload)
+		if err != nil {
 			return fmt.Errorf("change %s: %w", o.Key, err)
 		}
 		out = append(out, c)

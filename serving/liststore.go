@@ -41,6 +41,18 @@ func (t *strtab) get(id uint32) string {
 	return unsafe.String(&t.arena[s.off], int(s.len))
 }
 
+// raw stores s without interning it: for strings nearly every entry has
+// its own (keys, reasons, event ids), which the map would only grow by.
+func (t *strtab) raw(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	id := uint32(len(t.spans))
+	t.spans = append(t.spans, span{off: uint32(len(t.arena)), len: uint32(len(s))})
+	t.arena = append(t.arena, s...)
+	return id
+}
+
 // freeze drops the build map: the table is read-only from here on.
 func (t *strtab) freeze() { t.ids = nil }
 
@@ -98,17 +110,21 @@ func (a *entryArena) add(e *model.ListEntry, from int64) int32 {
 	for i, s := range [nFields]string{e.Authority, e.AuthorityCode, e.Basis, e.ExpiresAt, e.Key, string(e.List), e.ListedAt, e.Name,
 		e.NoticeEnds, e.Reason, e.RemovedAt, e.RemovedBy, e.RemovedByCode, string(e.RemovedReason), e.RepairPossibleFrom, e.Rule,
 		string(e.State), e.TriggeredAt, string(e.USCC)} {
-		r.f[i] = a.strs.id(s)
+		if i == fKey || i == fReason || i == fName {
+			r.f[i] = a.strs.raw(s)
+		} else {
+			r.f[i] = a.strs.id(s)
+		}
 	}
-	r.events, r.measures = a.list(e.Events), a.list(e.Measures)
+	r.events, r.measures = a.list(e.Events, a.strs.raw), a.list(e.Measures, a.strs.id)
 	a.recs = append(a.recs, r)
 	return int32(len(a.recs) - 1)
 }
 
-func (a *entryArena) list(xs []string) span {
+func (a *entryArena) list(xs []string, store func(string) uint32) span {
 	sp := span{off: uint32(len(a.listIDs)), len: uint32(len(xs))}
 	for _, x := range xs {
-		a.listIDs = append(a.listIDs, a.strs.id(x))
+		a.listIDs = append(a.listIDs, store(x))
 	}
 	return sp
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -66,6 +67,7 @@ var benchFormats = []string{"json", "ndjson", "csv", "xlsx", "arrow"}
 
 func newBenchListsCmd(a *app) *cobra.Command {
 	var entries, repeat, checks int
+	var profile string
 	cmd := &cobra.Command{
 		Use:   "lists",
 		Short: "Time list snapshots in every format and 1,000-code checks over HTTP, from a load generator in its own process",
@@ -81,12 +83,24 @@ p99 ≤ 20 ms.`,
 			if entries < 1000 {
 				return fmt.Errorf("--entries must be at least 1000, got %d", entries)
 			}
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			return a.benchLists(cmd, entries, repeat, checks)
 		},
 	}
 	cmd.Flags().IntVar(&entries, "entries", 100_000, "listed firms to generate")
 	cmd.Flags().IntVar(&repeat, "repeat", 3, "pulls of each format")
 	cmd.Flags().IntVar(&checks, "checks", 300, "1,000-code checks to post")
+	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of this process (not the load generator's) to the file")
 	return cmd
 }
 
