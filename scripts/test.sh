@@ -31,6 +31,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A test runs the README's partner-side example: Python 3, standard library only.
+if ! command -v python3 >/dev/null; then
+	sudo="" && [ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3
+fi
+
 [ -x scripts/kafka.sh ] && scripts/kafka.sh start
 [ -x scripts/clickhouse.sh ] && scripts/clickhouse.sh start
 

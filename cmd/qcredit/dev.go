@@ -163,6 +163,8 @@ qcredit dev is running (warehouse: %[4]s)
   analyst key (this run's; qcredit keys create makes others): %[5]s
   scores:  curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/scores?grade=D&limit=10'
   search:  curl 'http://%[1]s/api/v1/public/enterprises?q=钢材'
+  lists:   curl 'http://%[1]s/api/v1/public/lists/dishonest?limit=5'
+           curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/partner/lists/dishonest?format=ndjson'
 `, host, broker, topic, warehouseURL, key)
 	for _, e := range examples {
 		fmt.Fprintf(w, "  grade %s: curl http://%s/api/v1/public/enterprises/%s   # %s\n", e.Grade, host, e.USCC, e.Name)
