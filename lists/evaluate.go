@@ -55,11 +55,16 @@ func (s *Status) ScoreReasons() []model.Reason {
 // when it is repaired once repair is possible, or when an objection is
 // upheld (in the notice period: never listed).
 func (r *Rules) Evaluate(rec FirmRecords, asOf time.Time) (Status, error) {
+	if rec.empty() || !r.mayMeet(&rec) {
+		return Status{USCC: rec.USCC, AsOf: dayOf(asOf).Format(dateLayout)}, nil // most firms: nothing to list, nothing to allocate
+	}
+	return r.evaluate(rec, asOf)
+}
+
+// evaluate is Evaluate without its shortcut.
+func (r *Rules) evaluate(rec FirmRecords, asOf time.Time) (Status, error) {
 	ev := evaluation{rules: r, asOf: dayOf(asOf)}
 	st := Status{USCC: rec.USCC, AsOf: ev.asOf.Format(dateLayout)}
-	if rec.empty() {
-		return st, nil // most firms: nothing to list, nothing to allocate
-	}
 	if err := rec.Validate(); err != nil {
 		return st, fmt.Errorf("evaluate %s: %w", rec.USCC, err)
 	}
@@ -75,6 +80,58 @@ func (r *Rules) Evaluate(rec FirmRecords, asOf time.Time) (Status, error) {
 	st.Reviews = append(st.Reviews, ev.unmatchedObjections(st.Entries)...)
 	slices.SortFunc(st.Reviews, CompareReviews)
 	return st, nil
+}
+
+// mayMeet reports whether the records could meet any rule, or raise a
+// review, before dates and revocations are looked at: most firms with a
+// penalty meet no rule, and a score run evaluates a million firms, so only
+// those that might are evaluated in full. It errs on the side of yes.
+func (r *Rules) mayMeet(rec *FirmRecords) bool {
+	if len(rec.Objections) > 0 || len(rec.ObjectionDecisions) > 0 {
+		return true // an objection naming no entry is a review
+	}
+	for i := range r.Dishonest.Rules {
+		rule := &r.Dishonest.Rules[i]
+		switch rule.Kind {
+		case TriggerPenalty:
+			if slices.ContainsFunc(rec.Penalties, func(p Penalty) bool { return in(rule.Severities, p.Severity) && in(rule.Violations, p.Violation) }) {
+				return true
+			}
+		case TriggerLicenceRevoked:
+			if slices.ContainsFunc(rec.LicenceRevocations, func(l LicenceRevocation) bool { return in(rule.LicenceReasons, l.Reason) }) {
+				return true
+			}
+		case TriggerAccident:
+			if slices.ContainsFunc(rec.Accidents, func(a Accident) bool { return in(rule.AccidentGrades, a.Grade) }) {
+				return true
+			}
+		case TriggerRepeatPenalty:
+			if repeats(rule, rec.Penalties) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// repeats reports whether at least rule.Min penalties the rule counts share
+// a violation, whenever they were decided.
+func repeats(rule *SeriousRule, ps []Penalty) bool {
+	for i, p := range ps {
+		if !in(rule.Severities, p.Severity) || !in(rule.Violations, p.Violation) {
+			continue
+		}
+		n := 1
+		for _, q := range ps[i+1:] {
+			if q.Violation == p.Violation && in(rule.Severities, q.Severity) {
+				n++
+			}
+		}
+		if n >= rule.Min {
+			return true
+		}
+	}
+	return false
 }
 
 // dayOf is t's calendar day in Asia/Shanghai, at midnight there.
@@ -514,7 +571,7 @@ func (ev *evaluation) newEntry(t *trigger, s schedule) model.ListEntry {
 		Measures:           slices.Clone(ev.rules.Dishonest.Measures),
 		Name:               ev.rec.Name,
 		NoticeEnds:         s.noticeEnds.Format(dateLayout),
-		Reason:             strings.NewReplacer(placeholderPairs(t.fields)...).Replace(t.rule.Reason),
+		Reason:             fill(t.rule.Reason, t.fields),
 		RepairPossibleFrom: s.repairFrom.Format(dateLayout),
 		Rule:               t.rule.ID,
 		TriggeredAt:        s.on.Format(dateLayout),
@@ -522,13 +579,35 @@ func (ev *evaluation) newEntry(t *trigger, s schedule) model.ListEntry {
 	}
 }
 
-// placeholderPairs turns name, value pairs into {name}, value pairs.
-func placeholderPairs(fields []string) []string {
-	out := make([]string, len(fields))
-	for i := 0; i+1 < len(fields); i += 2 {
-		out[i], out[i+1] = "{"+fields[i]+"}", fields[i+1]
+// fill replaces each {name} of a reason template by its value in fields
+// (name, value pairs); an unknown name stays as it is. (A strings.Replacer
+// per entry cost more than the rest of an evaluation.)
+func fill(tmpl string, fields []string) string {
+	var b strings.Builder
+	b.Grow(len(tmpl) + 64)
+	for {
+		open := strings.IndexByte(tmpl, '{')
+		end := strings.IndexByte(tmpl[max(open, 0):], '}')
+		if open < 0 || end < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		name := tmpl[open+1 : open+end]
+		b.WriteString(tmpl[:open])
+		value, found := "", false
+		for i := 0; i+1 < len(fields); i += 2 {
+			if fields[i] == name {
+				value, found = fields[i+1], true
+				break
+			}
+		}
+		if found {
+			b.WriteString(value)
+		} else {
+			b.WriteString(tmpl[open : open+end+1])
+		}
+		tmpl = tmpl[open+end+1:]
 	}
-	return out
 }
 
 // unmatchedObjections flags objections and decisions that name no entry of

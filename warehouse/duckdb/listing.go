@@ -22,6 +22,13 @@ var listingTypes = func() string {
 	return b.String()
 }()
 
+// listingSQL reads the listing records of a window, in USCC order.
+const listingSQL = `SELECT uscc, id, type, source, occurred_at, ref,
+	CASE WHEN type = 'licence.revoked' AND link = '' THEN coalesce(data->>'decision_no', '') ELSE link END AS link,
+	result, severity, category
+	FROM events WHERE type IN (` + "%s" + `) AND occurred_at >= $since AND occurred_at < $cutoff AND ingested_at <= $wm
+	ORDER BY uscc, occurred_at, id`
+
 // ListingRecords streams the listing rules' records of q's window per firm
 // in USCC order, each firm's in (occurred_at, id) order. A licence.revoked
 // stored before decision_no filled the link column has it from its data.
@@ -29,25 +36,8 @@ func (s *Store) ListingRecords(ctx context.Context, q warehouse.ListingQuery, fn
 	if err := q.Validate(); err != nil {
 		return fmt.Errorf("listing query: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT uscc, id, type, source, occurred_at, ref,
-		CASE WHEN type = 'licence.revoked' AND link = '' THEN coalesce(data->>'decision_no', '') ELSE link END,
-		result, severity, category
-		FROM events WHERE type IN (`+listingTypes+`) AND occurred_at >= $since AND occurred_at < $cutoff AND ingested_at <= $wm
-		ORDER BY uscc, occurred_at, id`,
-		sql.Named("since", q.Since), sql.Named("cutoff", q.Cutoff), sql.Named("wm", q.Watermark))
-	if err != nil {
-		return fmt.Errorf("listing records: %w", err)
-	}
-	defer rows.Close()
 	var cur warehouse.FirmRecords
-	for rows.Next() {
-		var r model.Record
-		var typ, uscc string
-		f := &r.Facets
-		if err := rows.Scan(&uscc, &r.ID, &typ, &r.Source, &r.OccurredAt, &f.Ref, &f.Link, &f.Result, &f.Severity, &f.Category); err != nil {
-			return fmt.Errorf("listing records: %w", err)
-		}
-		r.Type, r.USCC = model.EventType(typ), model.USCC(uscc)
+	add := func(r model.Record) error {
 		if r.USCC != cur.USCC && cur.USCC != "" {
 			if err := fn(cur); err != nil {
 				return err
@@ -56,8 +46,10 @@ func (s *Store) ListingRecords(ctx context.Context, q warehouse.ListingQuery, fn
 		}
 		cur.USCC = r.USCC
 		cur.Records = append(cur.Records, r)
+		return nil
 	}
-	if err := rows.Err(); err != nil {
+	args := []any{sql.Named("since", q.Since), sql.Named("cutoff", q.Cutoff), sql.Named("wm", q.Watermark)}
+	if err := s.listingRows(ctx, fmt.Sprintf(listingSQL, listingTypes), args, add); err != nil {
 		return fmt.Errorf("listing records: %w", err)
 	}
 	if cur.USCC != "" {
