@@ -70,8 +70,12 @@ func addListingBatch(rec arrow.RecordBatch, labels labelInterner, add func(model
 	if err != nil {
 		return err
 	}
+	var uscc model.USCC // one copy per firm: its records come together
 	for row := range int(rec.NumRows()) {
-		r := model.Record{Event: model.Event{USCC: model.USCC(strings.Clone(text[0].Value(row))), ID: strings.Clone(text[1].Value(row)),
+		if u := text[0].Value(row); u != string(uscc) {
+			uscc = model.USCC(strings.Clone(u))
+		}
+		r := model.Record{Event: model.Event{USCC: uscc, ID: strings.Clone(text[1].Value(row)),
 			Type: model.EventType(labels.get(text[2].Value(row))), Source: labels.get(text[3].Value(row)),
 			OccurredAt: toTime(at.Value(row)).In(time.UTC)},
 			Facets: model.Facets{Ref: strings.Clone(text[5].Value(row)), Link: strings.Clone(text[6].Value(row)), Result: labels.get(text[7].Value(row)),
