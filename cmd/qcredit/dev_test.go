@@ -19,7 +19,8 @@ import (
 func TestDevCityIsAlive(t *testing.T) {
 	// Given `qcredit dev` on a small simulated city, when it has run for a
 	// while, then some enterprise's credit file holds a record reported by
-	// the live bureaus, occurring now, that is not in the simulated file.
+	// the live bureaus, occurring now, that is not in the simulated file; and
+	// the lists were published at start (dev lists right after scoring).
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "dev.log")
 	logFile, err := os.Create(logPath)
@@ -38,12 +39,14 @@ func TestDevCityIsAlive(t *testing.T) {
 		dev.Process.Signal(os.Interrupt)
 		dev.Wait()
 	})
-	addr := ""
+	addr, key := "", ""
 	deadline := time.Now().Add(2 * time.Minute)
 	for addr == "" {
 		b, _ := os.ReadFile(logPath)
-		if m := regexp.MustCompile(`health:  http://(\S+)/healthz`).FindSubmatch(b); m != nil {
-			addr = string(m[1])
+		m := regexp.MustCompile(`health:  http://(\S+)/healthz`).FindSubmatch(b)
+		k := regexp.MustCompile(`analyst key \(this run's[^)]*\): (\S+)`).FindSubmatch(b)
+		if m != nil && k != nil {
+			addr, key = string(m[1]), string(k[1])
 		} else if time.Now().After(deadline) {
 			t.Fatalf("dev did not start:\n%s", b)
 		}
@@ -56,9 +59,14 @@ func TestDevCityIsAlive(t *testing.T) {
 	var page struct {
 		Items []struct{ USCC string } `json:"items"`
 	}
-	getJSONAt(t, "http://"+addr+"/api/v1/scores?limit=1000", &page)
+	getJSONAt(t, "http://"+addr+"/api/v1/scores?limit=1000", key, &page)
 	if len(page.Items) == 0 {
 		t.Fatal("no scored enterprises")
+	}
+	var dishonest struct{ Version int64 }
+	getJSONAt(t, "http://"+addr+"/api/v1/public/lists/dishonest", "", &dishonest)
+	if dishonest.Version < 1 {
+		t.Errorf("no version of the dishonest list published: %+v", dishonest)
 	}
 	deadline = time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -69,7 +77,7 @@ func TestDevCityIsAlive(t *testing.T) {
 					OccurredAt time.Time `json:"occurred_at"`
 				} `json:"records"`
 			}
-			getJSONAt(t, "http://"+addr+"/api/v1/enterprises/"+it.USCC, &file)
+			getJSONAt(t, "http://"+addr+"/api/v1/enterprises/"+it.USCC, key, &file)
 			for _, r := range file.Records {
 				if !strings.Contains(r.ID, "-live-") {
 					continue
@@ -90,9 +98,17 @@ func TestDevCityIsAlive(t *testing.T) {
 	t.Fatalf("no live record in any credit file within 2 minutes\n%s", b)
 }
 
-func getJSONAt(t *testing.T, url string, into any) {
+// getJSONAt gets url with the key ("" sends none) and decodes the JSON.
+func getJSONAt(t *testing.T, url, key string, into any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
