@@ -88,10 +88,10 @@ func (r *Rules) FocusEntries(in FocusInput) ([]model.ListEntry, error) {
 			ListedAt:      since,
 			Measures:      slices.Clone(r.Focus.Measures),
 			Name:          g.Name,
-			Reason: fill(rule.Reason, []string{"grade", string(g.Grade), "grade_label", g.Grade.Label(), "since", chineseDate(sinceDay)}),
-			Rule:  rule.ID,
-			State: model.ListStateListed,
-			USCC:  g.USCC,
+			Reason:        fill(rule.Reason, []string{"grade", string(g.Grade), "grade_label", g.Grade.Label(), "since", chineseDate(sinceDay)}),
+			Rule:          rule.ID,
+			State:         model.ListStateListed,
+			USCC:          g.USCC,
 		})
 	}
 	slices.SortFunc(out, model.CompareListEntries)

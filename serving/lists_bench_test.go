@@ -16,9 +16,9 @@ func benchEntries(n int) []model.ListEntry {
 		no := fmt.Sprintf("盱市监罚〔2025〕%d号", i)
 		out[i] = model.ListEntry{Key: lists.DishonestKey(u, "serious.heavy_penalty", no), USCC: u, Name: fmt.Sprintf("淮安市第%d食品有限公司", i),
 			List: model.ListDishonest, Rule: "serious.heavy_penalty", State: model.ListStateListed,
-			Reason:        "2025年3月3日因生产、销售假冒产品被盱眙县市场监督管理局处以较重行政处罚（" + no + "）",
-			Basis:         "《市场监督管理严重违法失信名单管理办法》（总局令第44号）第七条：质量安全领域违法行为受到较重行政处罚",
-			Authority:     "盱眙县市场监督管理局", AuthorityCode: "320830", Events: []string{fmt.Sprintf("bench-p%d", i)}, ListedAt: "2025-03-11",
+			Reason:    "2025年3月3日因生产、销售假冒产品被盱眙县市场监督管理局处以较重行政处罚（" + no + "）",
+			Basis:     "《市场监督管理严重违法失信名单管理办法》（总局令第44号）第七条：质量安全领域违法行为受到较重行政处罚",
+			Authority: "盱眙县市场监督管理局", AuthorityCode: "320830", Events: []string{fmt.Sprintf("bench-p%d", i)}, ListedAt: "2025-03-11",
 			ExpiresAt: "2028-03-11", RepairPossibleFrom: "2026-03-11", NoticeEnds: "2025-03-10", TriggeredAt: "2025-03-03",
 			Measures: []string{"focus_supervision", "restricted_procurement", "restricted_bidding", "no_promise_approval", "no_honours"}}
 	}
