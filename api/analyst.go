@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qcredit/qcredit/api/export"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
@@ -96,6 +97,9 @@ func (s *Server) creditFile(c *gin.Context) {
 		s.internal(c, "credit file", err)
 		return
 	}
+	if !analystCovers(c, e.Region) {
+		return
+	}
 	file := CreditFile{Enterprise: Enterprise{Enterprise: e, RegisteredAt: local(e.RegisteredAt), UpdatedAt: local(e.UpdatedAt)},
 		History: []Score{}, Records: []Record{}}
 	if run, ok := m.ScoreRun(); ok {
@@ -174,13 +178,23 @@ func (s *Server) listScores(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f, limit, offset, err := scoreFilter(c, m)
-	if err != nil {
+	format, err := formatParam(c)
+	exporting := err == nil && format != export.FormatJSON
+	f, limit, offset, ferr := scoreFilter(c, m, exporting)
+	if err = errors.Join(err, ferr); err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
+	if f.Region, ok = analystRegion(c, f.Region); !ok {
+		return
+	}
+	run, scored := m.ScoreRun()
+	if exporting {
+		s.exportScores(c, m, f, offset, limit, run.AsOf, format)
+		return
+	}
 	out := ScoreList{Limit: limit, Offset: offset, Items: []ScoreItem{}}
-	if run, ok := m.ScoreRun(); ok {
+	if scored {
 		out.RunID, out.AsOf = run.ID, run.AsOf
 	}
 	page := m.Firms(f, offset, limit)
@@ -193,8 +207,42 @@ func (s *Server) listScores(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// scoreFilter reads and checks the listing's query, one message per problem.
-func scoreFilter(c *gin.Context, m *serving.Model) (serving.FirmFilter, int, int, error) {
+// scoreColumns are the columns of a scores export.
+var scoreColumns = []export.Column{
+	{Key: "uscc", Zh: "统一社会信用代码", En: "USCC"},
+	{Key: "name", Zh: "企业名称", En: "Name"},
+	{Key: "region", Zh: "行政区划", En: "Region"},
+	{Key: "industry", Zh: "行业", En: "Industry"},
+	{Key: "cluster", Zh: "产业集聚区", En: "Cluster"},
+	{Key: "score", Zh: "信用分", En: "Score"},
+	{Key: "grade", Zh: "等级", En: "Grade"},
+	{Key: "grade_label", Zh: "等级名称", En: "Grade label"},
+	{Key: "as_of", Zh: "评价日期", En: "As of"},
+}
+
+// exportScores streams the matching scores, offset and limit applied.
+func (s *Server) exportScores(c *gin.Context, m *serving.Model, f serving.FirmFilter, offset, limit int, asOf string, format export.Format) {
+	name := "scores"
+	if asOf != "" {
+		name += "-" + asOf
+	}
+	s.streamTable(c, format, name, scoreColumns, func(w *export.Writer) error {
+		var err error
+		n := 0
+		m.EachFirm(f, func(x serving.Firm) bool {
+			if n++; n <= offset {
+				return true
+			}
+			err = w.Row(x.USCC, x.Name, x.Region, x.Industry, x.ClusterKey(), decimal(x.Score), x.Grade, x.Grade.Label(), asOf)
+			return err == nil && w.Rows() < limit
+		})
+		return err
+	})
+}
+
+// scoreFilter reads and checks the listing's query, one message per
+// problem. An export has no limit unless one is given.
+func scoreFilter(c *gin.Context, m *serving.Model, exporting bool) (serving.FirmFilter, int, int, error) {
 	f := serving.FirmFilter{Scored: true, Region: c.Query("region"), Industry: c.Query("industry"), Cluster: c.Query("cluster")}
 	var errs []error
 	if g := c.Query("grade"); g != "" {
@@ -213,7 +261,11 @@ func scoreFilter(c *gin.Context, m *serving.Model) (serving.FirmFilter, int, int
 	if f.Cluster != "" && !m.HasCluster(f.Cluster) {
 		errs = append(errs, fmt.Errorf("cluster %q is not a cluster of any enterprise (a declared cluster id, or county-division such as 320830-C13)", f.Cluster))
 	}
-	limit, err := intParam(c, "limit", defaultLimit, 1, maxLimit)
+	def, hi := defaultLimit, maxLimit
+	if exporting {
+		def, hi = 1<<31-1, 1<<31-1
+	}
+	limit, err := intParam(c, "limit", def, 1, hi)
 	errs = append(errs, err)
 	offset, err := intParam(c, "offset", 0, 0, 1<<31-1)
 	errs = append(errs, err)
@@ -231,4 +283,36 @@ func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
 		return def, fmt.Errorf("%s must be a whole number from %d to %d, got %q", name, lo, hi, v)
 	}
 	return n, nil
+}
+
+// analystRegion is the region an analyst's listing covers: the one asked
+// for when the key covers it (403 otherwise), the key's own when none is
+// asked. A key bound to a county sees that county's enterprises only.
+func analystRegion(c *gin.Context, asked string) (string, bool) {
+	cl := caller(c)
+	switch {
+	case cl.Region == "" || cl.Region == model.CityHuaian:
+		return asked, true
+	case asked == "":
+		return cl.Region, true
+	case !cl.Covers(asked):
+		outsideRegion(c, cl, asked)
+		return "", false
+	}
+	return asked, true
+}
+
+// analystCovers answers 403 unless the caller's key covers region.
+func analystCovers(c *gin.Context, region string) bool {
+	cl := caller(c)
+	if cl.Covers(region) {
+		return true
+	}
+	outsideRegion(c, cl, region)
+	return false
+}
+
+func outsideRegion(c *gin.Context, cl Caller, region string) {
+	abort(c, http.StatusForbidden, "outside_region",
+		fmt.Sprintf("key %s is bound to region %s and does not cover %s", cl.Key, cl.Region, region))
 }

@@ -65,6 +65,23 @@ func addEvents(t *testing.T, s *duckdb.Store, items ...warehouse.Item) {
 	}
 }
 
+// scoreJob is the score job over s with the scorecard and the default listing rules.
+func scoreJob(t testing.TB, s interface {
+	pipelines.ScoreFeatures
+	pipelines.ListingRecords
+}, sc *scoring.Scorecard) *pipelines.ScoreJob {
+	t.Helper()
+	rules, err := lists.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
 func scoreAsOf(t *testing.T, s *duckdb.Store, asOf string) {
 	t.Helper()
 	sc, err := scoring.Default()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/qcredit/qcredit/api"
 	"github.com/qcredit/qcredit/api/apitest"
+	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
 )
@@ -66,8 +67,10 @@ func TestScopeMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	expired := apitest.CreateKey(t, s, api.KeyRequest{Name: "old", Scope: api.ScopeAnalyst, Expires: time.Now().Add(time.Hour)})
+	runner := runnerFor(t, s)
 	srv := apitest.Start(t, s, loadedModel(t, s, serving.Options{}), api.Options{Now: clk.Now,
-		PublicRate: api.RateLimit{PerSecond: 1e6, Burst: 1e6}})
+		PublicRate: api.RateLimit{PerSecond: 1e6, Burst: 1e6}, Runner: runner,
+		Draws: pipelines.NewLottery(s, runner, quiet, pipelines.LotteryOptions{})})
 	clk.Add(2 * time.Hour) // the expired key is past its expiry, the others have none
 
 	type caller struct {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -133,9 +132,9 @@ func TestListRoutesAsDocumented(t *testing.T) {
 
 	zh := c.get("/api/v1/partner/lists/dishonest?format=csv&version=2", nil, http.StatusOK)
 	en := c.get("/api/v1/partner/lists/dishonest?format=csv&version=2&lang=en", nil, http.StatusOK)
-	zhBody, enBody := readAll(t, zh), readAll(t, en)
-	if !bytes.Contains(zhBody, []byte("列入原因,列入依据,作出决定机关")) || !bytes.Contains(enBody, []byte("Reason,Legal basis,Deciding authority")) ||
-		bytes.Contains(zhBody, []byte("Reason")) {
+	zhBody, enBody := readAll(zh), readAll(en)
+	if !strings.Contains(zhBody, "列入原因,列入依据,作出决定机关") || !strings.Contains(enBody, "Reason,Legal basis,Deciding authority") ||
+		strings.Contains(zhBody, "Reason") {
 		t.Errorf("csv headers:\n%.300s\n%.300s", zhBody, enBody)
 	}
 	for format, media := range map[string]string{"xlsx": "spreadsheetml", "arrow": "application/vnd.apache.arrow.stream"} {
@@ -145,15 +144,6 @@ func TestListRoutesAsDocumented(t *testing.T) {
 	}
 	c.srv.Get(t, "/api/v1/partner/lists/dishonest", "", http.StatusUnauthorized, nil)
 	c.srv.Get(t, "/api/v1/partner/lists/dishonest", api.ScopeIngest, http.StatusForbidden, nil)
-}
-
-func readAll(t *testing.T, r *http.Response) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(r.Body); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 func TestListsTwiceWithoutNewEventsPublishNothing(t *testing.T) {

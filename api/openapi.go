@@ -24,7 +24,9 @@ import (
 // every fragment's paths and components are put together, and a name
 // defined twice (a path, a schema) is an error unless both are the same.
 // Only core.yaml's openapi, info, servers, security and tags are kept;
-// other fragments may add tags.
+// other fragments may add tags. The answers the shared middleware gives on
+// every route (401, 403, 414, 429) are added to each operation
+// (addCommonResponses).
 //
 //go:embed openapi/*.yaml
 var openAPIFragments embed.FS
@@ -79,6 +81,7 @@ func buildOpenAPI(fsys fs.FS) ([]byte, error) {
 			return nil, err
 		}
 	}
+	addCommonResponses(doc)
 	out, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
@@ -91,6 +94,47 @@ func buildOpenAPI(fsys fs.FS) ([]byte, error) {
 		return nil, fmt.Errorf("openapi: %w", err)
 	}
 	return out, nil
+}
+
+// addCommonResponses gives every /api/v1 operation the answers the shared
+// middleware may give whatever the route, so fragments need not repeat
+// them: 414 (a query string past MaxQueryBytes) and 401 (a key that is not
+// valid, sent to any route) everywhere; 429 (the rate limit) on public
+// operations and 403 (a scope the route does not take) on the others, as
+// their x-scopes say.
+func addCommonResponses(doc map[string]any) {
+	paths, _ := doc["paths"].(map[string]any)
+	for p, item := range paths {
+		ops, ok := item.(map[string]any)
+		if !ok || !strings.HasPrefix(p, "/api/v1/") {
+			continue
+		}
+		for _, op := range ops {
+			o, ok := op.(map[string]any)
+			if !ok {
+				continue
+			}
+			rs, ok := o["responses"].(map[string]any)
+			if !ok {
+				continue
+			}
+			public := false
+			if scopes, ok := o["x-scopes"].([]any); ok {
+				public = slices.Contains(scopes, any(string(ScopePublic)))
+			}
+			common := map[string]string{"414": "QueryTooLong", "401": "Unauthorized"}
+			if public {
+				common["429"] = "RateLimited"
+			} else {
+				common["403"] = "Forbidden"
+			}
+			for status, name := range common {
+				if _, has := rs[status]; !has {
+					rs[status] = map[string]any{"$ref": "#/components/responses/" + name}
+				}
+			}
+		}
+	}
 }
 
 // mergeFragment adds frag's paths, components and tags to doc.

@@ -20,12 +20,12 @@ type RateLimit struct {
 // DefaultPublicRate is the public routes' limit per client address.
 var DefaultPublicRate = RateLimit{PerSecond: 10, Burst: 50}
 
-// clientLimits keeps one token bucket per client (golang.org/x/time/rate:
+// RateLimiter keeps one token bucket per client (golang.org/x/time/rate:
 // the Go team's token bucket, whose methods take the time as an argument,
 // so tests drive it with their own clock). Buckets that have filled up again
 // are forgotten, and past maxClients new clients share one bucket, so a
 // flood of addresses cannot exhaust memory.
-type clientLimits struct {
+type RateLimiter struct {
 	limit rate.Limit
 	burst int
 	now   func() time.Time
@@ -38,13 +38,17 @@ type clientLimits struct {
 
 const maxClients = 100_000
 
-func newClientLimits(l RateLimit, now func() time.Time) *clientLimits {
-	return &clientLimits{limit: rate.Limit(l.PerSecond), burst: l.Burst, now: now,
+// NewRateLimiter limits each client to l; now is the clock (time.Now when nil).
+func NewRateLimiter(l RateLimit, now func() time.Time) *RateLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &RateLimiter{limit: rate.Limit(l.PerSecond), burst: l.Burst, now: now,
 		clients: map[string]*rate.Limiter{}, overflow: rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst)}
 }
 
-// allow takes a token of client's bucket, or says how long until one is there.
-func (cl *clientLimits) allow(client string) (bool, time.Duration) {
+// Allow takes a token of client's bucket, or says how long until one is there.
+func (cl *RateLimiter) Allow(client string) (bool, time.Duration) {
 	now := cl.now()
 	lim := cl.bucket(client, now)
 	if lim.AllowN(now, 1) {
@@ -57,7 +61,7 @@ func (cl *clientLimits) allow(client string) (bool, time.Duration) {
 	return false, time.Duration(missing / float64(cl.limit) * float64(time.Second))
 }
 
-func (cl *clientLimits) bucket(client string, now time.Time) *rate.Limiter {
+func (cl *RateLimiter) bucket(client string, now time.Time) *rate.Limiter {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if lim, ok := cl.clients[client]; ok {
@@ -75,7 +79,7 @@ func (cl *clientLimits) bucket(client string, now time.Time) *rate.Limiter {
 }
 
 // sweep forgets the buckets that are full: their clients are idle.
-func (cl *clientLimits) sweep(now time.Time) {
+func (cl *RateLimiter) sweep(now time.Time) {
 	for k, lim := range cl.clients {
 		if lim.TokensAt(now) >= float64(cl.burst) {
 			delete(cl.clients, k)

@@ -31,16 +31,17 @@ type Route struct {
 func (s *Server) handle(method, path string, scopes []Scope, h ...gin.HandlerFunc) {
 	full := "/api/v1" + path
 	s.routeTable = append(s.routeTable, Route{Method: method, Path: full, Scopes: slices.Clone(scopes)})
-	s.engine.Handle(method, full, append([]gin.HandlerFunc{s.authorize(scopes)}, h...)...)
+	s.engine.Handle(method, full, append([]gin.HandlerFunc{s.limits, s.authorize(scopes)}, h...)...)
 }
 
 // Routes are the registered API routes, in registration order.
 func (s *Server) Routes() []Route { return slices.Clone(s.routeTable) }
 
 var (
-	public   = []Scope{ScopePublic}
-	analysts = []Scope{ScopeAnalyst}
-	admins   = []Scope{ScopeAdmin}
+	public    = []Scope{ScopePublic}
+	analysts  = []Scope{ScopeAnalyst}
+	admins    = []Scope{ScopeAdmin}
+	ingesters = []Scope{ScopeIngest}
 )
 
 // Audit details a handler adds for the audit log (which records every

@@ -1,9 +1,35 @@
-// Package api is the HTTP API (gin) under /api/v1: public lookups, partner
-// lists, analyst queries, ingest, and the ops endpoints.
+// Package api is the HTTP API (gin) under /api/v1: public lookups, name
+// search and complaints, partner lists, analyst queries and exports, HTTP
+// ingest, the audit log, and the ops endpoints.
 //
-// Reads made many times a second (the public lookup) are answered from the
-// read model (serving); the warehouse answers analysts' deep queries (the
-// credit file).
+// Reads made many times a second (the public lookup and search) are
+// answered from the read model (serving); the warehouse answers analysts'
+// deep queries (the credit file).
+//
+// Adding routes (for every area's engineer):
+//
+//   - Register each route with s.handle(method, pathUnderAPIv1, scopes,
+//     handler) in a file of your area and call your s.xxxRoutes() from
+//     routes(). authorize then answers 401/403 with the standard error body,
+//     rate-limits public routes and audits keyed calls; a handler adds to
+//     its audit record with auditItems(c, n) and auditDetail(c, k, v), reads
+//     its caller (key, scope, region) with caller(c), and restricts a
+//     county-bound analyst with analystRegion / analystCovers.
+//   - Errors: abort(c, status, code, message); internal failures: s.internal.
+//   - Describe the routes in api/openapi/<area>.yaml: a fragment with paths
+//     and components (schemas may $ref core.yaml's: Error, Time, Grade,
+//     PublicEnterprise, …; responses: BadRequest, Unauthorized, Forbidden,
+//     NotFound, RateLimited, TooLarge, Internal, Unavailable; parameters:
+//     USCC, Region, Limit, Offset, Format). Tag each operation with its
+//     scopes and list them in x-scopes; keyed routes need
+//     security: [{bearer: []}] and 401 and 403 responses, public ones 429.
+//     Fragments are merged at start (OpenAPI); a name defined twice
+//     differently is an error. TestEveryRouteIsInTheContract checks the
+//     route table against the document.
+//   - Test through api/apitest: apitest.Start gives a real server with a key
+//     of every scope and checks every response against the document.
+//   - List views export with ?format=csv|xlsx|ndjson through streamTable and
+//     api/export.
 package api
 
 import (
@@ -23,6 +49,7 @@ import (
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
 )
@@ -32,6 +59,9 @@ import (
 type Warehouse interface {
 	KeyStore
 	AuditStore
+	EventWriter
+	ComplaintSource
+	DeadLetterReader
 	PartnerStore
 	LeaseStore
 	Ping(ctx context.Context) error
@@ -39,6 +69,11 @@ type Warehouse interface {
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
 	Output(ctx context.Context, job string, version int, key string) (warehouse.OutputRow, error)
 	OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error)
+	// Runs lists run records, newest first (the dashboards' latest runs).
+	Runs(ctx context.Context, f warehouse.RunFilter) ([]warehouse.Run, error)
+	// KeyHistory is one output key's history across a job's runs (a
+	// cluster's assessments over time).
+	KeyHistory(ctx context.Context, job, key string, limit int) ([]warehouse.VersionedOutput, error)
 }
 
 // ReadModel is the read model the API answers frequent reads from.
@@ -61,10 +96,19 @@ type Server struct {
 	routeTable []Route
 	keys       keyRing
 	partners   partnerRing
-	public     *clientLimits
+	public     *RateLimiter
 	audit      *auditor
+	decoder    ingest.Decoder
+	writer     *groupWriter
+	complaints *complaintBook
+	ingested   *prometheus.CounterVec
 	stop       context.CancelFunc
 	done       sync.WaitGroup
+	// draws makes the draws of the admin routes; nil: they answer 503.
+	draws *pipelines.Lottery
+	// dev is the development-only session of `qcredit dev`, else nil.
+	dev     *devSession
+	letters *letterPrinter
 }
 
 // Options configure a Server. Zero values take the defaults.
@@ -89,6 +133,27 @@ type Options struct {
 	TrustedProxies []string
 	// AuditFlush is how often audit records are written (default 1 s).
 	AuditFlush time.Duration
+	// RequestTimeout is the deadline of a request's work (default 30 s);
+	// exports and pipeline triggers run to their end.
+	RequestTimeout time.Duration
+	// Runner runs the pipeline jobs triggered by analysts (nil: the
+	// pipeline routes answer 503).
+	Runner *pipelines.Runner
+	// Decoder decodes and validates events of HTTP ingest and complaints,
+	// as for Kafka and files (the zero value: the strict USCC policy).
+	Decoder ingest.Decoder
+	// UI serves the dashboards' pages and assets (dashboards.Handler); nil
+	// serves none.
+	UI http.Handler
+	// DevSession admits the dashboards without a key (qcredit dev only):
+	// a request with its cookie is an analyst (key name dev-session).
+	DevSession bool
+	// Draws makes the verifiable draws and keeps the inspector pool and
+	// agency registry (the admin routes); nil leaves them unavailable.
+	Draws *pipelines.Lottery
+	// Chromium is the browser that prints warning letters to PDF: a path,
+	// "" to look for chromium on PATH, or "off".
+	Chromium string
 	// WebhookInterval is how often partners' webhooks are served (default
 	// 2 s); WebhookBackoff the wait after a failed delivery (default 1 s),
 	// doubled per failure up to WebhookMaxBackoff (default 5 min).
@@ -112,6 +177,9 @@ func (o Options) withDefaults() Options {
 	if o.AuditFlush <= 0 {
 		o.AuditFlush = time.Second
 	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
 	if o.WebhookInterval <= 0 {
 		o.WebhookInterval = 2 * time.Second
 	}
@@ -134,7 +202,11 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, opts: opts, now: opts.Now,
-		registry: reg, engine: gin.New(), keys: keyRing{store: store}, partners: partnerRing{store: store}, public: newClientLimits(opts.PublicRate, opts.Now)}
+		registry: reg, engine: gin.New(), keys: keyRing{store: store}, partners: partnerRing{store: store}, public: NewRateLimiter(opts.PublicRate, opts.Now),
+		draws: opts.Draws, letters: newLetterPrinter(opts.Chromium)}
+	if opts.DevSession {
+		s.dev = newDevSession()
+	}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -150,6 +222,11 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 		log.Warn("go collector", "err", err)
 	}
 	s.audit = &auditor{store: store, log: log, now: opts.Now, dropped: dropped}
+	s.decoder, s.writer = opts.Decoder, newGroupWriter(store, log)
+	var err error
+	if s.ingested, err = newIngestMetrics(reg); err != nil {
+		return nil, err
+	}
 	if err := s.engine.SetTrustedProxies(opts.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
@@ -159,13 +236,20 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 	if err := s.partners.reload(ctx); err != nil {
 		return nil, err
 	}
+	s.complaints = newComplaintBook(store)
+	if err := s.complaints.refresh(ctx); err != nil {
+		return nil, err
+	}
 	s.engine.HandleMethodNotAllowed = true // 405 with Allow, not 404, for a known path
 	s.engine.Use(gin.Recovery(), s.observe)
 	s.routes()
+	s.uiRoutes(opts.UI)
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
-	s.done.Add(4)
+	s.done.Add(5)
+	go s.writer.run()
 	go func() { defer s.done.Done(); s.refreshKeys(bg) }()
+	go func() { defer s.done.Done(); s.refreshComplaints(bg) }()
 	go func() { defer s.done.Done(); s.audit.run(bg, opts.AuditFlush) }()
 	go func() { defer s.done.Done(); s.refreshPartners(bg) }()
 	go func() { defer s.done.Done(); newWebhooks(s).run(bg) }()
@@ -176,12 +260,16 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 // buffered. Call it after the HTTP server has shut down; calling it again
 // writes what was recorded since.
 func (s *Server) Close() error {
+	s.writer.close()
 	s.stop()
 	s.done.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return s.audit.flush(ctx)
 }
+
+// Store is the warehouse the server uses.
+func (s *Server) Store() Warehouse { return s.store }
 
 // Handler is the http.Handler of the API.
 func (s *Server) Handler() http.Handler { return s.engine }
@@ -195,7 +283,16 @@ func (s *Server) routes() {
 	s.handle("GET", "/public/enterprises/:uscc", public, s.publicEnterprise)
 	s.handle("GET", "/public/enterprises", public, s.searchEnterprises)
 	s.analystRoutes()
+	s.ingestRoutes()
+	s.deadLetterRoutes()
+	s.complaintRoutes()
+	s.pipelineRoutes()
 	s.adminRoutes()
+	s.drawRoutes()
+	s.planningRoutes()
+	s.dashboardRoutes()
+	s.handle("GET", "/session", public, s.session)
+	s.clusterRoutes()
 	s.listRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {

@@ -137,3 +137,8 @@ func TestPublicNameSearch(t *testing.T) {
 		srv.Get(t, "/api/v1/public/enterprises?q="+url.QueryEscape(q), "", http.StatusBadRequest, nil)
 	}
 }
+
+func readAll(resp *http.Response) string {
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

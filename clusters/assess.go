@@ -13,9 +13,9 @@ import (
 
 // assess turns one cluster's counts into its assessment: signals, level,
 // evidence, indicators and reasons.
-func (r *run) assess(cl *cluster, phi float64) Assessment {
-	a := Assessment{Cluster: cl.key, Division: cl.division, County: cl.county,
-		Status: AssessmentStatusInsufficientData, Signals: []Signal{}, Reasons: []model.Reason{}}
+func (r *run) assess(cl *cluster, phi float64) model.ClusterAssessment {
+	a := model.ClusterAssessment{Cluster: cl.key, Division: cl.division, County: cl.county,
+		Status: model.AssessmentStatusInsufficientData, Signals: []model.Signal{}, Reasons: []model.Reason{}}
 	ev := &a.Evidence
 	ev.Checks, ev.Failures, ev.Enterprises = cl.n, cl.x, cl.m
 	if cl.n > 0 {
@@ -28,19 +28,19 @@ func (r *run) assess(cl *cluster, phi float64) Assessment {
 
 	accident := a.Indicators.SeriousAccidents > 0
 	if accident {
-		a.Signals = append(a.Signals, SignalAccident)
+		a.Signals = append(a.Signals, model.SignalAccident)
 		a.Reasons = append(a.Reasons, model.Reason{Rule: RuleAccident, Count: a.Indicators.SeriousAccidents,
 			Events: a.Indicators.AccidentEvents, Basis: r.cfg.Basis[RuleAccident],
 			Detail: fmt.Sprintf("%d accident(s) of grade %s in the window", a.Indicators.SeriousAccidents, grades(r.cfg.AccidentGrades))})
 	}
 	if cl.sufficient {
-		a.Status = AssessmentStatusAssessed
+		a.Status = model.AssessmentStatusAssessed
 		r.statistics(cl, phi, &a)
 	} else {
 		a.Reasons = append(a.Reasons, model.Reason{Rule: RuleInsufficientData, Basis: r.cfg.Basis[RuleInsufficientData],
 			Detail: r.insufficiency(cl)})
 	}
-	if l, ok := r.cfg.level(func(s Signal) bool { return slices.Contains(a.Signals, s) }); ok {
+	if l, ok := r.cfg.level(func(s model.Signal) bool { return slices.Contains(a.Signals, s) }); ok {
 		a.Level = l.Level
 	}
 	return a
@@ -48,17 +48,17 @@ func (r *run) assess(cl *cluster, phi float64) Assessment {
 
 // statistics sets the funnel and CUSUM evidence and signals of a cluster
 // meeting the minimum sample.
-func (r *run) statistics(cl *cluster, phi float64, a *Assessment) {
+func (r *run) statistics(cl *cluster, phi float64, a *model.ClusterAssessment) {
 	ev := &a.Evidence
 	ev.Z, ev.Phi, ev.ZAdjusted = cl.z, phi, adjusted(cl.z, phi)
 	switch {
 	case ev.ZAdjusted > r.cfg.AlarmLimit:
-		ev.Limit, ev.LimitValue = LimitAlarm, r.cfg.AlarmLimit
-		a.Signals = append(a.Signals, SignalAlert, SignalAlarm)
+		ev.Limit, ev.LimitValue = model.LimitAlarm, r.cfg.AlarmLimit
+		a.Signals = append(a.Signals, model.SignalAlert, model.SignalAlarm)
 		a.Reasons = append(a.Reasons, r.funnelReason(RuleFunnelAlarm, cl, ev))
 	case ev.ZAdjusted > r.cfg.AlertLimit:
-		ev.Limit, ev.LimitValue = LimitAlert, r.cfg.AlertLimit
-		a.Signals = append(a.Signals, SignalAlert)
+		ev.Limit, ev.LimitValue = model.LimitAlert, r.cfg.AlertLimit
+		a.Signals = append(a.Signals, model.SignalAlert)
 		a.Reasons = append(a.Reasons, r.funnelReason(RuleFunnelAlert, cl, ev))
 	}
 
@@ -68,14 +68,14 @@ func (r *run) statistics(cl *cluster, phi float64, a *Assessment) {
 	}
 	recent := sort.Search(len(cl.checks), func(i int) bool { return !cl.checks[i].at.Before(r.w.Recent) })
 	cs := cusum(failed, cl.p0, r.cfg.OddsRatio, r.cfg.H, recent)
-	ev.CUSUM = CUSUM{P1: cs.P1, H: r.cfg.H, Final: cs.Final, Max: cs.Max}
+	ev.CUSUM = model.CUSUMEvidence{P1: cs.P1, H: r.cfg.H, Final: cs.Final, Max: cs.Max}
 	if cs.Signal < 0 {
 		return
 	}
 	// Times in outputs are in one zone, whatever the warehouse returned, so
 	// two backends encode them alike.
 	ev.CUSUM.SignalAt = cl.checks[cs.Signal].at.In(model.Shanghai)
-	a.Signals = append(a.Signals, SignalRising)
+	a.Signals = append(a.Signals, model.SignalRising)
 	var ids []string
 	for _, ch := range cl.checks[cs.RunStart : cs.Signal+1] {
 		if ch.failed {
@@ -89,7 +89,7 @@ func (r *run) statistics(cl *cluster, phi float64, a *Assessment) {
 			cs.Signal-cs.RunStart+1, cl.p0, cs.P1, cs.Final)})
 }
 
-func (r *run) funnelReason(rule string, cl *cluster, ev *Evidence) model.Reason {
+func (r *run) funnelReason(rule string, cl *cluster, ev *model.ClusterEvidence) model.Reason {
 	ids := make([]string, 0, cl.x)
 	for _, ch := range cl.checks {
 		if ch.failed {
@@ -109,7 +109,7 @@ func (r *run) insufficiency(cl *cluster) string {
 	if cl.m < r.cfg.MinEnterprises {
 		why = append(why, fmt.Sprintf("m = %d < %d enterprises checked", cl.m, r.cfg.MinEnterprises))
 	}
-	if cl.scope == BaselineScopeNone {
+	if cl.scope == model.BaselineScopeNone {
 		why = append(why, "no other cluster had a check for a baseline")
 	}
 	return "insufficient data: " + strings.Join(why, "; ")
@@ -117,7 +117,7 @@ func (r *run) insufficiency(cl *cluster) string {
 
 // top names the enterprises with the most failures (ties by USCC) and the
 // ids of their failed checks in time order.
-func (r *run) top(cl *cluster) []FirmEvidence {
+func (r *run) top(cl *cluster) []model.FirmEvidence {
 	var ranked []int32
 	for _, m := range cl.members {
 		if r.firms[m].failures > 0 {
@@ -127,11 +127,11 @@ func (r *run) top(cl *cluster) []FirmEvidence {
 	// Members are in USCC order, so a stable sort by failures breaks ties by USCC.
 	slices.SortStableFunc(ranked, func(a, b int32) int { return cmp.Compare(r.firms[b].failures, r.firms[a].failures) })
 	ranked = ranked[:min(len(ranked), r.cfg.TopEnterprises)]
-	top := make([]FirmEvidence, len(ranked))
+	top := make([]model.FirmEvidence, len(ranked))
 	at := make(map[int32]int, len(ranked))
 	for i, m := range ranked {
 		f := &r.firms[m]
-		top[i] = FirmEvidence{USCC: f.e.USCC, Name: f.e.Name, Checks: f.checks, Failures: f.failures, Events: []string{}}
+		top[i] = model.FirmEvidence{USCC: f.e.USCC, Name: f.e.Name, Checks: f.checks, Failures: f.failures, Events: []string{}}
 		at[m] = i
 	}
 	for _, ch := range cl.checks {
@@ -142,8 +142,8 @@ func (r *run) top(cl *cluster) []FirmEvidence {
 	return top
 }
 
-func (r *run) indicators(cl *cluster) Indicators {
-	in := Indicators{Enterprises: int64(len(cl.members)), Penalties: cl.penalties, Complaints: cl.complaints,
+func (r *run) indicators(cl *cluster) model.ClusterIndicators {
+	in := model.ClusterIndicators{Enterprises: int64(len(cl.members)), Penalties: cl.penalties, Complaints: cl.complaints,
 		OverdueHazards: cl.hazards, Accidents: int64(len(cl.accidents))}
 	for _, m := range cl.members {
 		switch r.firms[m].e.Grade {
@@ -178,12 +178,12 @@ func per100(k, n int64) float64 {
 
 // failedProducts are the products with the most failures, as many as the
 // top enterprises.
-func (r *run) failedProducts(cl *cluster) []ProductFailures {
-	counts := map[string]*ProductFailures{}
+func (r *run) failedProducts(cl *cluster) []model.ProductFailures {
+	counts := map[string]*model.ProductFailures{}
 	for _, ch := range cl.checks {
 		p := counts[ch.product]
 		if p == nil {
-			p = &ProductFailures{Product: ch.product}
+			p = &model.ProductFailures{Product: ch.product}
 			counts[ch.product] = p
 		}
 		p.Checks++
@@ -191,19 +191,19 @@ func (r *run) failedProducts(cl *cluster) []ProductFailures {
 			p.Failures++
 		}
 	}
-	var out []ProductFailures
+	var out []model.ProductFailures
 	for _, p := range counts {
 		if p.Failures > 0 {
 			out = append(out, *p)
 		}
 	}
-	slices.SortFunc(out, func(a, b ProductFailures) int {
+	slices.SortFunc(out, func(a, b model.ProductFailures) int {
 		return cmp.Or(cmp.Compare(b.Failures, a.Failures), strings.Compare(a.Product, b.Product))
 	})
 	return out[:min(len(out), r.cfg.TopEnterprises)]
 }
 
-func grades(gs []AccidentGrade) string {
+func grades(gs []model.AccidentGrade) string {
 	s := make([]string, len(gs))
 	for i, g := range gs {
 		s[i] = string(g)

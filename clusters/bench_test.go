@@ -35,7 +35,7 @@ func bigCity() *clusters.Input {
 	}
 	for i := range 2_000 {
 		in.Accidents = append(in.Accidents, clusters.Accident{EventID: fmt.Sprintf("a-%d", i), USCC: who(), OccurredAt: when(),
-			Grade: clusters.AccidentGradeGeneral})
+			Grade: model.AccidentGradeGeneral})
 	}
 	return in
 }

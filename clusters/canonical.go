@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/qcredit/qcredit/model"
 )
 
 // canonicalDecimals is how many decimals every non-integer number keeps in
@@ -21,7 +23,7 @@ const canonicalDecimals = 9
 // as the outputs hold them (model.Shanghai) and every non-integer number
 // written with 9 decimals; lines end with LF. Two warehouses that return the
 // same rows give the same bytes.
-func AppendCanonical(b []byte, res *Result, warnings []Warning) ([]byte, error) {
+func AppendCanonical(b []byte, res *Result, warnings []model.Warning) ([]byte, error) {
 	head := *res
 	head.Clusters = nil
 	b, err := appendCanonicalLine(b, head)
@@ -29,20 +31,33 @@ func AppendCanonical(b []byte, res *Result, warnings []Warning) ([]byte, error) 
 		return nil, fmt.Errorf("canonical run: %w", err)
 	}
 	as := slices.Clone(res.Clusters)
-	slices.SortFunc(as, func(x, y Assessment) int { return strings.Compare(x.Cluster, y.Cluster) })
+	slices.SortFunc(as, func(x, y model.ClusterAssessment) int { return strings.Compare(x.Cluster, y.Cluster) })
 	for _, a := range as {
 		if b, err = appendCanonicalLine(b, a); err != nil {
 			return nil, fmt.Errorf("canonical assessment %s: %w", a.Cluster, err)
 		}
 	}
 	ws := slices.Clone(warnings)
-	slices.SortFunc(ws, func(x, y Warning) int { return strings.Compare(x.ID, y.ID) })
+	slices.SortFunc(ws, func(x, y model.Warning) int { return strings.Compare(x.ID, y.ID) })
 	for _, w := range ws {
 		if b, err = appendCanonicalLine(b, w); err != nil {
 			return nil, fmt.Errorf("canonical warning %s: %w", w.ID, err)
 		}
 	}
 	return b, nil
+}
+
+// CanonicalJSON is the canonical form of one output (an assessment, a
+// warning, a funnel plot) as AppendCanonical writes its lines, without the
+// LF: JSON with keys sorted, no spaces and 9 decimals for every non-integer
+// number. The clusters job stores its outputs in this form, so their digest
+// is the same on every warehouse.
+func CanonicalJSON(v any) ([]byte, error) {
+	b, err := appendCanonicalLine(nil, v)
+	if err != nil {
+		return nil, err
+	}
+	return b[:len(b)-1], nil
 }
 
 // appendCanonicalLine encodes v with encoding/json, reads it back with

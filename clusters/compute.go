@@ -31,7 +31,7 @@ func (c *Config) Compute(in *Input) (*Result, error) {
 	r.baselines()
 	res := &Result{AsOf: in.AsOf, Version: c.Version, Window: w, Unmatched: r.unmatched}
 	res.Phi, res.PhiClusters = r.overdispersion()
-	res.Clusters = make([]Assessment, len(r.clusters))
+	res.Clusters = make([]model.ClusterAssessment, len(r.clusters))
 	for i, cl := range r.clusters {
 		res.Clusters[i] = r.assess(cl, res.Phi)
 	}
@@ -69,14 +69,17 @@ type cluster struct {
 	division, county string
 	n, x, m          int64
 	p0               float64
-	scope            BaselineScope
+	scope            model.BaselineScope
 	p0n, p0x         int64
 	sufficient       bool
 	z                float64
 }
 
 type check struct {
-	at      time.Time
+	at time.Time
+	// nanos is at as Unix nanoseconds: sorting millions of checks compares
+	// integers, not times.
+	nanos   int64
 	id      string
 	firm    int32
 	failed  bool
@@ -84,7 +87,10 @@ type check struct {
 }
 
 func byTimeThenID(a, b check) int {
-	return cmp.Or(a.at.Compare(b.at), strings.Compare(a.id, b.id))
+	if c := cmp.Compare(a.nanos, b.nanos); c != 0 {
+		return c // cmp.Or would compare the ids too, every time
+	}
+	return strings.Compare(a.id, b.id)
 }
 
 func newRun(c *Config, w Window, es []Enterprise) *run {
@@ -126,10 +132,29 @@ func (r *run) member(uscc model.USCC, at time.Time) (int32, bool) {
 }
 
 func (r *run) addRecords(in *Input) {
-	for _, c := range in.Checks {
-		if i, ok := r.member(c.USCC, c.OccurredAt); ok {
+	// Each check's firm first, so that each cluster's checks are allocated
+	// once: appending millions of checks cost more than the rest of Compute.
+	firms := make([]int32, len(in.Checks))
+	sizes := make(map[*cluster]int, len(r.clusters))
+	for k := range in.Checks {
+		c := &in.Checks[k]
+		i, ok := r.member(c.USCC, c.OccurredAt)
+		if !ok {
+			firms[k] = -1
+			continue
+		}
+		firms[k] = i
+		sizes[r.firms[i].cluster]++
+	}
+	for cl, n := range sizes {
+		cl.checks = make([]check, 0, n)
+	}
+	for k := range in.Checks {
+		if i := firms[k]; i >= 0 {
+			c := &in.Checks[k]
 			cl := r.firms[i].cluster
-			cl.checks = append(cl.checks, check{at: c.OccurredAt, id: c.EventID, firm: i, failed: c.Failed, product: c.Product})
+			cl.checks = append(cl.checks, check{at: c.OccurredAt, nanos: c.OccurredAt.UnixNano(), id: c.EventID, firm: i,
+				failed: c.Failed, product: c.Product})
 		}
 	}
 	count := func(rs []Record, field func(*cluster) *int64) {
@@ -200,16 +225,16 @@ func majority(values []string) string {
 // baselines sets each cluster's p0 and whether it meets the minimum sample.
 func (r *run) baselines() {
 	for _, cl := range r.clusters {
-		cl.p0n, cl.p0x, cl.scope = r.divChecks[cl.division]-cl.n, r.divFailures[cl.division]-cl.x, BaselineScopeDivision
+		cl.p0n, cl.p0x, cl.scope = r.divChecks[cl.division]-cl.n, r.divFailures[cl.division]-cl.x, model.BaselineScopeDivision
 		if cl.p0n < r.cfg.BaselineMinChecks {
-			cl.p0n, cl.p0x, cl.scope = r.cityChecks-cl.n, r.cityFailures-cl.x, BaselineScopeCity
+			cl.p0n, cl.p0x, cl.scope = r.cityChecks-cl.n, r.cityFailures-cl.x, model.BaselineScopeCity
 		}
 		if cl.p0n == 0 {
-			cl.scope = BaselineScopeNone
+			cl.scope = model.BaselineScopeNone
 		} else {
 			cl.p0 = min(max(float64(cl.p0x)/float64(cl.p0n), r.cfg.ClampLow), r.cfg.ClampHigh)
 		}
-		cl.sufficient = cl.n >= r.cfg.MinChecks && cl.m >= r.cfg.MinEnterprises && cl.scope != BaselineScopeNone
+		cl.sufficient = cl.n >= r.cfg.MinChecks && cl.m >= r.cfg.MinEnterprises && cl.scope != model.BaselineScopeNone
 		if cl.sufficient {
 			cl.z = funnelZ(cl.x, cl.n, cl.p0)
 		}

@@ -79,7 +79,7 @@ func compute(t *testing.T, in *clusters.Input) *clusters.Result {
 	return res
 }
 
-func cluster(t *testing.T, res *clusters.Result, key string) clusters.Assessment {
+func cluster(t *testing.T, res *clusters.Result, key string) model.ClusterAssessment {
 	t.Helper()
 	a, ok := res.Cluster(key)
 	if !ok {
@@ -88,7 +88,7 @@ func cluster(t *testing.T, res *clusters.Result, key string) clusters.Assessment
 	return a
 }
 
-func rules(a clusters.Assessment) []string {
+func rules(a model.ClusterAssessment) []string {
 	var out []string
 	for _, r := range a.Reasons {
 		out = append(out, r.Rule)
@@ -117,17 +117,17 @@ func TestBaselines(t *testing.T) {
 	tests := []struct {
 		name      string
 		cluster   string
-		scope     clusters.BaselineScope
+		scope     model.BaselineScope
 		p0n, p0x  int64
 		p0        float64
-		wantLevel clusters.Level
+		wantLevel model.Level
 	}{
 		{"given a division with ≥ 50 other checks, when assessed, then p0 is the other clusters' rate (8/160)",
-			"320830-C30", clusters.BaselineScopeDivision, 160, 8, 0.05, clusters.LevelRed},
+			"320830-C30", model.BaselineScopeDivision, 160, 8, 0.05, model.LevelRed},
 		{"given the target's failures, when another C30 cluster is assessed, then they raise its p0 (13/100)",
-			"320831-C30", clusters.BaselineScopeDivision, 100, 13, 0.13, clusters.LevelNone},
+			"320831-C30", model.BaselineScopeDivision, 100, 13, 0.13, model.LevelNone},
 		{"given a division alone in the city, when assessed, then p0 is the city rate without it (38/600)",
-			"320804-C40", clusters.BaselineScopeCity, 600, 38, 38.0 / 600, clusters.LevelNone},
+			"320804-C40", model.BaselineScopeCity, 600, 38, 38.0 / 600, model.LevelNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,7 +144,7 @@ func TestBaselines(t *testing.T) {
 	// By hand (python3): z = (10/40 − 0.05)/sqrt(0.05·0.95/40) = 5.803810000880094;
 	// the 14 z winsorised at ranks 2 and 13 give φ = 0.3897003719262569 < 1, so z' = z.
 	target := cluster(t, res, "320830-C30")
-	if ev := target.Evidence; math.Abs(ev.Z-5.803810000880094) > 1e-9 || ev.ZAdjusted != ev.Z || ev.Limit != clusters.LimitAlarm {
+	if ev := target.Evidence; math.Abs(ev.Z-5.803810000880094) > 1e-9 || ev.ZAdjusted != ev.Z || ev.Limit != model.LimitAlarm {
 		t.Fatalf("target z %g z' %g limit %q, want 5.8038 over the alarm limit", ev.Z, ev.ZAdjusted, ev.Limit)
 	}
 	if math.Abs(res.Phi-0.3897003719262569) > 1e-12 || res.PhiClusters != 14 {
@@ -165,25 +165,25 @@ func TestMinimumSampleAndAccidents(t *testing.T) {
 	larger := c.firms("320871-H61", "320871", "H61", 1)[0]
 	general := c.firms("320803-H61", "320803", "H61", 1)[0]
 	c.in.Accidents = append(c.in.Accidents,
-		clusters.Accident{EventID: "SG-1", USCC: larger, OccurredAt: cutoff.AddDate(0, -2, 0), Grade: clusters.AccidentGradeLarger},
-		clusters.Accident{EventID: "SG-2", USCC: general, OccurredAt: cutoff.AddDate(0, -2, 0), Grade: clusters.AccidentGradeGeneral},
+		clusters.Accident{EventID: "SG-1", USCC: larger, OccurredAt: cutoff.AddDate(0, -2, 0), Grade: model.AccidentGradeLarger},
+		clusters.Accident{EventID: "SG-2", USCC: general, OccurredAt: cutoff.AddDate(0, -2, 0), Grade: model.AccidentGradeGeneral},
 		// Outside the window: no signal.
-		clusters.Accident{EventID: "SG-0", USCC: general, OccurredAt: cutoff.AddDate(0, -13, 0), Grade: clusters.AccidentGradeMajor})
+		clusters.Accident{EventID: "SG-0", USCC: general, OccurredAt: cutoff.AddDate(0, -13, 0), Grade: model.AccidentGradeMajor})
 	res := compute(t, &c.in)
 	tests := []struct {
 		name    string
 		cluster string
-		status  clusters.AssessmentStatus
-		level   clusters.Level
+		status  model.AssessmentStatus
+		level   model.Level
 		rules   []string
 	}{
 		{"given m = 4 < 5 and a 50 % failure rate, then insufficient data and no level",
-			"320826-C30", clusters.AssessmentStatusInsufficientData, clusters.LevelNone, []string{clusters.RuleInsufficientData}},
-		{"given n = 20 and m = 5 exactly, then assessed", "320813-C30", clusters.AssessmentStatusAssessed, clusters.LevelNone, nil},
+			"320826-C30", model.AssessmentStatusInsufficientData, model.LevelNone, []string{clusters.RuleInsufficientData}},
+		{"given n = 20 and m = 5 exactly, then assessed", "320813-C30", model.AssessmentStatusAssessed, model.LevelNone, nil},
 		{"given a larger accident and no checks, then red without a sample",
-			"320871-H61", clusters.AssessmentStatusInsufficientData, clusters.LevelRed, []string{clusters.RuleAccident, clusters.RuleInsufficientData}},
+			"320871-H61", model.AssessmentStatusInsufficientData, model.LevelRed, []string{clusters.RuleAccident, clusters.RuleInsufficientData}},
 		{"given a general accident in the window and a major one before it, then no level",
-			"320803-H61", clusters.AssessmentStatusInsufficientData, clusters.LevelNone, []string{clusters.RuleInsufficientData}},
+			"320803-H61", model.AssessmentStatusInsufficientData, model.LevelNone, []string{clusters.RuleInsufficientData}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,7 +191,7 @@ func TestMinimumSampleAndAccidents(t *testing.T) {
 			if a.Status != tt.status || a.Level != tt.level || !slices.Equal(rules(a), tt.rules) {
 				t.Fatalf("status %s level %q reasons %v, want %s %q %v", a.Status, a.Level, rules(a), tt.status, tt.level, tt.rules)
 			}
-			if a.Status == clusters.AssessmentStatusInsufficientData && (a.Evidence.Z != 0 || a.Evidence.Limit != "" || slices.Contains(a.Signals, clusters.SignalRising)) {
+			if a.Status == model.AssessmentStatusInsufficientData && (a.Evidence.Z != 0 || a.Evidence.Limit != "" || slices.Contains(a.Signals, model.SignalRising)) {
 				t.Fatalf("insufficient data yet statistics: %+v", a.Evidence)
 			}
 		})
@@ -357,7 +357,7 @@ func TestFunnel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.Baseline != 0.09 || f.BaselineScope != clusters.BaselineScopeDivision || len(f.Points) != 3 || len(f.Limits) < 30 {
+			if f.Baseline != 0.09 || f.BaselineScope != model.BaselineScopeDivision || len(f.Points) != 3 || len(f.Limits) < 30 {
 				t.Fatalf("p0 %g %s, %d points, %d limits", f.Baseline, f.BaselineScope, len(f.Points), len(f.Limits))
 			}
 			inflate := math.Sqrt(max(tt.phi, 1))

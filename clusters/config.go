@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/qcredit/qcredit/model"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -22,17 +23,7 @@ func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
 // Default is the embedded method.
 func Default() (*Config, error) { return Parse(defaultYAML) }
 
-// Signal is one fact a level may require.
-type Signal string
-
-const (
-	SignalAlert    Signal = "alert"    // z' above the alert limit (95 %)
-	SignalAlarm    Signal = "alarm"    // z' above the alarm limit (99.8 %)
-	SignalRising   Signal = "rising"   // the CUSUM reached h in the recent months
-	SignalAccident Signal = "accident" // an accident of a configured grade in the window
-)
-
-var signals = []Signal{SignalAlert, SignalAlarm, SignalRising, SignalAccident}
+var signals = []model.Signal{model.SignalAlert, model.SignalAlarm, model.SignalRising, model.SignalAccident}
 
 // Rule ids of the reasons an assessment gives; their basis texts are data.
 const (
@@ -47,10 +38,10 @@ var rules = []string{RuleFunnelAlarm, RuleFunnelAlert, RuleCUSUMRising, RuleAcci
 
 // LevelRule says when a level applies and what the letter asks for at it.
 type LevelRule struct {
-	Level Level
+	Level model.Level
 	// When holds alternatives: the level applies when every signal of any
 	// one of them is present.
-	When    [][]Signal
+	When    [][]model.Signal
 	Letter  bool
 	Actions []string
 }
@@ -76,7 +67,7 @@ type Config struct {
 	OddsRatio      float64
 	H              float64
 	RecentMonths   int
-	AccidentGrades []AccidentGrade
+	AccidentGrades []model.AccidentGrade
 	TopEnterprises int
 	// Levels are most severe first.
 	Levels           []LevelRule
@@ -109,13 +100,13 @@ type file struct {
 		H            float64 `yaml:"h"`
 		RecentMonths int     `yaml:"recent_months"`
 	} `yaml:"cusum"`
-	AccidentGrades []AccidentGrade `yaml:"accident_grades"`
-	TopEnterprises int             `yaml:"top_enterprises"`
+	AccidentGrades []model.AccidentGrade `yaml:"accident_grades"`
+	TopEnterprises int                   `yaml:"top_enterprises"`
 	Levels         []struct {
-		Level   Level      `yaml:"level"`
-		When    [][]Signal `yaml:"when"`
-		Letter  bool       `yaml:"letter"`
-		Actions []string   `yaml:"actions"`
+		Level   model.Level      `yaml:"level"`
+		When    [][]model.Signal `yaml:"when"`
+		Letter  bool             `yaml:"letter"`
+		Actions []string         `yaml:"actions"`
 	} `yaml:"levels"`
 	Basis     map[string]string `yaml:"basis"`
 	Lifecycle struct {
@@ -246,7 +237,7 @@ func (c *Config) validateLevels() error {
 	var errs []error
 	prev := -1
 	for i, l := range c.Levels {
-		r := l.Level.rank()
+		r := l.Level.Rank()
 		switch {
 		case r == 0:
 			errs = append(errs, fmt.Errorf("levels[%d]: %q is not red, orange, yellow or blue", i, l.Level))
@@ -275,7 +266,7 @@ func (c *Config) validateLevels() error {
 }
 
 // level is the most severe level whose conditions the signals meet.
-func (c *Config) level(has func(Signal) bool) (LevelRule, bool) {
+func (c *Config) level(has func(model.Signal) bool) (LevelRule, bool) {
 	for _, l := range c.Levels {
 		for _, all := range l.When {
 			if allSignals(all, has) {
@@ -286,7 +277,7 @@ func (c *Config) level(has func(Signal) bool) (LevelRule, bool) {
 	return LevelRule{}, false
 }
 
-func allSignals(all []Signal, has func(Signal) bool) bool {
+func allSignals(all []model.Signal, has func(model.Signal) bool) bool {
 	for _, s := range all {
 		if !has(s) {
 			return false
@@ -296,7 +287,7 @@ func allSignals(all []Signal, has func(Signal) bool) bool {
 }
 
 // rule is the level's rule; ok is false for a level the method does not use.
-func (c *Config) rule(l Level) (LevelRule, bool) {
+func (c *Config) rule(l model.Level) (LevelRule, bool) {
 	for _, r := range c.Levels {
 		if r.Level == l {
 			return r, true
@@ -305,4 +296,6 @@ func (c *Config) rule(l Level) (LevelRule, bool) {
 	return LevelRule{}, false
 }
 
-func (c *Config) seriousAccident(g AccidentGrade) bool { return slices.Contains(c.AccidentGrades, g) }
+func (c *Config) seriousAccident(g model.AccidentGrade) bool {
+	return slices.Contains(c.AccidentGrades, g)
+}

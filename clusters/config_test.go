@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/qcredit/qcredit/model"
 )
 
 func TestDefaultLevels(t *testing.T) {
@@ -14,20 +16,20 @@ func TestDefaultLevels(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		signals []Signal
-		want    Level
+		signals []model.Signal
+		want    model.Level
 	}{
-		{[]Signal{SignalAlert, SignalAlarm, SignalRising}, LevelRed},
-		{[]Signal{SignalAccident}, LevelRed},
-		{[]Signal{SignalAlert, SignalAlarm}, LevelOrange},
-		{[]Signal{SignalAlert, SignalRising}, LevelOrange},
-		{[]Signal{SignalAlert}, LevelYellow},
-		{[]Signal{SignalRising}, LevelBlue},
-		{nil, LevelNone},
+		{[]model.Signal{model.SignalAlert, model.SignalAlarm, model.SignalRising}, model.LevelRed},
+		{[]model.Signal{model.SignalAccident}, model.LevelRed},
+		{[]model.Signal{model.SignalAlert, model.SignalAlarm}, model.LevelOrange},
+		{[]model.Signal{model.SignalAlert, model.SignalRising}, model.LevelOrange},
+		{[]model.Signal{model.SignalAlert}, model.LevelYellow},
+		{[]model.Signal{model.SignalRising}, model.LevelBlue},
+		{nil, model.LevelNone},
 	}
 	for _, tt := range tests {
-		got := LevelNone
-		if l, ok := c.level(func(s Signal) bool { return slices.Contains(tt.signals, s) }); ok {
+		got := model.LevelNone
+		if l, ok := c.level(func(s model.Signal) bool { return slices.Contains(tt.signals, s) }); ok {
 			got = l.Level
 		}
 		if got != tt.want {

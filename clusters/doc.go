@@ -8,12 +8,14 @@
 // The steps of a run, each a function of values only:
 //
 //	cfg, _ := clusters.Parse(fileBytes)          // or clusters.Default()
-//	res, _ := cfg.Compute(&input)                // one Assessment per cluster
+//	res, _ := cfg.Compute(&input)                // one model.ClusterAssessment per cluster
 //	tr, _  := cfg.Track(clusters.TrackInput{...}) // warnings carried across runs
-//	digest := sha256(clusters.AppendCanonical(nil, res, tr.Warnings))
+//	payload, _ := clusters.CanonicalJSON(tr.Warnings[0]) // outputs in canonical form
 //	plot, _ := cfg.Funnel(res, "C30")            // funnel plot data of a division
 //	html, _ := cfg.RenderLetter(clusters.LetterInput{...}) // 质量风险提示函
 //
-// The method (default.yaml, embedded) is versioned by the hash of its bytes;
+// Its outputs are model types (model.ClusterAssessment, model.Warning,
+// model.FunnelPlot), so the read model and the API can read them without
+// this package. The method (default.yaml, embedded) is versioned by the hash of its bytes;
 // every result names it.
 package clusters

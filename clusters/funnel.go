@@ -3,52 +3,17 @@ package clusters
 import (
 	"fmt"
 	"math"
+
+	"github.com/qcredit/qcredit/model"
 )
-
-// FunnelPlot is the funnel plot of one division (漏斗图): each cluster's
-// failure rate against its number of checks, around the division's rate,
-// with the 95 % and 99.8 % limits widened by φ when φ > 1.
-type FunnelPlot struct {
-	Division string `json:"division"`
-	// Baseline is the centre line: the rate of all the division's clusters
-	// (the city's, when they have fewer than baseline.min_checks checks).
-	// Each cluster's own test uses its baseline without itself, so a point
-	// near a limit may fall on either side of its own decision.
-	Baseline      float64        `json:"p0"`
-	BaselineScope BaselineScope  `json:"p0_scope"`
-	Phi           float64        `json:"phi"`
-	Points        []FunnelPoint  `json:"points"`
-	Limits        []FunnelLimits `json:"limits"`
-}
-
-// FunnelPoint is one cluster of the division with at least one check.
-type FunnelPoint struct {
-	Cluster   string           `json:"cluster"`
-	County    string           `json:"county"`
-	Checks    int64            `json:"n"`
-	Rate      float64          `json:"rate"`
-	ZAdjusted float64          `json:"z_adjusted"`
-	Status    AssessmentStatus `json:"status"`
-	Level     Level            `json:"level"`
-}
-
-// FunnelLimits are the limits at n checks, clipped to [0, 1].
-type FunnelLimits struct {
-	Checks   int64   `json:"n"`
-	Low95    float64 `json:"low_95"`
-	High95   float64 `json:"high_95"`
-	Low998   float64 `json:"low_998"`
-	High998  float64 `json:"high_998"`
-	Baseline float64 `json:"p0"`
-}
 
 // funnelSteps is how many n the limit curves are drawn at: enough for a
 // smooth curve in print, few enough to serve with every request.
 const funnelSteps = 60
 
 // Funnel gives the funnel plot data of a division from a run's result.
-func (c *Config) Funnel(res *Result, division string) (FunnelPlot, error) {
-	f := FunnelPlot{Division: division, Phi: res.Phi, Points: []FunnelPoint{}, Limits: []FunnelLimits{}}
+func (c *Config) Funnel(res *Result, division string) (model.FunnelPlot, error) {
+	f := model.FunnelPlot{Division: division, Phi: res.Phi, Points: []model.FunnelPoint{}, Limits: []model.FunnelLimits{}}
 	var n, x, cityN, cityX int64
 	members := 0
 	for _, a := range res.Clusters {
@@ -59,19 +24,19 @@ func (c *Config) Funnel(res *Result, division string) (FunnelPlot, error) {
 		members++
 		n, x = n+a.Evidence.Checks, x+a.Evidence.Failures
 		if a.Evidence.Checks > 0 {
-			f.Points = append(f.Points, FunnelPoint{Cluster: a.Cluster, County: a.County, Checks: a.Evidence.Checks,
+			f.Points = append(f.Points, model.FunnelPoint{Cluster: a.Cluster, County: a.County, Checks: a.Evidence.Checks,
 				Rate: a.Evidence.Rate, ZAdjusted: a.Evidence.ZAdjusted, Status: a.Status, Level: a.Level})
 		}
 	}
 	if members == 0 {
-		return FunnelPlot{}, fmt.Errorf("funnel plot: no cluster of division %q in the run of %s", division, res.AsOf)
+		return model.FunnelPlot{}, fmt.Errorf("funnel plot: no cluster of division %q in the run of %s", division, res.AsOf)
 	}
-	f.BaselineScope = BaselineScopeDivision
+	f.BaselineScope = model.BaselineScopeDivision
 	if n < c.BaselineMinChecks {
-		n, x, f.BaselineScope = cityN, cityX, BaselineScopeCity
+		n, x, f.BaselineScope = cityN, cityX, model.BaselineScopeCity
 	}
 	if n == 0 {
-		f.BaselineScope = BaselineScopeNone
+		f.BaselineScope = model.BaselineScopeNone
 		return f, nil
 	}
 	f.Baseline = min(max(float64(x)/float64(n), c.ClampLow), c.ClampHigh)
@@ -81,14 +46,14 @@ func (c *Config) Funnel(res *Result, division string) (FunnelPlot, error) {
 
 // funnelLimits spaces n geometrically from half the smallest cluster to a
 // tenth past the largest, so the curves span every point.
-func (c *Config) funnelLimits(f FunnelPlot) []FunnelLimits {
+func (c *Config) funnelLimits(f model.FunnelPlot) []model.FunnelLimits {
 	lo, hi := c.MinChecks, c.MinChecks*2
 	for _, p := range f.Points {
 		lo, hi = min(lo, p.Checks), max(hi, p.Checks)
 	}
 	from, to := math.Max(1, float64(lo)/2), float64(hi)*1.1
 	inflate := math.Sqrt(max(f.Phi, 1))
-	var out []FunnelLimits
+	var out []model.FunnelLimits
 	for i := range funnelSteps + 1 {
 		n := int64(math.Round(from * math.Pow(to/from, float64(i)/funnelSteps)))
 		if len(out) > 0 && out[len(out)-1].Checks == n {
@@ -96,7 +61,7 @@ func (c *Config) funnelLimits(f FunnelPlot) []FunnelLimits {
 		}
 		se := inflate * math.Sqrt(f.Baseline*(1-f.Baseline)/float64(n))
 		clip := func(v float64) float64 { return min(max(v, 0), 1) }
-		out = append(out, FunnelLimits{Checks: n, Baseline: f.Baseline,
+		out = append(out, model.FunnelLimits{Checks: n, Baseline: f.Baseline,
 			Low95: clip(f.Baseline - c.AlertLimit*se), High95: clip(f.Baseline + c.AlertLimit*se),
 			Low998: clip(f.Baseline - c.AlarmLimit*se), High998: clip(f.Baseline + c.AlarmLimit*se)})
 	}

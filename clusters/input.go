@@ -66,7 +66,7 @@ type Accident struct {
 	EventID    string
 	USCC       model.USCC
 	OccurredAt time.Time
-	Grade      AccidentGrade
+	Grade      model.AccidentGrade
 }
 
 // maxProblems bounds how many bad rows Validate names: an input of millions

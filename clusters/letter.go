@@ -22,7 +22,7 @@ var letterTemplate = template.Must(template.New("letter").Parse(letterHTML))
 // LetterInput is what a warning letter (质量风险提示函) reports: a warning
 // as assessed in one run (its date is the run's as_of).
 type LetterInput struct {
-	Warning Warning
+	Warning model.Warning
 	Result  *Result
 	// Calendar counts the reply deadline; nil is model.DefaultCalendar().
 	Calendar *model.Calendar
@@ -36,7 +36,7 @@ func (in *LetterInput) Validate() error {
 	} else if _, ok := in.Result.Cluster(in.Warning.Cluster); !ok {
 		errs = append(errs, fmt.Errorf("cluster %q is not in the run of %s", in.Warning.Cluster, in.Result.AsOf))
 	}
-	if in.Warning.Status != WarningStatusOpen {
+	if in.Warning.Status != model.WarningStatusOpen {
 		errs = append(errs, fmt.Errorf("warning %s is %s: letters are for open warnings", in.Warning.ID, in.Warning.Status))
 	}
 	return errors.Join(errs...)
@@ -84,7 +84,7 @@ type letterView struct {
 	Indicators  []row
 	Plot        template.HTML
 	PlotCaption string
-	Firms       []FirmEvidence
+	Firms       []model.FirmEvidence
 	Actions     []string
 	Reply       string
 	Basis       []string
@@ -93,7 +93,7 @@ type letterView struct {
 
 type row struct{ Label, Value string }
 
-func (c *Config) letterView(in LetterInput, a Assessment, rule LevelRule) (letterView, error) {
+func (c *Config) letterView(in LetterInput, a model.ClusterAssessment, rule LevelRule) (letterView, error) {
 	asOf, err := ParseAsOf(in.Result.AsOf)
 	if err != nil {
 		return letterView{}, err
@@ -108,7 +108,7 @@ func (c *Config) letterView(in LetterInput, a Assessment, rule LevelRule) (lette
 	}
 	// The letter centres the plot on the cluster's own baseline (its
 	// division without it), so the limits drawn are those it was tested against.
-	if a.Evidence.BaselineScope != BaselineScopeNone {
+	if a.Evidence.BaselineScope != model.BaselineScopeNone {
 		f.Baseline, f.BaselineScope = a.Evidence.Baseline, a.Evidence.BaselineScope
 		f.Limits = c.funnelLimits(f)
 	}
@@ -181,7 +181,7 @@ func chineseDate(t time.Time) string {
 
 // clusterName names a cluster for people: a declared id as it is, a county
 // and division cluster by their names.
-func clusterName(a Assessment) string {
+func clusterName(a model.ClusterAssessment) string {
 	if a.Cluster != a.County+"-"+a.Division {
 		return fmt.Sprintf("%s集聚区（%s）", a.Cluster, divisionName(a.Division))
 	}
@@ -202,20 +202,20 @@ func divisionName(d string) string {
 func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
 
 // findings says in plain words what the numbers show.
-func (c *Config) findings(a Assessment) []string {
+func (c *Config) findings(a model.ClusterAssessment) []string {
 	ev := a.Evidence
 	var out []string
 	out = append(out, fmt.Sprintf("近%d个月该集聚区共接受产品质量监督抽查%d批次，涉及企业%d家，不合格%d批次，不合格率%s（95%%置信区间%s–%s）。",
 		c.WindowMonths, ev.Checks, ev.Enterprises, ev.Failures, pct(ev.Rate), pct(ev.RateLow), pct(ev.RateHigh)))
 	switch ev.BaselineScope {
-	case BaselineScopeDivision:
+	case model.BaselineScopeDivision:
 		out = append(out, fmt.Sprintf("同期全市同行业（%s）其他集聚区的不合格率为%s（%d批次中不合格%d批次）。",
 			divisionName(a.Division), pct(ev.Baseline), ev.BaselineChecks, ev.BaselineFailures))
-	case BaselineScopeCity:
+	case model.BaselineScopeCity:
 		out = append(out, fmt.Sprintf("同行业其他集聚区抽查不足%d批次，以全市其他集聚区的不合格率%s（%d批次中不合格%d批次）作为比较基准。",
 			c.BaselineMinChecks, pct(ev.Baseline), ev.BaselineChecks, ev.BaselineFailures))
 	}
-	if a.Status == AssessmentStatusInsufficientData {
+	if a.Status == model.AssessmentStatusInsufficientData {
 		out = append(out, fmt.Sprintf("该集聚区抽查样本不足（需不少于%d批次且涉及不少于%d家企业），未作统计分级。", c.MinChecks, c.MinEnterprises))
 	} else {
 		spread := fmt.Sprintf("各集聚区之间未见超出抽样误差的差异（离散系数φ = %.2f ≤ 1，不作调整），", ev.Phi)
@@ -223,9 +223,9 @@ func (c *Config) findings(a Assessment) []string {
 			spread = fmt.Sprintf("考虑各集聚区之间的正常差异（离散系数φ = %.2f）后，", ev.Phi)
 		}
 		switch ev.Limit {
-		case LimitAlarm:
+		case model.LimitAlarm:
 			out = append(out, fmt.Sprintf("%s该集聚区不合格率的标准化偏差z' = %.2f，超过99.8%%控制限（%g），显著偏高。", spread, ev.ZAdjusted, ev.LimitValue))
-		case LimitAlert:
+		case model.LimitAlert:
 			out = append(out, fmt.Sprintf("%s该集聚区不合格率的标准化偏差z' = %.2f，超过95%%控制限（%g），偏高。", spread, ev.ZAdjusted, ev.LimitValue))
 		default:
 			out = append(out, fmt.Sprintf("%s该集聚区不合格率的标准化偏差z' = %.2f，未超过漏斗图控制限。", spread, ev.ZAdjusted))
@@ -249,7 +249,7 @@ func (c *Config) findings(a Assessment) []string {
 	return out
 }
 
-func (c *Config) evidenceRows(a Assessment) []row {
+func (c *Config) evidenceRows(a model.ClusterAssessment) []row {
 	ev := a.Evidence
 	rows := []row{
 		{"抽查批次 n", fmt.Sprint(ev.Checks)},
@@ -258,14 +258,14 @@ func (c *Config) evidenceRows(a Assessment) []row {
 		{"不合格率 p̂（95% Wilson区间）", fmt.Sprintf("%.4f（%.4f–%.4f）", ev.Rate, ev.RateLow, ev.RateHigh)},
 		{"基准不合格率 p0", fmt.Sprintf("%.4f（%s，%d/%d）", ev.Baseline, scopeText(ev.BaselineScope), ev.BaselineFailures, ev.BaselineChecks)},
 	}
-	if a.Status != AssessmentStatusAssessed {
+	if a.Status != model.AssessmentStatusAssessed {
 		return append(rows, row{"统计分级", "样本不足，未分级"})
 	}
 	limit := "未越过"
 	switch ev.Limit {
-	case LimitAlarm:
+	case model.LimitAlarm:
 		limit = fmt.Sprintf("99.8%%控制限（z' > %g）", ev.LimitValue)
-	case LimitAlert:
+	case model.LimitAlert:
 		limit = fmt.Sprintf("95%%控制限（z' > %g）", ev.LimitValue)
 	}
 	signal := "未报警"
@@ -282,17 +282,17 @@ func (c *Config) evidenceRows(a Assessment) []row {
 	)
 }
 
-func scopeText(s BaselineScope) string {
+func scopeText(s model.BaselineScope) string {
 	switch s {
-	case BaselineScopeDivision:
+	case model.BaselineScopeDivision:
 		return "同行业其他集聚区"
-	case BaselineScopeCity:
+	case model.BaselineScopeCity:
 		return "全市其他集聚区"
 	}
 	return "无"
 }
 
-func indicatorRows(in Indicators) []row {
+func indicatorRows(in model.ClusterIndicators) []row {
 	cd := "无评级企业"
 	if in.Graded > 0 {
 		cd = fmt.Sprintf("%s（%d/%d家）", pct(in.GradeCDShare), in.GradeCD, in.Graded)

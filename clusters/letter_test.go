@@ -73,7 +73,7 @@ func TestLettersOfSimulatedWarnings(t *testing.T) {
 	letters := 0
 	for _, w := range tr.Warnings {
 		b, err := cfg.RenderLetter(clusters.LetterInput{Warning: w, Result: res})
-		if w.Level == clusters.LevelBlue {
+		if w.Level == model.LevelBlue {
 			if err == nil || !strings.Contains(err.Error(), "gets no letter") {
 				t.Errorf("blue warning %s: error %v", w.ID, err)
 			}
@@ -91,7 +91,7 @@ func TestLettersOfSimulatedWarnings(t *testing.T) {
 		mustContain(t, w.ID, b, w.ID, addressee, cell("抽查批次 n", fmt.Sprint(ev.Checks)),
 			cell("不合格批次 x", fmt.Sprint(ev.Failures)), cell("涉及企业 m", fmt.Sprint(ev.Enterprises)),
 			fmt.Sprintf("%.4f（", ev.Baseline), "2026年7月28日前")
-		if w.Assessment.Status == clusters.AssessmentStatusAssessed {
+		if w.Assessment.Status == model.AssessmentStatusAssessed {
 			mustContain(t, w.ID, b, cell("调整后偏差 z&#39;", fmt.Sprintf("%.3f", ev.ZAdjusted)),
 				cell("离散系数 φ", fmt.Sprintf("%.3f", ev.Phi)))
 		}
@@ -118,7 +118,7 @@ func TestLetterGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tr.Warnings) != 1 || tr.Warnings[0].Level != clusters.LevelRed {
+	if len(tr.Warnings) != 1 || tr.Warnings[0].Level != model.LevelRed {
 		t.Fatalf("warnings %+v, want the target's red one", tr.Warnings)
 	}
 	in := clusters.LetterInput{Warning: tr.Warnings[0], Result: res}
@@ -161,13 +161,13 @@ func TestLetterRefusals(t *testing.T) {
 		in   clusters.LetterInput
 		want string
 	}{
-		{"given no result, then refused", clusters.LetterInput{Warning: clusters.Warning{ID: "w", Status: clusters.WarningStatusOpen}}, "result is required"},
+		{"given no result, then refused", clusters.LetterInput{Warning: model.Warning{ID: "w", Status: model.WarningStatusOpen}}, "result is required"},
 		{"given a closed warning, then refused",
-			clusters.LetterInput{Warning: clusters.Warning{ID: "w", Cluster: "320830-C30", Status: clusters.WarningStatusClosed}, Result: res}, "letters are for open warnings"},
+			clusters.LetterInput{Warning: model.Warning{ID: "w", Cluster: "320830-C30", Status: model.WarningStatusClosed}, Result: res}, "letters are for open warnings"},
 		{"given a cluster not in the run, then refused",
-			clusters.LetterInput{Warning: clusters.Warning{ID: "w", Cluster: "nowhere", Status: clusters.WarningStatusOpen}, Result: res}, `cluster "nowhere" is not in the run`},
+			clusters.LetterInput{Warning: model.Warning{ID: "w", Cluster: "nowhere", Status: model.WarningStatusOpen}, Result: res}, `cluster "nowhere" is not in the run`},
 		{"given a cluster without a level, then refused",
-			clusters.LetterInput{Warning: clusters.Warning{ID: "w", Cluster: "320831-C30", Status: clusters.WarningStatusOpen}, Result: res}, "gets no letter"},
+			clusters.LetterInput{Warning: model.Warning{ID: "w", Cluster: "320831-C30", Status: model.WarningStatusOpen}, Result: res}, "gets no letter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

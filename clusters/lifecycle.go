@@ -14,99 +14,9 @@ import (
 	"github.com/qcredit/qcredit/model"
 )
 
-// Warning is one episode of a cluster's risk (产业集聚区质量风险预警): raised
-// when the cluster first gets a level, escalated and de-escalated as runs
-// change it, closed when it has none. Its id is stable for the episode.
-type Warning struct {
-	// ID is "cw-<cluster>-<YYYYMMDD of the raising as_of>": unique, since
-	// one run raises at most one episode per cluster and the previous
-	// warnings predate it. A cluster key that is not URL-safe appears as
-	// "h" and 12 hex digits of its SHA-256.
-	ID       string        `json:"id"`
-	Cluster  string        `json:"cluster"`
-	Division string        `json:"division"`
-	County   string        `json:"county"`
-	Status   WarningStatus `json:"status"`
-	// Level is the current level (none once closed); Peak the highest it had.
-	Level     Level  `json:"level"`
-	Peak      Level  `json:"peak"`
-	RaisedOn  string `json:"raised_on"`
-	ChangedOn string `json:"changed_on"`
-	ClosedOn  string `json:"closed_on,omitempty"`
-	// Assessment is the cluster's latest assessment (at closing, for a
-	// closed warning).
-	Assessment      Assessment       `json:"assessment"`
-	Acknowledgement *Acknowledgement `json:"acknowledgement,omitempty"`
-	// NeedsAcknowledgement is true while open and not acknowledged at its
-	// current level or above (an escalation asks again).
-	NeedsAcknowledgement bool           `json:"needs_acknowledgement"`
-	Actions              []Action       `json:"actions"`
-	History              []HistoryEntry `json:"history"`
-}
-
-// WarningStatus says whether a warning is open.
-type WarningStatus string
-
-const (
-	WarningStatusOpen   WarningStatus = "open"
-	WarningStatusClosed WarningStatus = "closed"
-)
-
-// Change is one kind of history entry.
-type Change string
-
-const (
-	ChangeRaised         Change = "raised"
-	ChangeEscalated      Change = "escalated"
-	ChangeDeescalated    Change = "deescalated"
-	ChangeClosed         Change = "closed"
-	ChangeAcknowledged   Change = "acknowledged"
-	ChangeActionRecorded Change = "action_recorded"
-)
-
-// HistoryEntry is one change of a warning, in the run (AsOf) that recorded
-// it. Analyst entries carry their event's id, analyst and time.
-type HistoryEntry struct {
-	AsOf    string    `json:"as_of"`
-	Change  Change    `json:"change"`
-	From    Level     `json:"from"`
-	To      Level     `json:"to"`
-	EventID string    `json:"event_id,omitempty"`
-	Analyst string    `json:"analyst,omitempty"`
-	At      time.Time `json:"at,omitzero"`
-	Detail  string    `json:"detail,omitempty"`
-}
-
-// Acknowledgement is the latest acknowledgement of a warning, at the level
-// the warning had then.
-type Acknowledgement struct {
-	EventID string    `json:"event_id"`
-	Analyst string    `json:"analyst"`
-	At      time.Time `json:"at"`
-	Level   Level     `json:"level"`
-	Note    string    `json:"note,omitempty"`
-}
-
-// Action is an action taken on a warning, as an analyst recorded it.
-type Action struct {
-	EventID string    `json:"event_id"`
-	Analyst string    `json:"analyst"`
-	At      time.Time `json:"at"`
-	Action  string    `json:"action"`
-	Note    string    `json:"note,omitempty"`
-}
-
-// The analyst's events on warnings. They are events like any report (so a
-// run reads them under its watermark); data fields:
-//
-//	warning.acknowledged:     warning_id (required), analyst (required), note
-//	warning.action_recorded:  warning_id (required), analyst (required), action (required), note
-const (
-	EventWarningAcknowledged   model.EventType = "warning.acknowledged"
-	EventWarningActionRecorded model.EventType = "warning.action_recorded"
-)
-
-// AnalystEvent is one warning.* event.
+// AnalystEvent is one of an analyst's events on a warning
+// (model.EventWarningAcknowledged, model.EventWarningActionRecorded: events
+// like any report, so a run reads them under its watermark).
 type AnalystEvent struct {
 	EventID    string
 	Type       model.EventType
@@ -124,7 +34,7 @@ type TrackInput struct {
 	// Previous are the warnings of the current output with an as_of before
 	// this run's (never this as_of's own earlier run: re-running a day
 	// replaces its output rather than stacking on it).
-	Previous []Warning
+	Previous []model.Warning
 	// Events may hold events already applied (skipped by id) and events
 	// after this run's cutoff (left for a later run).
 	Events []AnalystEvent
@@ -146,11 +56,11 @@ func (in *TrackInput) Validate() error {
 			p.addf("previous warning %q: id and cluster are required", w.ID)
 		case ids[w.ID]:
 			p.addf("previous warning %s: listed twice", w.ID)
-		case w.Status == WarningStatusOpen && open[w.Cluster] != "":
+		case w.Status == model.WarningStatusOpen && open[w.Cluster] != "":
 			p.addf("previous warnings %s and %s: both open for cluster %s", open[w.Cluster], w.ID, w.Cluster)
 		}
 		ids[w.ID] = true
-		if w.Status == WarningStatusOpen {
+		if w.Status == model.WarningStatusOpen {
 			open[w.Cluster] = w.ID
 		}
 		for _, h := range w.History {
@@ -165,11 +75,11 @@ func (in *TrackInput) Validate() error {
 		switch {
 		case e.EventID == "" || e.WarningID == "" || e.OccurredAt.IsZero():
 			p.addf("analyst event %d: event id, warning_id and occurred_at are required", i)
-		case e.Type != EventWarningAcknowledged && e.Type != EventWarningActionRecorded:
-			p.addf("analyst event %s: type %q is not %s or %s", e.EventID, e.Type, EventWarningAcknowledged, EventWarningActionRecorded)
+		case e.Type != model.EventWarningAcknowledged && e.Type != model.EventWarningActionRecorded:
+			p.addf("analyst event %s: type %q is not %s or %s", e.EventID, e.Type, model.EventWarningAcknowledged, model.EventWarningActionRecorded)
 		case e.Analyst == "":
 			p.addf("analyst event %s: analyst is required", e.EventID)
-		case e.Type == EventWarningActionRecorded && strings.TrimSpace(e.Action) == "":
+		case e.Type == model.EventWarningActionRecorded && strings.TrimSpace(e.Action) == "":
 			p.addf("analyst event %s: action is required", e.EventID)
 		}
 	}
@@ -179,14 +89,8 @@ func (in *TrackInput) Validate() error {
 // Tracked is the warnings after a run, by id, and the analyst events that
 // could not be applied, with why.
 type Tracked struct {
-	Warnings []Warning      `json:"warnings"`
-	Ignored  []IgnoredEvent `json:"ignored"`
-}
-
-// IgnoredEvent is an analyst event Track did not apply.
-type IgnoredEvent struct {
-	EventID string `json:"event_id"`
-	Reason  string `json:"reason"`
+	Warnings []model.Warning      `json:"warnings"`
+	Ignored  []model.IgnoredEvent `json:"ignored"`
 }
 
 // Track carries warnings across runs: it applies the analysts' events,
@@ -197,9 +101,9 @@ func (c *Config) Track(in TrackInput) (Tracked, error) {
 	if err := in.Validate(); err != nil {
 		return Tracked{}, fmt.Errorf("track warnings: %w", err)
 	}
-	t := tracker{cfg: c, res: in.Result, byID: map[string]*Warning{}, open: map[string]*Warning{}}
+	t := tracker{cfg: c, res: in.Result, byID: map[string]*model.Warning{}, open: map[string]*model.Warning{}}
 	for _, w := range in.Previous {
-		t.add(w.clone())
+		t.add(cloneWarning(w))
 	}
 	t.applyEvents(in.Events)
 	seen := map[string]bool{}
@@ -218,22 +122,22 @@ func (c *Config) Track(in TrackInput) (Tracked, error) {
 type tracker struct {
 	cfg     *Config
 	res     *Result
-	all     []*Warning
-	byID    map[string]*Warning
-	open    map[string]*Warning // by cluster
-	ignored []IgnoredEvent
+	all     []*model.Warning
+	byID    map[string]*model.Warning
+	open    map[string]*model.Warning // by cluster
+	ignored []model.IgnoredEvent
 }
 
-func (w Warning) clone() *Warning {
+func cloneWarning(w model.Warning) *model.Warning {
 	w.Actions = slices.Clone(w.Actions)
 	w.History = slices.Clone(w.History)
 	return &w
 }
 
-func (t *tracker) add(w *Warning) {
+func (t *tracker) add(w *model.Warning) {
 	t.all = append(t.all, w)
 	t.byID[w.ID] = w
-	if w.Status == WarningStatusOpen {
+	if w.Status == model.WarningStatusOpen {
 		t.open[w.Cluster] = w
 	}
 }
@@ -252,67 +156,71 @@ func (t *tracker) applyEvents(events []AnalystEvent) {
 		}
 		w := t.byID[e.WarningID]
 		if w == nil {
-			t.ignored = append(t.ignored, IgnoredEvent{EventID: e.EventID, Reason: fmt.Sprintf("no current warning %s", e.WarningID)})
+			t.ignored = append(t.ignored, model.IgnoredEvent{EventID: e.EventID, Reason: fmt.Sprintf("no current warning %s", e.WarningID)})
 			continue
 		}
-		if slices.ContainsFunc(w.History, func(h HistoryEntry) bool { return h.EventID == e.EventID }) {
+		if slices.ContainsFunc(w.History, func(h model.WarningChange) bool { return h.EventID == e.EventID }) {
 			continue // applied by an earlier run
 		}
-		h := HistoryEntry{AsOf: t.res.AsOf, From: w.Level, To: w.Level, EventID: e.EventID, Analyst: e.Analyst, At: e.OccurredAt, Detail: e.Note}
+		h := model.WarningChange{AsOf: t.res.AsOf, From: w.Level, To: w.Level, EventID: e.EventID, Analyst: e.Analyst, At: e.OccurredAt, Detail: e.Note}
 		switch e.Type {
-		case EventWarningAcknowledged:
-			h.Change = ChangeAcknowledged
-			w.Acknowledgement = &Acknowledgement{EventID: e.EventID, Analyst: e.Analyst, At: e.OccurredAt, Level: w.Level, Note: e.Note}
-		case EventWarningActionRecorded:
-			h.Change, h.Detail = ChangeActionRecorded, e.Action
-			w.Actions = append(w.Actions, Action{EventID: e.EventID, Analyst: e.Analyst, At: e.OccurredAt, Action: e.Action, Note: e.Note})
+		case model.EventWarningAcknowledged:
+			h.Change = model.ChangeKindAcknowledged
+			w.Acknowledgement = &model.Acknowledgement{EventID: e.EventID, Analyst: e.Analyst, At: e.OccurredAt, Level: w.Level, Note: e.Note}
+		case model.EventWarningActionRecorded:
+			h.Change, h.Detail = model.ChangeKindActionRecorded, e.Action
+			w.Actions = append(w.Actions, model.WarningAction{EventID: e.EventID, Analyst: e.Analyst, At: e.OccurredAt, Action: e.Action, Note: e.Note})
 		}
 		w.History = append(w.History, h)
 	}
 }
 
 // advance moves a cluster's warning to its level in this run.
-func (t *tracker) advance(a Assessment) {
+func (t *tracker) advance(a model.ClusterAssessment) {
 	w := t.open[a.Cluster]
+	raised := w == nil || a.Level.Rank() > w.Level.Rank()
 	switch {
-	case w == nil && a.Level == LevelNone:
+	case w == nil && a.Level == model.LevelNone:
 		return
 	case w == nil:
-		w = &Warning{ID: t.newID(a.Cluster), Cluster: a.Cluster, Status: WarningStatusOpen, Peak: a.Level,
-			RaisedOn: t.res.AsOf, ChangedOn: t.res.AsOf, Actions: []Action{}}
-		w.History = []HistoryEntry{{AsOf: t.res.AsOf, Change: ChangeRaised, From: LevelNone, To: a.Level, Detail: signalText(a)}}
+		w = &model.Warning{ID: t.newID(a.Cluster), Cluster: a.Cluster, Status: model.WarningStatusOpen, Peak: a.Level,
+			RaisedOn: t.res.AsOf, ChangedOn: t.res.AsOf, Actions: []model.WarningAction{}}
+		w.History = []model.WarningChange{{AsOf: t.res.AsOf, Change: model.ChangeKindRaised, From: model.LevelNone, To: a.Level, Detail: signalText(a)}}
 		t.add(w)
-	case a.Level == LevelNone:
+	case a.Level == model.LevelNone:
 		t.close(w, a, closing(a))
 		return
-	case a.Level.rank() > w.Level.rank():
-		w.History = append(w.History, HistoryEntry{AsOf: t.res.AsOf, Change: ChangeEscalated, From: w.Level, To: a.Level, Detail: signalText(a)})
+	case a.Level.Rank() > w.Level.Rank():
+		w.History = append(w.History, model.WarningChange{AsOf: t.res.AsOf, Change: model.ChangeKindEscalated, From: w.Level, To: a.Level, Detail: signalText(a)})
 		w.ChangedOn = t.res.AsOf
-	case a.Level.rank() < w.Level.rank():
-		w.History = append(w.History, HistoryEntry{AsOf: t.res.AsOf, Change: ChangeDeescalated, From: w.Level, To: a.Level, Detail: signalText(a)})
+	case a.Level.Rank() < w.Level.Rank():
+		w.History = append(w.History, model.WarningChange{AsOf: t.res.AsOf, Change: model.ChangeKindDeescalated, From: w.Level, To: a.Level, Detail: signalText(a)})
 		w.ChangedOn = t.res.AsOf
 	}
 	w.Level = a.Level
-	if a.Level.rank() > w.Peak.rank() {
+	if r, ok := t.cfg.rule(a.Level); raised && ok && r.Letter {
+		w.LetterOn = t.res.AsOf // this run writes its letter
+	}
+	if a.Level.Rank() > w.Peak.Rank() {
 		w.Peak = a.Level
 	}
 	w.Division, w.County, w.Assessment = a.Division, a.County, a
 }
 
-func (t *tracker) close(w *Warning, a Assessment, why string) {
-	w.History = append(w.History, HistoryEntry{AsOf: t.res.AsOf, Change: ChangeClosed, From: w.Level, To: LevelNone, Detail: why})
-	w.Status, w.Level, w.ClosedOn, w.ChangedOn, w.Assessment = WarningStatusClosed, LevelNone, t.res.AsOf, t.res.AsOf, a
+func (t *tracker) close(w *model.Warning, a model.ClusterAssessment, why string) {
+	w.History = append(w.History, model.WarningChange{AsOf: t.res.AsOf, Change: model.ChangeKindClosed, From: w.Level, To: model.LevelNone, Detail: why})
+	w.Status, w.Level, w.ClosedOn, w.ChangedOn, w.Assessment = model.WarningStatusClosed, model.LevelNone, t.res.AsOf, t.res.AsOf, a
 	delete(t.open, w.Cluster)
 }
 
-func (t *tracker) sortedOpen() []*Warning {
-	var out []*Warning
+func (t *tracker) sortedOpen() []*model.Warning {
+	var out []*model.Warning
 	for _, w := range t.all {
-		if w.Status == WarningStatusOpen {
+		if w.Status == model.WarningStatusOpen {
 			out = append(out, w)
 		}
 	}
-	slices.SortFunc(out, func(a, b *Warning) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *model.Warning) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -320,18 +228,18 @@ func (t *tracker) sortedOpen() []*Warning {
 func (t *tracker) result() Tracked {
 	d, _ := ParseAsOf(t.res.AsOf) // checked by Validate
 	keepFrom := d.AddDate(0, -t.cfg.KeepClosedMonths, 0).Format(time.DateOnly)
-	out := Tracked{Warnings: []Warning{}, Ignored: t.ignored}
+	out := Tracked{Warnings: []model.Warning{}, Ignored: t.ignored}
 	for _, w := range t.all {
-		if w.Status == WarningStatusClosed && w.ClosedOn < keepFrom {
+		if w.Status == model.WarningStatusClosed && w.ClosedOn < keepFrom {
 			continue
 		}
-		w.NeedsAcknowledgement = w.Status == WarningStatusOpen &&
-			(w.Acknowledgement == nil || w.Acknowledgement.Level.rank() < w.Level.rank())
+		w.NeedsAcknowledgement = w.Status == model.WarningStatusOpen &&
+			(w.Acknowledgement == nil || w.Acknowledgement.Level.Rank() < w.Level.Rank())
 		out.Warnings = append(out.Warnings, *w)
 	}
-	slices.SortFunc(out.Warnings, func(a, b Warning) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out.Warnings, func(a, b model.Warning) int { return strings.Compare(a.ID, b.ID) })
 	if out.Ignored == nil {
-		out.Ignored = []IgnoredEvent{}
+		out.Ignored = []model.IgnoredEvent{}
 	}
 	return out
 }
@@ -348,7 +256,7 @@ func (t *tracker) newID(cluster string) string {
 	return "cw-" + key + "-" + strings.ReplaceAll(t.res.AsOf, "-", "")
 }
 
-func signalText(a Assessment) string {
+func signalText(a model.ClusterAssessment) string {
 	s := make([]string, len(a.Signals))
 	for i, sig := range a.Signals {
 		s[i] = string(sig)
@@ -357,8 +265,8 @@ func signalText(a Assessment) string {
 }
 
 // closing says why a cluster no longer has a level.
-func closing(a Assessment) string {
-	if a.Status == AssessmentStatusInsufficientData {
+func closing(a model.ClusterAssessment) string {
+	if a.Status == model.AssessmentStatusInsufficientData {
 		for _, r := range a.Reasons {
 			if r.Rule == RuleInsufficientData {
 				return r.Detail

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 
+	"github.com/qcredit/qcredit/model"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -23,7 +24,7 @@ var (
 // as an SVG element for inline use (the XML prolog dropped). Axis labels are
 // ASCII: the plot measures text with its Latin font, which has no Chinese
 // glyphs; the letter names the axes in its caption.
-func funnelSVG(f FunnelPlot, marked string) ([]byte, error) {
+func funnelSVG(f model.FunnelPlot, marked string) ([]byte, error) {
 	if len(f.Limits) == 0 {
 		return nil, errors.New("funnel plot: no checks to draw")
 	}
@@ -34,15 +35,15 @@ func funnelSVG(f FunnelPlot, marked string) ([]byte, error) {
 	p.Add(plotter.NewGrid())
 
 	curves := []struct {
-		pick   func(FunnelLimits) float64
+		pick   func(model.FunnelLimits) float64
 		dashes []vg.Length
 		label  string
 	}{
-		{func(l FunnelLimits) float64 { return l.High998 }, nil, "99.8%"},
-		{func(l FunnelLimits) float64 { return l.High95 }, []vg.Length{vg.Points(4), vg.Points(3)}, "95%"},
-		{func(l FunnelLimits) float64 { return l.Baseline }, []vg.Length{vg.Points(1), vg.Points(2)}, "p0"},
-		{func(l FunnelLimits) float64 { return l.Low95 }, []vg.Length{vg.Points(4), vg.Points(3)}, ""},
-		{func(l FunnelLimits) float64 { return l.Low998 }, nil, ""},
+		{func(l model.FunnelLimits) float64 { return l.High998 }, nil, "99.8%"},
+		{func(l model.FunnelLimits) float64 { return l.High95 }, []vg.Length{vg.Points(4), vg.Points(3)}, "95%"},
+		{func(l model.FunnelLimits) float64 { return l.Baseline }, []vg.Length{vg.Points(1), vg.Points(2)}, "p0"},
+		{func(l model.FunnelLimits) float64 { return l.Low95 }, []vg.Length{vg.Points(4), vg.Points(3)}, ""},
+		{func(l model.FunnelLimits) float64 { return l.Low998 }, nil, ""},
 	}
 	for _, c := range curves {
 		xy := make(plotter.XYs, len(f.Limits))

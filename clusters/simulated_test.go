@@ -90,7 +90,7 @@ func inputOf(t testing.TB, asOf string, recs []model.Record) *clusters.Input {
 			}
 		case model.EventEquipmentAccident:
 			in.Accidents = append(in.Accidents, clusters.Accident{EventID: r.ID, USCC: r.USCC, OccurredAt: at,
-				Grade: clusters.AccidentGrade(r.Facets.Severity)})
+				Grade: model.AccidentGrade(r.Facets.Severity)})
 		}
 	}
 	for _, u := range order {
@@ -131,7 +131,8 @@ var simEnd = time.Date(2026, 6, 30, 0, 0, 0, 0, model.Shanghai)
 type plantedSummary struct {
 	rising, risingFound int
 	// clean clusters have no planted rising trend, no planted bad
-	// enterprise and no accident of a serious grade in the window.
+	// enterprise and no accident of a serious grade in the window, as the
+	// simulator's truth says (not as the model found).
 	clean, cleanWarned int
 	// accidentOnly are clusters without planted trouble warned red only
 	// because of a serious accident (a fact the rule must warn about);
@@ -152,15 +153,24 @@ func summarise(in *clusters.Input, res *clusters.Result, truth simulate.Truth) p
 	for _, u := range truth.BadEnterprises {
 		bad[u] = true
 	}
-	withBad := map[string]bool{}
+	// Serious accidents as the truth lists them, in the run's window.
+	serious := map[model.USCC]int{}
+	for _, a := range truth.Accidents {
+		at, _ := time.Parse(time.RFC3339, a.OccurredAt)
+		if model.AccidentGrade(a.Grade) != model.AccidentGradeGeneral && !at.Before(res.Window.Start) && at.Before(res.Window.Cutoff) {
+			serious[a.USCC]++
+		}
+	}
+	withBad, withAccident := map[string]bool{}, map[string]int{}
 	for _, e := range in.Enterprises {
 		if bad[e.USCC] {
 			withBad[e.Cluster] = true
 		}
+		withAccident[e.Cluster] += serious[e.USCC]
 	}
 	var s plantedSummary
 	for _, a := range res.Clusters {
-		warned := a.Level.AtLeast(clusters.LevelYellow)
+		warned := a.Level.AtLeast(model.LevelYellow)
 		switch {
 		case rising[a.Cluster]:
 			s.rising++
@@ -174,9 +184,9 @@ func summarise(in *clusters.Input, res *clusters.Result, truth simulate.Truth) p
 			if warned {
 				s.badFirmWarned++
 			}
-		case a.Indicators.SeriousAccidents > 0:
+		case withAccident[a.Cluster] > 0:
 			s.accidentOnly++
-			s.accidents += int(a.Indicators.SeriousAccidents)
+			s.accidents += withAccident[a.Cluster]
 		default:
 			s.clean++
 			if warned {

@@ -23,10 +23,16 @@ var holidaysTSV string
 // Years after the last one in its data are counted Monday to Friday, and
 // the deadlines that reach them say so (Deadline.Estimated).
 type Calendar struct {
-	holidays map[string]bool
-	workdays map[string]bool
+	// holidays and workdays are keyed by dayKey: deadlines look up a day at
+	// a time, millions of them for a year of complaints, and formatting each
+	// date as text to look it up cost more than the rest of the count.
+	holidays map[int32]bool
+	workdays map[int32]bool
 	lastYear int
 }
+
+// dayKey is a date as YYYYMMDD.
+func dayKey(y int, m time.Month, d int) int32 { return int32(y*10000 + int(m)*100 + d) }
 
 // DefaultCalendar is the embedded calendar (data/cn-public-holidays.tsv,
 // 2023–2026 from the State Council General Office's notices).
@@ -42,7 +48,7 @@ var DefaultCalendar = sync.OnceValue(func() *Calendar {
 // notice; # comments and a header line), so the bureau can add each year
 // when its notice appears.
 func ParseCalendar(r io.Reader) (*Calendar, error) {
-	c := &Calendar{holidays: map[string]bool{}, workdays: map[string]bool{}}
+	c := &Calendar{holidays: map[int32]bool{}, workdays: map[int32]bool{}}
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -57,11 +63,12 @@ func ParseCalendar(r io.Reader) (*Calendar, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: date %q: want YYYY-MM-DD", n, f[0])
 		}
+		key := dayKey(d.Date())
 		switch f[1] {
 		case "holiday":
-			c.holidays[f[0]] = true
+			c.holidays[key] = true
 		case "workday":
-			c.workdays[f[0]] = true
+			c.workdays[key] = true
 		default:
 			return nil, fmt.Errorf("line %d: kind %q: want holiday or workday", n, f[1])
 		}
@@ -81,7 +88,7 @@ func (c *Calendar) LastYear() int { return c.lastYear }
 
 // IsWorkingDay reports whether the date (its year, month and day) is a working day.
 func (c *Calendar) IsWorkingDay(d time.Time) bool {
-	key := d.Format(time.DateOnly)
+	key := dayKey(d.Date())
 	if c.workdays[key] {
 		return true
 	}

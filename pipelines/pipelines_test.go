@@ -56,6 +56,8 @@ type backend interface {
 	pipelines.RunStore
 	pipelines.ScoreFeatures
 	pipelines.ListsSource
+	pipelines.ActivitySource
+	pipelines.ClusterSource
 }
 
 func newRunner(t *testing.T, s backend, sc *scoring.Scorecard, opts ...pipelines.RunnerOptions) *pipelines.Runner {
@@ -75,6 +77,23 @@ func newRunner(t *testing.T, s backend, sc *scoring.Scorecard, opts ...pipelines
 		t.Fatal(err)
 	}
 	return r
+}
+
+// scoreJob is the score job over s with the scorecard and the default listing rules.
+func scoreJob(t testing.TB, s interface {
+	pipelines.ScoreFeatures
+	pipelines.ListingRecords
+}, sc *scoring.Scorecard) *pipelines.ScoreJob {
+	t.Helper()
+	rules, err := lists.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }
 
 func defaultRules(t *testing.T) *lists.Rules {

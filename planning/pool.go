@@ -230,3 +230,15 @@ func wrapIf(err error, context string) error {
 	}
 	return fmt.Errorf("%s: %w", context, err)
 }
+
+// ValidateInspector says what is wrong with an inspector for a pool: an id
+// of 1–64 of A–Z a–z 0–9 . _ - and a six-digit county code.
+func ValidateInspector(in Inspector) error { return in.validate() }
+
+// ValidateID checks an inspector, agency or batch id: 1–64 characters of
+// A–Z a–z 0–9 . _ -.
+func ValidateID(what, id string) error { return checkID(what, id, idChars) }
+
+// ValidateDrawID checks the id of a draw, re-check or assignment: 1–64
+// characters of a–z 0–9 -, so it reads the same in a URL and on paper.
+func ValidateDrawID(id string) error { return checkID("draw id", id, drawIDChars) }

@@ -28,6 +28,9 @@ type Model struct {
 
 	clustersOnce sync.Once
 	clusters     map[string]bool
+
+	breakdownOnce sync.Once
+	breakdown     *Breakdown
 }
 
 // HasCluster reports whether any enterprise belongs to the cluster key.
@@ -130,6 +133,17 @@ func (m *Model) Firms(f FirmFilter, offset, limit int) FirmPage {
 		page.Total++
 	})
 	return page
+}
+
+// EachFirm calls fn for every enterprise that matches f, in USCC order,
+// until fn returns false: an export streams a listing without building it.
+func (m *Model) EachFirm(f FirmFilter, fn func(Firm) bool) {
+	stop := false
+	m.each(func(x Firm) {
+		if !stop && f.match(x) {
+			stop = !fn(x)
+		}
+	})
 }
 
 // each calls fn for every enterprise in USCC order, changed ones replacing

@@ -311,3 +311,35 @@ func TestSizedRunIsPrefixOfBiggerRun(t *testing.T) {
 		}
 	}
 }
+
+func TestTruthListsTheAccidentsWritten(t *testing.T) {
+	// given a run with resends and conflicts mixed in, when its valid
+	// equipment.accident lines are read back, then the truth lists exactly
+	// them, with their ids, firms, times and grades
+	lines, truth := run(t, simulate.Config{Enterprises: 3000, Years: 3, Seed: 11, End: end, BadRate: 0.02})
+	var want []simulate.Accident
+	for _, l := range lines {
+		if l.Kind != simulate.LineValid {
+			continue
+		}
+		var e struct {
+			ID, Type, USCC string
+			OccurredAt     string `json:"occurred_at"`
+			Data           struct{ Grade string }
+		}
+		if err := json.Unmarshal(l.Value, &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Type == string(model.EventEquipmentAccident) {
+			want = append(want, simulate.Accident{EventID: e.ID, USCC: model.USCC(e.USCC), OccurredAt: e.OccurredAt, Grade: e.Data.Grade})
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("no accident in 3,000 firms over 3 years")
+	}
+	got, _ := json.Marshal(truth.Accidents)
+	exp, _ := json.Marshal(want)
+	if !bytes.Equal(got, exp) {
+		t.Errorf("truth accidents\n %s\nwant\n %s", got, exp)
+	}
+}

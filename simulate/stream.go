@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"encoding/json"
 	"strconv"
 
 	"github.com/qcredit/qcredit/model"
@@ -44,7 +45,7 @@ func (p *Plan) Stream(emit func(Line) error) (Truth, error) {
 		s.keys[i] = []byte(f.uscc)
 	}
 	s.truth = Truth{Seed: p.cfg.Seed, End: p.cal.date(p.cal.days - 1), RisingClusters: p.rising,
-		BadReasons: map[model.DeadLetterReason]int{}, BadEnterprises: []model.USCC{}}
+		BadReasons: map[model.DeadLetterReason]int{}, BadEnterprises: []model.USCC{}, Accidents: []Accident{}}
 	err := s.run()
 	s.countFirms()
 	return s.truth, err
@@ -107,7 +108,19 @@ func (s *streamer) valid(idx int32) error {
 		s.reg[e.firm] = true
 	}
 	s.neg[e.firm] = s.neg[e.firm] || e.neg
+	if e.typ == model.EventEquipmentAccident {
+		s.accident(e, w.id)
+	}
 	return s.write(Line{Key: s.keys[e.firm], Value: s.buf, Kind: LineValid})
+}
+
+// accident records an accident in the truth (a few per thousand firms, so
+// decoding its data costs nothing).
+func (s *streamer) accident(e *event, id eventID) {
+	var d struct{ Grade string }
+	json.Unmarshal(e.data, &d) // the simulator's own encoding
+	s.truth.Accidents = append(s.truth.Accidents, Accident{EventID: string(id.append(nil)), USCC: model.USCC(s.p.firms[e.firm].uscc),
+		OccurredAt: string(s.p.cal.appendTime(nil, e.at)), Grade: d.Grade})
 }
 
 func (s *streamer) write(l Line) error {

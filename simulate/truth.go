@@ -10,6 +10,9 @@ type Truth struct {
 	Enterprises    int             `json:"enterprises"` // registered in the output
 	BadEnterprises []model.USCC    `json:"bad_enterprises"`
 	RisingClusters []RisingCluster `json:"rising_clusters"`
+	// Accidents are the equipment.accident events written (a rare event,
+	// not planted), so tests can tell a cluster warned for an accident.
+	Accidents []Accident `json:"accidents"`
 	// CleanEnterprisesCount is firms registered in the output with no negative
 	// record: no failed check or inspection, penalty, revoked licence or
 	// certification, serious hazard, accident or verified complaint.
@@ -28,6 +31,14 @@ type RisingCluster struct {
 	Cluster  string `json:"cluster"`
 	Division string `json:"division"` // GB/T 4754 division, e.g. C30
 	Region   string `json:"region"`   // GB/T 2260 county code
+}
+
+// Accident is one equipment.accident event as written.
+type Accident struct {
+	EventID    string     `json:"event_id"`
+	USCC       model.USCC `json:"uscc"`
+	OccurredAt string     `json:"occurred_at"` // RFC 3339, +08:00
+	Grade      string     `json:"grade"`       // general, larger, major
 }
 
 // LineKind says what a written line is, so tests and tools know what ingest

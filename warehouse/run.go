@@ -53,11 +53,6 @@ type RunFilter struct {
 	Limit  int
 }
 
-// Match reports whether r passes the filter (Limit aside).
-func (f RunFilter) Match(r Run) bool {
-	return (f.Job == "" || r.Job == f.Job) && (f.Status == "" || r.Status == f.Status)
-}
-
 // ByRecency orders runs as "the current output" ranks them: greatest as_of
 // first, then greatest watermark, then latest version.
 func ByRecency(a, b Run) int {
@@ -83,14 +78,6 @@ func CurrentRun(runs []Run, job, today string) (Run, bool) {
 		}
 	}
 	return best, found
-}
-
-// SortRuns orders runs newest start first (ties: greater version), as run
-// listings show them.
-func SortRuns(runs []Run) {
-	slices.SortFunc(runs, func(a, b Run) int {
-		return cmp.Or(b.StartedAt.Compare(a.StartedAt), cmp.Compare(b.Version, a.Version), cmp.Compare(a.Job, b.Job))
-	})
 }
 
 // EncodeCounts is the stored form of a run's counts.

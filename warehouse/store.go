@@ -6,6 +6,7 @@ package warehouse
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/qcredit/qcredit/model"
 )
@@ -16,6 +17,23 @@ var ErrNotFound = errors.New("not found")
 // ErrInUse is returned when another process holds the warehouse for writing
 // (an embedded DuckDB file opened by a running `qcredit serve`).
 var ErrInUse = errors.New("warehouse is in use by another process")
+
+// ErrNoWarehouse is returned when a warehouse opened with OpenModeExisting
+// does not exist.
+var ErrNoWarehouse = errors.New("no warehouse")
+
+// OpenMode says whether opening a warehouse may create it. Commands say
+// which they need: one that only reads must not leave an empty warehouse
+// behind where it was pointed at the wrong place, and report zeros.
+type OpenMode int
+
+const (
+	// OpenModeCreate creates a missing warehouse: the DuckDB file and its
+	// directories, the ClickHouse database.
+	OpenModeCreate OpenMode = iota
+	// OpenModeExisting creates nothing: a missing warehouse is ErrNoWarehouse.
+	OpenModeExisting
+)
 
 // Store is the warehouse.
 type Store interface {
@@ -71,6 +89,13 @@ type Item struct {
 type Batch struct {
 	Items       []Item
 	DeadLetters []model.DeadLetter
+	// Resent, when set, is told of each item Write did not store because an
+	// event with its id was already stored: an exact resend (conflict false)
+	// or a different event reusing the id (conflict true; it is
+	// dead-lettered). What it was told holds only when Write returns nil.
+	// Repeats within the batch are not told: Prepare finds them the same way
+	// for the caller. HTTP ingest answers per event from it.
+	Resent func(id string, conflict bool)
 }
 
 // WriteResult counts what a Write did.
@@ -123,4 +148,10 @@ type DeadLetterStats struct {
 	Total    int64            `json:"total"`
 	ByReason map[string]int64 `json:"by_reason"`
 	ByOrigin map[string]int64 `json:"by_origin_kind"`
+}
+
+// IngestedEvent is a stored event and when the warehouse took it.
+type IngestedEvent struct {
+	model.Event
+	IngestedAt time.Time
 }

@@ -7,6 +7,7 @@ func newBenchCmd(a *app) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure import, ingest and pipeline speed on this machine",
 	}
-	cmd.AddCommand(newBenchImportCmd(a), newBenchIngestCmd(a), newBenchScoreCmd(a), newBenchListsCmd(a), newBenchLoadCmd())
+	cmd.AddCommand(newBenchImportCmd(a), newBenchIngestCmd(a), newBenchScoreCmd(a), newBenchSearchCmd(a),
+		newBenchHTTPIngestCmd(a), newBenchLoadgenCmd(), newBenchClustersCmd(a), newBenchListsCmd(a))
 	return cmd
 }

@@ -6,17 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,7 +44,8 @@ type listsBench struct {
 // generator's process, and encoded in this process with no HTTP.
 type snapshotBench struct {
 	Bytes           int64   `json:"bytes"`
-	HTTPSeconds     float64 `json:"http_seconds"` // the best of the load generator's pulls
+	Pulls           int     `json:"pulls"`
+	HTTPSeconds     float64 `json:"http_seconds"` // the median of the load generator's pulls
 	InProcessSecond float64 `json:"in_process_seconds"`
 	Ratio           float64 `json:"http_over_in_process"`
 	Target          string  `json:"target,omitempty"`
@@ -74,9 +71,9 @@ func newBenchListsCmd(a *app) *cobra.Command {
 		Long: `Generates --entries firms, each with a heavy penalty, in a fresh DuckDB warehouse, runs
 score and lists for real (so the dishonest and focus lists hold about that many entries
 each), loads the read model and serves the API on a local port. A load generator — this
-binary again, as a child process — pulls the dishonest list's snapshot in json, ndjson,
-csv, xlsx and arrow (--repeat times each, the best counts) and posts --checks checks of
-1,000 codes each (half listed). The same snapshots are also encoded in this process with
+binary again, as a child process (bench loadgen) — pulls the dishonest list's snapshot
+in json, ndjson, csv, xlsx and arrow for --repeat seconds each (the median pull counts)
+and posts --checks checks of 1,000 codes each (half listed), one after another. The same snapshots are also encoded in this process with
 no HTTP, in the same run. Targets on a 2-core machine: Arrow ≤ 0.5 s, JSON ≤ 1 s, check
 p99 ≤ 20 ms.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -98,7 +95,7 @@ p99 ≤ 20 ms.`,
 		},
 	}
 	cmd.Flags().IntVar(&entries, "entries", 100_000, "listed firms to generate")
-	cmd.Flags().IntVar(&repeat, "repeat", 3, "pulls of each format")
+	cmd.Flags().IntVar(&repeat, "repeat", 3, "seconds of pulls of each format (at least one pull), and in-process encodings")
 	cmd.Flags().IntVar(&checks, "checks", 300, "1,000-code checks to post")
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of this process (not the load generator's) to the file")
 	return cmd
@@ -151,13 +148,13 @@ func (a *app) benchLists(cmd *cobra.Command, entries, repeat, checks int) error 
 	defer stop()
 	h := p.History(model.ListDishonest)
 	for _, f := range benchFormats {
-		b, err := benchSnapshot(ctx, h, f, url, key, repeat)
+		b, err := benchSnapshot(ctx, dir, h, f, url, key, repeat)
 		if err != nil {
 			return err
 		}
 		res.Snapshots[f] = b
 	}
-	if res.Check, err = benchCheck(ctx, firms, url, key, checks); err != nil {
+	if res.Check, err = benchCheck(ctx, dir, firms, url, key, checks); err != nil {
 		return err
 	}
 	return printJSON(cmd, res)
@@ -254,7 +251,7 @@ func (a *app) benchListsServer(ctx context.Context, s *duckdb.Store, rm *serving
 	return "http://" + ln.Addr().String(), key, func() { hs.Close(); srv.Close() }, nil
 }
 
-func benchSnapshot(ctx context.Context, h *serving.ListHistory, format, url, key string, repeat int) (snapshotBench, error) {
+func benchSnapshot(ctx context.Context, dir string, h *serving.ListHistory, format, url, key string, repeat int) (snapshotBench, error) {
 	v := h.Latest()
 	best := time.Duration(1<<63 - 1)
 	var n int64
@@ -270,18 +267,19 @@ func benchSnapshot(ctx context.Context, h *serving.ListHistory, format, url, key
 		}
 		best, n = min(best, time.Since(start)), cw.n
 	}
-	var out struct {
-		Seconds []float64 `json:"seconds"`
-		Bytes   int64     `json:"bytes"`
-	}
-	if err := loadGenerator(ctx, &out, "snapshot", "--url", url+"/api/v1/partner/lists/dishonest?format="+format, "--key", key,
-		"--repeat", fmt.Sprint(repeat)); err != nil {
+	targets := filepath.Join(dir, "snapshot-"+format+".txt")
+	if err := os.WriteFile(targets, []byte("/api/v1/partner/lists/dishonest?format="+format+"\n"), 0o644); err != nil {
 		return snapshotBench{}, err
 	}
-	if out.Bytes != n {
-		return snapshotBench{}, fmt.Errorf("bench lists: %s over HTTP is %d bytes, in process %d", format, out.Bytes, n)
+	res, err := runLoadgen(ctx, dir, loadPlan{Method: http.MethodGet, Base: url, Targets: targets, Clients: 1,
+		Headers: map[string]string{"Authorization": "Bearer " + key}, Duration: time.Duration(repeat) * time.Second})
+	if err != nil {
+		return snapshotBench{}, err
 	}
-	b := snapshotBench{Bytes: n, HTTPSeconds: slices.Min(out.Seconds), InProcessSecond: best.Seconds()}
+	if res.Errors > 0 {
+		return snapshotBench{}, fmt.Errorf("bench lists: %s snapshot: %s", format, res.FirstError)
+	}
+	b := snapshotBench{Bytes: n, Pulls: res.Requests, HTTPSeconds: res.P50Ms / 1000, InProcessSecond: best.Seconds()}
 	b.Ratio = b.HTTPSeconds / b.InProcessSecond
 	switch format {
 	case "arrow":
@@ -292,12 +290,13 @@ func benchSnapshot(ctx context.Context, h *serving.ListHistory, format, url, key
 	return b, nil
 }
 
-// benchCheck posts checks of 1,000 codes (half listed) from the load generator.
-func benchCheck(ctx context.Context, firms []model.USCC, url, key string, requests int) (checkBench, error) {
+// benchCheck posts checks of 1,000 codes (half listed) from the load
+// generator, one after another.
+func benchCheck(ctx context.Context, dir string, firms []model.USCC, url, key string, requests int) (checkBench, error) {
 	r := rand.New(rand.NewPCG(1, 2))
-	var bodies []api.CheckRequest
 	listed := len(firms) * 10 / 11
-	for range 20 {
+	var lines bytes.Buffer
+	for range requests {
 		var q api.CheckRequest
 		for i := range 1000 {
 			lo, hi := 0, listed
@@ -306,136 +305,25 @@ func benchCheck(ctx context.Context, firms []model.USCC, url, key string, reques
 			}
 			q.USCCs = append(q.USCCs, string(firms[lo+r.IntN(hi-lo)]))
 		}
-		bodies = append(bodies, q)
+		if err := json.NewEncoder(&lines).Encode(q); err != nil {
+			return checkBench{}, err
+		}
 	}
-	f, err := os.CreateTemp("", "qcredit-bench-checks-*.json")
+	targets := filepath.Join(dir, "checks.ndjson")
+	if err := os.WriteFile(targets, lines.Bytes(), 0o644); err != nil {
+		return checkBench{}, err
+	}
+	res, err := runLoadgen(ctx, dir, loadPlan{Method: http.MethodPost, Base: url, Path: "/api/v1/partner/check", Targets: targets,
+		Clients: 1, Headers: map[string]string{"Authorization": "Bearer " + key, "Content-Type": "application/json"}})
 	if err != nil {
 		return checkBench{}, err
 	}
-	defer os.Remove(f.Name())
-	if err := json.NewEncoder(f).Encode(bodies); err != nil {
-		return checkBench{}, err
+	if res.Errors > 0 {
+		return checkBench{}, fmt.Errorf("bench lists: check: %s", res.FirstError)
 	}
-	f.Close()
-	var out struct {
-		Millis []float64 `json:"millis"`
-	}
-	if err := loadGenerator(ctx, &out, "check", "--url", url+"/api/v1/partner/check", "--key", key, "--bodies", f.Name(),
-		"--repeat", fmt.Sprint(requests)); err != nil {
-		return checkBench{}, err
-	}
-	slices.Sort(out.Millis)
-	q := func(p float64) float64 { return out.Millis[min(len(out.Millis)-1, int(p*float64(len(out.Millis))))] }
-	return checkBench{Codes: 1000, Requests: len(out.Millis), P50MS: q(0.5), P99MS: q(0.99), MaxMS: out.Millis[len(out.Millis)-1],
-		Target: "p99 ≤ 20 ms"}, nil
-}
-
-// loadGenerator runs `qcredit bench load MODE ARGS…` as a child process
-// (its own runtime and garbage collector) and decodes its JSON report.
-func loadGenerator(ctx context.Context, into any, mode string, args ...string) error {
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	c := exec.CommandContext(ctx, self, append([]string{"bench", "load", mode}, args...)...)
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	out, err := c.Output()
-	if err != nil {
-		return fmt.Errorf("load generator %s: %w: %s", mode, err, stderr.String())
-	}
-	return json.Unmarshal(out, into)
+	return checkBench{Codes: 1000, Requests: res.Requests, P50MS: res.P50Ms, P99MS: res.P99Ms, MaxMS: res.MaxMs, Target: "p99 ≤ 20 ms"}, nil
 }
 
 type countingWriter struct{ n int64 }
 
 func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
-
-// newBenchLoadCmd is the load generator bench lists runs as a child process.
-func newBenchLoadCmd() *cobra.Command {
-	var url, key, bodies string
-	var repeat int
-	cmd := &cobra.Command{
-		Use:    "load snapshot|check",
-		Short:  "The load generator of bench lists (run by it)",
-		Hidden: true,
-		Args:   cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-			switch args[0] {
-			case "snapshot":
-				return loadSnapshot(cmd, client, url, key, repeat)
-			case "check":
-				return loadCheck(cmd, client, url, key, bodies, repeat)
-			}
-			return fmt.Errorf("unknown load %q", args[0])
-		},
-	}
-	cmd.Flags().StringVar(&url, "url", "", "")
-	cmd.Flags().StringVar(&key, "key", "", "")
-	cmd.Flags().StringVar(&bodies, "bodies", "", "")
-	cmd.Flags().IntVar(&repeat, "repeat", 1, "")
-	return cmd
-}
-
-func loadSnapshot(cmd *cobra.Command, client *http.Client, url, key string, repeat int) error {
-	var out struct {
-		Seconds []float64 `json:"seconds"`
-		Bytes   int64     `json:"bytes"`
-	}
-	for range repeat {
-		req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		n, err := io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET %s: %d %v", url, resp.StatusCode, err)
-		}
-		out.Seconds, out.Bytes = append(out.Seconds, time.Since(start).Seconds()), n
-	}
-	return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
-}
-
-func loadCheck(cmd *cobra.Command, client *http.Client, url, key, bodiesFile string, repeat int) error {
-	raw, err := os.ReadFile(bodiesFile)
-	if err != nil {
-		return err
-	}
-	var qs []json.RawMessage
-	if err := json.Unmarshal(raw, &qs); err != nil {
-		return err
-	}
-	var out struct {
-		Millis []float64 `json:"millis"`
-	}
-	for i := range repeat + 10 { // the first 10 warm up, unmeasured
-		req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, url, bytes.NewReader(qs[i%len(qs)]))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body[:min(len(body), 200)]), `"results"`) {
-			return fmt.Errorf("POST %s: %d %v %.200s", url, resp.StatusCode, err, body)
-		}
-		if i >= 10 {
-			out.Millis = append(out.Millis, float64(time.Since(start).Microseconds())/1000)
-		}
-	}
-	return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
-}

@@ -185,7 +185,8 @@ const benchRegistrationsSQL = `
 INSERT INTO events
 SELECT 'bench-reg-' || i, 'enterprise.registered', 'BENCH' || lpad(CAST(i AS VARCHAR), 13, '0'), '320800',
     TIMESTAMPTZ '2015-01-01 00:00:00+08', NULL, '', '', '', '', '', NULL, NULL,
-    '{"industry":"C' || (13 + i % 31) || '11","name":"企业' || i || '","region":"320830"}', hash(i), 'bench', now(), uscc_sort_key('BENCH' || lpad(CAST(i AS VARCHAR), 13, '0'))
+    '{"industry":"C' || (13 + i % 31) || '11","name":"企业' || i || '","region":"320830"}', hash(i), 'bench', now(),
+    uscc_sort_key('BENCH' || lpad(CAST(i AS VARCHAR), 13, '0'))
 FROM range($enterprises) t(i)`
 
 func generateBenchEvents(ctx context.Context, s *duckdb.Store, enterprises, events int) error {

@@ -49,7 +49,7 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 					End: time.Now().UTC().Truncate(24 * time.Hour)}); err != nil {
 					return err
 				}
-				im := ingest.Importer{Store: s, Decoder: ingest.Decoder{Policy: model.USCCPolicy{AcceptCheckFailures: a.cfg.USCC.AcceptCheckFailures}}}
+				im := ingest.Importer{Store: s, Decoder: a.decoder()}
 				sum, err := im.ImportFile(ctx, path)
 				if err != nil {
 					return err
@@ -59,23 +59,28 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
 			}
 			reg := prometheus.NewRegistry()
-			// Score and list once now, so the API has grades and lists from the start; then on schedule.
-			for _, job := range []string{pipelines.JobScore, pipelines.JobLists} {
-				if err := a.runPipelineOnce(ctx, s, reg, job); err != nil {
-					return err
-				}
+			// Every job as of each past month-end (once) and today, so the API
+			// and the dashboards have grades and history from the start.
+			if err := a.devHistory(ctx, s, reg, years); err != nil {
+				return err
+			}
+			if err := a.devPlanning(ctx, s, reg); err != nil {
+				return err
 			}
 			key, err := devAnalystKey(ctx, s)
 			if err != nil {
 				return err
 			}
+			a.devSession = true
 			return a.withDevKafka(ctx, broker, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				// The live bureaus report all the time: score as of today every few
 				// minutes too, so grades change while a user watches, and list a
 				// minute later (new list versions too).
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
 					printDevBanner(cmd.OutOrStdout(), addr, strings.Join(a.cfg.Kafka.Brokers, ","), a.cfg.Warehouse, a.cfg.Kafka.Topics[0], key, gradeExamples(rm.Current()))
+					fmt.Fprintf(cmd.OutOrStdout(), "  dashboards: http://%s/   (development session: no key needed)\n", bannerHost(addr))
 				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule},
+					pipelines.Task{Name: pipelines.JobStats, Schedule: devScoreSchedule},
 					pipelines.Task{Name: pipelines.JobLists, Schedule: devListsSchedule})
 			})
 		},
@@ -87,13 +92,6 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 	cmd.Flags().StringVar(&broker, "broker", devBrokerAddr, "address of the in-memory Kafka broker")
 	return cmd
 }
-
-// devScoreSchedule is how often qcredit dev scores as of today, and
-// devListsSchedule when it lists: a minute after each score.
-const (
-	devScoreSchedule = "*/5 * * * *"
-	devListsSchedule = "1-59/5 * * * *"
-)
 
 // devAnalystKey is a fresh analyst key for the banner's examples: the one
 // of an earlier run is revoked (keys are shown only when created).
@@ -113,6 +111,13 @@ func devAnalystKey(ctx context.Context, s backend) (string, error) {
 	key, _, err := api.CreateKey(ctx, s, api.KeyRequest{Name: name, Scope: api.ScopeAnalyst}, time.Now())
 	return key, err
 }
+
+// devScoreSchedule is how often qcredit dev scores as of today, and
+// devListsSchedule when it lists: a minute after each score.
+const (
+	devScoreSchedule = "*/5 * * * *"
+	devListsSchedule = "1-59/5 * * * *"
+)
 
 func writeSimulation(path string, cfg simulate.Config) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -150,11 +155,16 @@ func gradeExamples(m *serving.Model) []serving.Firm {
 	return out
 }
 
-func printDevBanner(w io.Writer, addr, broker, warehouseURL, topic, key string, examples []serving.Firm) {
-	host := addr
-	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
-		host = "localhost" + host[strings.LastIndex(host, ":"):]
+// bannerHost is addr as a browser on this machine reaches it.
+func bannerHost(addr string) string {
+	if strings.HasPrefix(addr, "[::]") || strings.HasPrefix(addr, "0.0.0.0") {
+		return "localhost" + addr[strings.LastIndex(addr, ":"):]
 	}
+	return addr
+}
+
+func printDevBanner(w io.Writer, addr, broker, warehouseURL, topic, key string, examples []serving.Firm) {
+	host := bannerHost(addr)
 	fmt.Fprintf(w, `
 qcredit dev is running (warehouse: %[4]s)
   health:  http://%[1]s/healthz    metrics: http://%[1]s/metrics
@@ -163,6 +173,7 @@ qcredit dev is running (warehouse: %[4]s)
   analyst key (this run's; qcredit keys create makes others): %[5]s
   scores:  curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/scores?grade=D&limit=10'
   search:  curl 'http://%[1]s/api/v1/public/enterprises?q=钢材'
+  cluster warnings: curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/clusters/warnings?min_level=yellow'
   lists:   curl 'http://%[1]s/api/v1/public/lists/dishonest?limit=5'
            curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/partner/lists/dishonest?format=ndjson'
 `, host, broker, topic, warehouseURL, key)

@@ -28,7 +28,7 @@ func TestDevCityIsAlive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	dev := exec.Command(testenv.Binary(t), "dev", "--enterprises", "300", "--years", "1", "--listen", "127.0.0.1:0")
+	dev := exec.Command(testenv.Binary(t), "dev", "--enterprises", "300", "--years", "1", "--listen", "127.0.0.1:0", "--broker", "127.0.0.1:0")
 	dev.Dir = dir
 	dev.Env = append(os.Environ(), "QCREDIT_WAREHOUSE=duckdb://data/qcredit.duckdb")
 	dev.Stdout, dev.Stderr = logFile, logFile
@@ -44,7 +44,7 @@ func TestDevCityIsAlive(t *testing.T) {
 	for addr == "" {
 		b, _ := os.ReadFile(logPath)
 		m := regexp.MustCompile(`health:  http://(\S+)/healthz`).FindSubmatch(b)
-		k := regexp.MustCompile(`analyst key \(this run's[^)]*\): (\S+)`).FindSubmatch(b)
+		k := regexp.MustCompile(`analyst key [^:]*: (qck_\S+)`).FindSubmatch(b)
 		if m != nil && k != nil {
 			addr, key = string(m[1]), string(k[1])
 		} else if time.Now().After(deadline) {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/warehouse"
 )
 
 func newKeysCmd(a *app) *cobra.Command {
@@ -60,7 +61,7 @@ func newKeysCreateCmd(a *app) *cobra.Command {
 				return err
 			}
 			var out bytes.Buffer
-			if err := a.runOp(cmd, "keys.create", keysCreateArgs{q}, nil, &out); err != nil {
+			if err := a.runOp(cmd, warehouse.OpenModeCreate, "keys.create", keysCreateArgs{q}, nil, &out); err != nil {
 				return err
 			}
 			var got keyCreated
@@ -132,7 +133,7 @@ func newKeysListCmd(a *app) *cobra.Command {
 		Short: "List the keys (never the keys themselves)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runOp(cmd, "keys.list", q, nil, cmd.OutOrStdout())
+			return a.runOp(cmd, warehouse.OpenModeExisting, "keys.list", q, nil, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().BoolVar(&q.JSON, "json", false, "print JSON")
@@ -185,7 +186,7 @@ func newKeysRevokeCmd(a *app) *cobra.Command {
 		Short: "Revoke the key called NAME: it stops working on every replica within seconds",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runOp(cmd, "keys.revoke", keysRevokeArgs{Name: args[0]}, nil, cmd.ErrOrStderr())
+			return a.runOp(cmd, warehouse.OpenModeExisting, "keys.revoke", keysRevokeArgs{Name: args[0]}, nil, cmd.ErrOrStderr())
 		},
 	}
 }

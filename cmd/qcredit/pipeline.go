@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/qcredit/qcredit/clusters"
 	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
@@ -23,9 +24,17 @@ func newPipelineCmd(a *app) *cobra.Command {
 		Use:   "pipeline",
 		Short: "Run pipeline jobs by hand and list jobs and their runs",
 		Long: `Jobs and their default schedules (Asia/Shanghai, run inside qcredit serve):
-  score   daily at 02:00, as of the previous day: quality-credit scores and grades
-  lists   after score in the same slot: the dishonest and focus lists, and a new
-          version of each list whose entries changed
+  score    daily at 02:00, as of the previous day: quality-credit scores and grades
+  stats    after score: per county bureau and month, events reported, spot checks
+           and failures, reporting delay, dead letters; open and overdue complaints
+  plan     1 December at 03:00, as of 30 November: next year's spot-check plan
+  recheck  2 January at 04:00, as of 1 January: last year's licensed firms to re-check
+  kpi      the 1st at 05:00, as of the month that ended: county KPIs, overdue
+           complaints, special-equipment self-correction
+  clusters after score, in the same slot: industrial-cluster risk warnings and letters
+  lists    after score, in the same slot: the dishonest and focus lists, and a new
+           version of each list whose entries changed
+  lottery  off: run by qcredit lottery create and draw (publishes the draws)
 
 A run reads the events that occurred up to the end of its as_of day and were
 ingested up to its watermark (recorded on the run). Re-running it --like the
@@ -60,7 +69,7 @@ func newPipelineRunCmd(a *app) *cobra.Command {
 				q.Watermark = t
 			}
 			var out bytes.Buffer
-			err := a.runOp(cmd, "pipeline.run", q, nil, &out)
+			err := a.runOp(cmd, warehouse.OpenModeExisting, "pipeline.run", q, nil, &out)
 			cmd.OutOrStdout().Write(out.Bytes())
 			var run warehouse.Run
 			if json.Unmarshal(out.Bytes(), &run) == nil && err == nil {
@@ -119,7 +128,7 @@ func newPipelineListCmd(a *app) *cobra.Command {
 			if q.Limit < 1 {
 				return fmt.Errorf("--limit must be at least 1, got %d", q.Limit)
 			}
-			return a.runOp(cmd, "pipeline.list", q, nil, cmd.OutOrStdout())
+			return a.runOp(cmd, warehouse.OpenModeExisting, "pipeline.list", q, nil, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().BoolVar(&q.JSON, "json", false, "print JSON")
@@ -175,8 +184,9 @@ func (a *app) opPipelineList(ctx context.Context, e *opEnv, raw json.RawMessage)
 }
 
 // newRunner builds the pipeline runner with every job, the scorecard read
-// from scoring.file (env QCREDIT_SCORING_FILE) and the listing rules from
-// lists.file (QCREDIT_LISTS_FILE), or the embedded defaults.
+// from scoring.file (env QCREDIT_SCORING_FILE), the listing rules from
+// lists.file (QCREDIT_LISTS_FILE) and the cluster method from
+// clusters.file (QCREDIT_CLUSTERS_FILE), or the embedded defaults.
 func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner, error) {
 	sc, err := scoring.Load(a.cfg.Scoring.File)
 	if err != nil {
@@ -186,11 +196,21 @@ func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner
 	if err != nil {
 		return nil, err
 	}
+	method, err := loadClusterMethod(a.cfg.Clusters.File)
+	if err != nil {
+		return nil, err
+	}
 	score, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: a.log})
 	if err != nil {
 		return nil, err
 	}
-	jobs := []pipelines.Job{score, pipelines.NewListsJob(s, rules, a.log)}
+	stats := pipelines.NewStatsJob(s)
+	planning, err := a.planningJobs(s)
+	if err != nil {
+		return nil, err
+	}
+	cl := pipelines.NewClustersJob(s, method, a.log)
+	jobs := append([]pipelines.Job{score, stats, cl, pipelines.NewListsJob(s, rules, a.log)}, planning...)
 	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: jobs, Registerer: reg})
 }
 
@@ -210,6 +230,22 @@ func (a *app) listingRules() (*lists.Rules, error) {
 	return rules, nil
 }
 
+// loadClusterMethod reads the cluster method file, or the embedded default.
+func loadClusterMethod(path string) (*clusters.Config, error) {
+	if path == "" {
+		return clusters.Default()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("clusters.file: %w", err)
+	}
+	cfg, err := clusters.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("clusters.file %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
 // startPipelines starts the scheduler of r for serve and returns its stop.
 // tasks are housekeeping beside the daily optimize.
 func (a *app) startPipelines(ctx context.Context, s backend, r *pipelines.Runner, tasks ...pipelines.Task) (stop func(), err error) {
@@ -223,14 +259,4 @@ func (a *app) startPipelines(ctx context.Context, s backend, r *pipelines.Runner
 	}
 	sched.Start(ctx)
 	return sched.Stop, nil
-}
-
-// runPipelineOnce runs a job now (qcredit dev scores right after its import).
-func (a *app) runPipelineOnce(ctx context.Context, s backend, reg prometheus.Registerer, job string) error {
-	r, err := a.newRunner(s, reg)
-	if err != nil {
-		return err
-	}
-	_, err = r.Run(ctx, pipelines.RunRequest{Job: job})
-	return err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/dashboards"
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
@@ -63,7 +64,8 @@ func withRunner(tasks []pipelines.Task, r *pipelines.Runner) []pipelines.Task {
 func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, ingestHealth func() ingest.Health,
 	ready func(addr string, rm *serving.Store), tasks ...pipelines.Task) error {
 	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg,
-		Parts: []serving.PartLoader{serving.ListsLoader(serving.ListsOptions{Retention: a.cfg.Lists.Retention, Log: a.log})}})
+		Parts: append([]serving.PartLoader{serving.MovementPart(), serving.StatsPart(), serving.ClustersPart(),
+			serving.ListsLoader(serving.ListsOptions{Retention: a.cfg.Lists.Retention, Log: a.log})}, planningParts()...)})
 	if err != nil {
 		return err
 	}
@@ -77,7 +79,10 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 	if err != nil {
 		return err
 	}
-	apiSrv, err := api.New(ctx, s, rm, a.log, a.apiOptions(reg, ingestHealth))
+	opts := a.apiOptions(reg, ingestHealth)
+	opts.Runner, opts.UI, opts.DevSession = runner, dashboards.Handler(), a.devSession
+	opts.Draws = pipelines.NewLottery(s, runner, a.log, pipelines.LotteryOptions{})
+	apiSrv, err := api.New(ctx, s, rm, a.log, opts)
 	if err != nil {
 		return err
 	}
@@ -142,5 +147,6 @@ func newHTTPServer(h http.Handler) *http.Server {
 func (a *app) apiOptions(reg *prometheus.Registry, ingestHealth func() ingest.Health) api.Options {
 	return api.Options{Registry: reg, IngestHealth: ingestHealth, KeyRefresh: a.cfg.API.KeyRefresh,
 		PublicRate:     api.RateLimit{PerSecond: a.cfg.API.PublicRate, Burst: a.cfg.API.PublicBurst},
-		TrustedProxies: a.cfg.API.TrustedProxies}
+		TrustedProxies: a.cfg.API.TrustedProxies,
+		Decoder:        a.decoder(), Chromium: a.cfg.Clusters.Chromium}
 }

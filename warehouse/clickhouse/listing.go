@@ -23,7 +23,8 @@ var listingTypes = func() string {
 }()
 
 // ListingRecords streams the listing rules' records of q's window per firm
-// in USCC order, each firm's in (occurred_at, id) order. A licence.revoked
+// in USCC order, each firm's in (occurred_at, id) order, retracted ones
+// left out. A licence.revoked
 // stored before decision_no filled the link column has it from its data.
 // FINAL: an event stored twice (a retried write) counts once.
 func (s *Store) ListingRecords(ctx context.Context, q warehouse.ListingQuery, fn func(warehouse.FirmRecords) error) error {
@@ -34,7 +35,9 @@ func (s *Store) ListingRecords(ctx context.Context, q warehouse.ListingQuery, fn
 		if(type = 'licence.revoked' AND link = '', visitParamExtractString(data, 'decision_no'), link),
 		result, severity, category
 		FROM %s FINAL WHERE type IN (%s) AND occurred_at >= toDateTime(%d) AND occurred_at < toDateTime(%d) AND ingested_us <= %d
-		ORDER BY uscc, occurred_at, id`, s.table("events"), listingTypes, q.Since.Unix(), q.Cutoff.Unix(), q.Watermark.UnixMicro()))
+		  AND %s
+		ORDER BY uscc, occurred_at, id`, s.table("events"), listingTypes, q.Since.Unix(), q.Cutoff.Unix(), q.Watermark.UnixMicro(),
+		s.notRetracted(q.Watermark)))
 	if err != nil {
 		return fmt.Errorf("listing records: %w", err)
 	}
@@ -74,8 +77,9 @@ func (s *Store) FirmNames(ctx context.Context, q warehouse.NameQuery, fn func(wa
 	rows, err := s.conn.Query(ctx, fmt.Sprintf(`SELECT uscc,
 		argMaxIf(visitParamExtractString(data, 'name'), (occurred_at, id), visitParamHas(data, 'name'))
 		FROM %s FINAL WHERE type IN ('enterprise.registered', 'enterprise.updated') AND occurred_at < toDateTime(%d) AND ingested_us <= %d
+		  AND %s
 		GROUP BY uscc HAVING countIf(type = 'enterprise.registered') > 0 ORDER BY uscc`,
-		s.table("events"), q.Cutoff.Unix(), q.Watermark.UnixMicro()))
+		s.table("events"), q.Cutoff.Unix(), q.Watermark.UnixMicro(), s.notRetracted(q.Watermark)))
 	if err != nil {
 		return fmt.Errorf("firm names: %w", err)
 	}

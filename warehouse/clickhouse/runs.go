@@ -13,10 +13,12 @@ import (
 // milliseconds of each other) to be visible, short beside a job run.
 const DefaultLeaseSettle = 2 * time.Second
 
-// Watermark is the greatest ingested_us stored (zero when there are none).
+// Watermark is the greatest ingested_us stored, or recorded_us of a
+// planning record if later (zero when there are neither).
 func (s *Store) Watermark(ctx context.Context) (time.Time, error) {
 	var us uint64
-	if err := s.conn.QueryRow(ctx, `SELECT max(ingested_us) FROM `+s.table("events")).Scan(&us); err != nil {
+	if err := s.conn.QueryRow(ctx, `SELECT greatest((SELECT max(ingested_us) FROM `+s.table("events")+`),
+		(SELECT max(recorded_us) FROM `+s.table("planning_records")+`))`).Scan(&us); err != nil {
 		return time.Time{}, fmt.Errorf("watermark: %w", err)
 	}
 	return fromMicros(us), nil

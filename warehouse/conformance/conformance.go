@@ -43,6 +43,23 @@ type Backend interface {
 	KeyRecords(ctx context.Context) ([]warehouse.KeyRecord, error)
 	AppendAudit(ctx context.Context, recs []warehouse.AuditRecord) error
 	Audit(ctx context.Context, q warehouse.AuditQuery) ([]warehouse.AuditRecord, error)
+	EventsOfTypes(ctx context.Context, types []model.EventType, after time.Time, fn func(warehouse.IngestedEvent) error) error
+	Activity(ctx context.Context, q warehouse.ActivityQuery, fn func(warehouse.ActivityRow) error) error
+	OpenComplaints(ctx context.Context, q warehouse.ActivityQuery) ([]warehouse.OpenComplaintDay, error)
+	DeadLetters(ctx context.Context, f warehouse.DeadLetterFilter) ([]warehouse.StoredDeadLetter, error)
+
+	PlanningEvents(ctx context.Context, q warehouse.EventQuery, fn func(warehouse.EventRow) error) error
+	FirmStates(ctx context.Context, w warehouse.Window, fn func(warehouse.FirmState) error) error
+	ProductChecks(ctx context.Context, q warehouse.ProductCheckQuery, fn func(warehouse.ProductCheck) error) error
+	MonthlyActivity(ctx context.Context, q warehouse.MonthQuery) ([]warehouse.SourceMonth, error)
+	CheckedFirms(ctx context.Context, q warehouse.MonthQuery, fn func(model.USCC, int) error) error
+	AddPlanningRecord(ctx context.Context, r warehouse.PlanningRecord) (warehouse.PlanningRecord, error)
+	PlanningRecords(ctx context.Context, q warehouse.RecordQuery) ([]warehouse.PlanningRecord, error)
+	StoreDrawSeed(ctx context.Context, drawID string, seed []byte) error
+	DrawSeed(ctx context.Context, drawID string) ([]byte, error)
+	ClusterEnterprises(ctx context.Context, q warehouse.ClusterQuery, fn func(warehouse.ClusterEnterprise) error) error
+	ClusterRecords(ctx context.Context, q warehouse.ClusterQuery, fn func(warehouse.ClusterRecord) error) error
+	KeyHistory(ctx context.Context, job, key string, limit int) ([]warehouse.VersionedOutput, error)
 }
 
 // Opener returns a fresh, migrated, empty store; the suite closes it.
@@ -61,6 +78,10 @@ func Run(t *testing.T, open Opener) {
 	t.Run("PartnerRecords", func(t *testing.T) { testPartnerRecords(t, open) })
 	t.Run("KeyRecords", func(t *testing.T) { testKeyRecords(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
+	t.Run("ResentIsTold", func(t *testing.T) { testResentIsTold(t, open) })
+	t.Run("EventsOfTypes", func(t *testing.T) { testEventsOfTypes(t, open) })
+	t.Run("Planning", func(t *testing.T) { RunPlanning(t, open) })
+	t.Run("Clusters", func(t *testing.T) { RunClusters(t, open) })
 }
 
 // Fixture times are whole seconds: both backends keep second precision.
@@ -155,28 +176,33 @@ func testConflictIsDeadLettered(t *testing.T, open Opener) {
 	checkResult(t, "conflict within batch", write(t, s, warehouse.Batch{Items: []warehouse.Item{x, y}}),
 		warehouse.WriteResult{Stored: 1, Conflicts: 1, DeadLettered: 1})
 	st := stats(t, s)
-	if st.Events.Total != 2 || st.DeadLetters.Total != 2 || st.DeadLetters.ByReason[string(model.ReasonConflict)] != 2 {
+	if st.Events.Total != 2 || st.DeadLetters.Total != 2 || st.DeadLetters.ByReason[string(model.DeadLetterConflict)] != 2 {
 		t.Errorf("stats: %+v", st)
 	}
 }
 
 func testDeadLettersAreIdempotent(t *testing.T, open Opener) {
-	// Given refused input, when the same bytes arrive again from the same
-	// origin, then they are stored once; from another origin, once more.
+	// Given refused input, when the same bytes arrive again for the same
+	// reason, from the same origin or another (a copy of the file), then
+	// they are one dead letter; for another reason, a second one.
 	s := open(t)
 	defer s.Close()
 	dl := model.DeadLetter{Origin: model.Origin{Kind: "file", Name: "/x.jsonl", Position: "7"},
-		Reason: model.ReasonMalformedJSON, Detail: "broken JSON", Raw: []byte(`{"id":`), Received: t0}
+		Reason: model.DeadLetterMalformedJSON, Detail: "broken JSON", Raw: []byte(`{"id":`), Received: t0}
 	checkResult(t, "first", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{dl, dl}}),
 		warehouse.WriteResult{DeadLettered: 1, DeadLetterRepeats: 1})
 	checkResult(t, "again", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{dl}}),
 		warehouse.WriteResult{DeadLetterRepeats: 1})
+	copied := dl
+	copied.Origin.Name = "/copy-of-x.jsonl"
+	checkResult(t, "a copy of the file", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{copied}}),
+		warehouse.WriteResult{DeadLetterRepeats: 1})
 	other := dl
-	other.Origin.Position = "8"
-	checkResult(t, "other origin", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{other}}),
+	other.Reason, other.Detail = model.DeadLetterInvalidField, "another reason"
+	checkResult(t, "another reason", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{other}}),
 		warehouse.WriteResult{DeadLettered: 1})
 	st := stats(t, s)
-	if st.DeadLetters.Total != 2 || st.DeadLetters.ByReason["malformed_json"] != 2 || st.DeadLetters.ByOrigin["file"] != 2 {
+	if st.DeadLetters.Total != 2 || st.DeadLetters.ByReason["malformed_json"] != 1 || st.DeadLetters.ByOrigin["file"] != 2 {
 		t.Errorf("stats: %+v", st.DeadLetters)
 	}
 }

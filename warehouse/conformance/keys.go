@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 )
 
@@ -116,5 +117,76 @@ func testAudit(t *testing.T, open Opener) {
 	if r.Params != `{"limit":"10"}` || r.Status != 200 || r.Items != 1 || r.Method != "GET" || r.Route != "/api/v1/enterprises/:uscc" ||
 		!r.At.Equal(t0.Add(time.Minute)) || r.DurationMS != 1 || r.Scope != "analyst" {
 		t.Errorf("read back %+v", r)
+	}
+}
+
+func testResentIsTold(t *testing.T, open Opener) {
+	// Given two stored events, when a batch resends one exactly, reuses the
+	// other's id with different content and adds a new one, then Resent is
+	// told of the two stored ids (the second as a conflict) and not of the
+	// new one or of a repeat within the batch.
+	s := open(t)
+	defer s.Close()
+	a := spotCheck(t, "320830-r1", FirmA, t0, "pass")
+	b := spotCheck(t, "320830-r2", FirmA, t0.Add(time.Hour), "pass")
+	write(t, s, warehouse.Batch{Items: []warehouse.Item{a, b}})
+	changed := spotCheck(t, "320830-r2", FirmA, t0.Add(time.Hour), "fail")
+	fresh := spotCheck(t, "320830-r3", FirmA, t0.Add(2*time.Hour), "pass")
+	told := map[string]bool{}
+	res := write(t, s, warehouse.Batch{Items: []warehouse.Item{a, changed, fresh, fresh}, Resent: func(id string, conflict bool) {
+		if _, twice := told[id]; twice {
+			t.Errorf("told of %s twice", id)
+		}
+		told[id] = conflict
+	}})
+	checkResult(t, "write", res, warehouse.WriteResult{Stored: 1, Duplicates: 2, Conflicts: 1, DeadLettered: 1})
+	if !reflect.DeepEqual(told, map[string]bool{"320830-r1": false, "320830-r2": true}) {
+		t.Errorf("told %v", told)
+	}
+}
+
+func testEventsOfTypes(t *testing.T, open Opener) {
+	// Given complaints and checks written in two batches, when complaint
+	// events are read after nothing and after the first batch's time, then
+	// only complaints come, in ingestion order, the second read only the
+	// second batch's.
+	s := open(t)
+	defer s.Close()
+	complaint := func(id string, typ model.EventType, data map[string]any) warehouse.Item {
+		data["complaint_id"] = "W-" + id[len(id)-1:]
+		return Event(t, id, typ, FirmA, t0, data)
+	}
+	write(t, s, warehouse.Batch{Items: []warehouse.Item{
+		complaint("320830-c1", model.EventComplaintReceived, map[string]any{"kind": "complaint", "text": "电梯异响"}),
+		spotCheck(t, "320830-s1", FirmA, t0, "pass"),
+	}})
+	first, err := s.Watermark(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, s, warehouse.Batch{Items: []warehouse.Item{
+		complaint("320830-c2", model.EventComplaintAccepted, map[string]any{}),
+		spotCheck(t, "320830-s2", FirmA, t0, "pass"),
+	}})
+	types := []model.EventType{model.EventComplaintReceived, model.EventComplaintAccepted, model.EventComplaintClosed}
+	read := func(after time.Time) []string {
+		var ids []string
+		err := s.EventsOfTypes(t.Context(), types, after, func(e warehouse.IngestedEvent) error {
+			if e.IngestedAt.IsZero() || e.USCC != FirmA || len(e.Data) == 0 {
+				t.Errorf("event %+v", e)
+			}
+			ids = append(ids, e.ID)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if got := read(time.Time{}); !reflect.DeepEqual(got, []string{"320830-c1", "320830-c2"}) {
+		t.Errorf("all: %v", got)
+	}
+	if got := read(first); !reflect.DeepEqual(got, []string{"320830-c2"}) {
+		t.Errorf("after the first batch: %v", got)
 	}
 }

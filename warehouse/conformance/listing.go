@@ -42,6 +42,8 @@ func listingFixtures(t *testing.T) []warehouse.Item {
 			map[string]any{"objection_id": "SB-1", "key": string(FirmA) + ":serious.heavy_penalty:CASE-1", "statement": "非故意"}),
 		Event(t, "o1d", model.EventListingObjectionDecided, FirmA, day(2024, 9, 6), map[string]any{"objection_id": "SB-1", "outcome": "rejected"}),
 		spotCheck(t, "sc1", FirmA, day(2024, 1, 1), "fail"), // not a listing record
+		pen("p2", FirmA, "CASE-2", day(2024, 10, 1)),       // sent in error, retracted
+		Event(t, "p2x", model.EventRetracted, FirmA, day(2024, 10, 2), map[string]any{"event_id": "p2", "reason": "sent in error"}),
 		pen("b1", FirmB, "CASE-B", day(2025, 6, 30)),
 	}
 }
@@ -54,9 +56,10 @@ func recordLine(r model.Record) string {
 }
 
 func testListingRecords(t *testing.T, open Opener) {
-	// Given firm A's penalties, revocations, repairs, accidents and objections around the window's edges, a
-	// spot check, firm B's penalty and a late report of firm B, when the listing records of as_of 2025-06-30
-	// are read with the watermark before the late one, then exactly the window's listing records come back
+	// Given firm A's penalties (one retracted), revocations, repairs, accidents and objections around the
+	// window's edges, a spot check, firm B's penalty and a late report of firm B, when the listing records of
+	// as_of 2025-06-30 are read with the watermark before the late one, then exactly the window's listing
+	// records that stand come back
 	// per firm in USCC order, each firm's in time order, with decision_no in link even where it was stored
 	// in the data only
 	s := open(t)
@@ -110,8 +113,9 @@ func rec(u model.USCC, id string, typ model.EventType, at time.Time, f model.Fac
 }
 
 func testFirmNames(t *testing.T, open Opener) {
-	// Given firm A registered and renamed before the as_of, renamed again after it, firm C registered, firm B
-	// only updated (never registered), and a late rename of C, when the names of as_of 2025-06-30 are read
+	// Given firm A registered and renamed before the as_of (a later rename retracted), renamed again after it,
+	// firm C registered, firm B only updated (never registered), and a late rename of C, when the names of
+	// as_of 2025-06-30 are read
 	// with the watermark before the late rename, then A and C come back in USCC order, each with its latest
 	// name before the cutoff
 	s := open(t)
@@ -125,6 +129,8 @@ func testFirmNames(t *testing.T, open Opener) {
 	write(t, s, warehouse.Batch{Items: []warehouse.Item{
 		reg("ra", FirmA, "甲公司", day(2020, 1, 1)), upd("ua1", FirmA, "甲新材料公司", day(2024, 1, 1)),
 		upd("ua2", FirmA, "甲集团", day(2025, 7, 2)), reg("rc", FirmC, "丙公司", day(2021, 1, 1)),
+		upd("ua3", FirmA, "甲错误公司", day(2024, 6, 1)),
+		Event(t, "ua3x", model.EventRetracted, FirmA, day(2024, 6, 2), map[string]any{"event_id": "ua3", "reason": "sent in error"}),
 		Event(t, "uc0", model.EventEnterpriseUpdated, FirmC, day(2022, 1, 1), map[string]any{"scale": "small"}),
 		upd("ub", FirmB, "乙公司", day(2024, 1, 1)),
 	}})

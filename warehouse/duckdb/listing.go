@@ -27,15 +27,18 @@ var listingTypes = func() string {
 // listingSQL reads the listing records of a window, in USCC order only:
 // sorting a million records by (uscc, occurred_at, id) cost DuckDB more
 // than sorting each firm's few records here.
-const listingSQL = `SELECT uscc, id, type, source, occurred_at, ref,
+const listingSQL = `WITH ` + retractedCTE + `
+	SELECT uscc, id, type, source, occurred_at, ref,
 	CASE WHEN type = 'licence.revoked' AND link = '' THEN coalesce(data->>'decision_no', '') ELSE link END AS link,
 	result, severity, category
 	FROM events WHERE type IN (` + "%s" + `) AND occurred_at >= $since AND occurred_at < $cutoff AND ingested_at <= $wm
+	  AND ` + notRetracted + `
 	ORDER BY uscc`
 
 // ListingRecords streams the listing rules' records of q's window per firm
-// in USCC order, each firm's in (occurred_at, id) order. A licence.revoked
-// stored before decision_no filled the link column has it from its data.
+// in USCC order, each firm's in (occurred_at, id) order, retracted ones
+// left out. A licence.revoked stored before decision_no filled the link
+// column has it from its data.
 func (s *Store) ListingRecords(ctx context.Context, q warehouse.ListingQuery, fn func(warehouse.FirmRecords) error) error {
 	if err := q.Validate(); err != nil {
 		return fmt.Errorf("listing query: %w", err)
@@ -72,8 +75,10 @@ func (s *Store) ListingRecords(ctx context.Context, q warehouse.ListingQuery, fn
 // with their latest name: registration and updates before the cutoff and
 // ingested by the watermark, latest by (occurred_at, id).
 func (s *Store) FirmNames(ctx context.Context, q warehouse.NameQuery, fn func(warehouse.FirmName) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT uscc, arg_max(data->>'name', (occurred_at, id)) FILTER (WHERE data->>'name' IS NOT NULL)
+	rows, err := s.db.QueryContext(ctx, `WITH `+retractedCTE+`
+		SELECT uscc, arg_max(data->>'name', (occurred_at, id)) FILTER (WHERE data->>'name' IS NOT NULL)
 		FROM events WHERE type IN ('enterprise.registered', 'enterprise.updated') AND occurred_at < $cutoff AND ingested_at <= $wm
+		  AND `+notRetracted+`
 		GROUP BY uscc HAVING count(*) FILTER (WHERE type = 'enterprise.registered') > 0 ORDER BY uscc`,
 		sql.Named("cutoff", q.Cutoff), sql.Named("wm", q.Watermark))
 	if err != nil {

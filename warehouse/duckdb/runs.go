@@ -11,11 +11,13 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// Watermark is the greatest ingested_at stored (zero when there are no
-// events): what a run started now can know.
+// Watermark is the greatest ingested_at stored, or recorded_at of a
+// planning record if later (zero when there are neither): what a run
+// started now can know.
 func (s *Store) Watermark(ctx context.Context) (time.Time, error) {
 	var t sql.NullTime
-	if err := s.db.QueryRowContext(ctx, `SELECT max(ingested_at) FROM events`).Scan(&t); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT max(t) FROM (SELECT max(ingested_at) AS t FROM events
+		UNION ALL SELECT max(recorded_at) FROM planning_records)`).Scan(&t); err != nil {
 		return time.Time{}, fmt.Errorf("watermark: %w", err)
 	}
 	return t.Time, nil

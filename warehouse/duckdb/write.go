@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -74,7 +75,7 @@ var _ warehouse.Stager = (*Store)(nil)
 // writes the last one.
 func (s *Store) Stage(b warehouse.Batch) warehouse.StagedBatch {
 	p := warehouse.Prepare(b)
-	w := &stagedWrite{store: s, prepared: p}
+	w := &stagedWrite{store: s, prepared: p, resent: b.Resent}
 	if len(p.Items) > 0 {
 		w.hashes = make([]uint64, len(p.Items))
 		for i := range p.Items {
@@ -91,6 +92,7 @@ type stagedWrite struct {
 	prepared warehouse.Prepared
 	hashes   []uint64   // of the prepared items' ids
 	events   eventBatch // nil when there are no items
+	resent   func(id string, conflict bool)
 }
 
 // Write stores the batch in one transaction: its events are staged,
@@ -143,6 +145,9 @@ func (w *stagedWrite) writeTx(r rawConn) (res warehouse.WriteResult, err error) 
 		for _, dl := range stored.conflicts {
 			p.AddDeadLetter(dl)
 		}
+		for _, dl := range stored.refused {
+			p.AddDeadLetter(dl)
+		}
 	}
 	if len(p.DeadLetters) > 0 {
 		n, err := writeDeadLetters(r, p.DeadLetters)
@@ -163,7 +168,11 @@ func (w *stagedWrite) writeTx(r rawConn) (res warehouse.WriteResult, err error) 
 // previous write's, so stamps rise in commit order even if the clock steps
 // back. Callers hold writeM.
 func (s *Store) stamp() time.Time {
-	t := time.Now().Truncate(time.Microsecond)
+	now := time.Now
+	if s.Clock != nil {
+		now = s.Clock
+	}
+	t := now().Truncate(time.Microsecond)
 	if !t.After(s.lastStamp) {
 		t = s.lastStamp.Add(time.Microsecond)
 	}
@@ -174,6 +183,35 @@ func (s *Store) stamp() time.Time {
 type eventsWritten struct {
 	stored, duplicates int
 	conflicts          []model.DeadLetter
+	refused            []model.DeadLetter // retractions that may not be stored
+}
+
+// checkRetractions refuses the batch's retractions that name no stored (or
+// batched) event of their bureau and enterprise (warehouse.CheckRetractions).
+func checkRetractions(r rawConn, items []warehouse.Item) ([]model.DeadLetter, error) {
+	targets := warehouse.RetractionTargets(items)
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	stored := map[string]warehouse.EventRef{}
+	err := r.rows(`SELECT id, type, source, uscc FROM events WHERE id IN (`+sqlList(targets)+`)`, func(v []driver.Value) error {
+		stored[v[0].(string)] = warehouse.EventRef{Type: model.EventType(v[1].(string)), Source: v[2].(string), USCC: model.USCC(v[3].(string))}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find retracted events: %w", err)
+	}
+	_, refused := warehouse.CheckRetractions(items, stored)
+	return refused, nil
+}
+
+// sqlList is a list of SQL string literals.
+func sqlList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = quote(v)
+	}
+	return strings.Join(q, ", ")
 }
 
 // writeEvents inserts the items whose ids are not stored yet.
@@ -198,10 +236,14 @@ func (w *stagedWrite) writeEvents(r rawConn) (eventsWritten, error) {
 	conflicting := map[string]bool{}
 	if maybeStored { // a resend, mostly: only then is the join worth its scan of every stored id
 		err = r.rows(`SELECT s.id, s.hash = e.hash FROM `+st.IDs()+` s JOIN events e ON e.id = s.id`, func(v []driver.Value) error {
-			if v[1].(bool) {
+			id, same := v[0].(string), v[1].(bool)
+			if same {
 				out.duplicates++
 			} else {
-				conflicting[v[0].(string)] = true
+				conflicting[id] = true
+			}
+			if w.resent != nil {
+				w.resent(id, !same)
 			}
 			return nil
 		})
@@ -214,9 +256,23 @@ func (w *stagedWrite) writeEvents(r rawConn) (eventsWritten, error) {
 			out.conflicts = append(out.conflicts, warehouse.ConflictLetter(it))
 		}
 	}
-	insert := `INSERT INTO events SELECT * FROM ` + st.Rows()
+	if out.refused, err = checkRetractions(r, w.prepared.Items); err != nil {
+		return out, err
+	}
+	var where []string
 	if out.duplicates+len(conflicting) > 0 { // rare: only then is the anti-join worth its scan
-		insert += ` s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`
+		where = append(where, `NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`)
+	}
+	if len(out.refused) > 0 {
+		ids := make([]string, len(out.refused))
+		for i, dl := range out.refused {
+			ids[i] = dl.EventID
+		}
+		where = append(where, `s.id NOT IN (`+sqlList(ids)+`)`)
+	}
+	insert := `INSERT INTO events SELECT * FROM ` + st.Rows()
+	if len(where) > 0 {
+		insert += ` s WHERE ` + strings.Join(where, " AND ")
 	}
 	n, err := r.exec(insert)
 	if err != nil {
@@ -226,6 +282,8 @@ func (w *stagedWrite) writeEvents(r rawConn) (eventsWritten, error) {
 	return out, nil
 }
 
+// writeDeadLetters stores each letter's origin unless known, then the
+// letters whose key is not stored yet, and returns how many of those.
 func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, error) {
 	if _, err := r.exec("DELETE FROM staging_dead_letters"); err != nil {
 		return 0, fmt.Errorf("clear dead-letter staging: %w", err)
@@ -239,8 +297,8 @@ func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, erro
 		if raw == nil {
 			raw = []byte{}
 		}
-		if err := a.AppendRow(dl.Key, dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position, string(dl.Reason),
-			dl.Detail, dl.EventID, raw, dl.Received); err != nil {
+		if err := a.AppendRow(dl.Key, string(dl.Reason), dl.Detail, dl.EventID, dl.Source, raw, dl.Received,
+			dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position); err != nil {
 			a.Close()
 			return 0, fmt.Errorf("stage dead letter: %w", err)
 		}
@@ -248,8 +306,17 @@ func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, erro
 	if err := a.Close(); err != nil {
 		return 0, fmt.Errorf("stage dead letters: %w", err)
 	}
+	if _, err := r.exec(`INSERT INTO dead_letter_origins
+		SELECT DISTINCT ON (key, origin_kind, origin_name, origin_position) key, origin_kind, origin_name, origin_position, received_at
+		FROM staging_dead_letters s
+		WHERE NOT EXISTS (SELECT 1 FROM dead_letter_origins o WHERE o.key = s.key AND o.origin_kind = s.origin_kind
+			AND o.origin_name = s.origin_name AND o.origin_position = s.origin_position)
+		ORDER BY key, origin_kind, origin_name, origin_position, received_at`); err != nil {
+		return 0, fmt.Errorf("insert dead-letter origins: %w", err)
+	}
 	n, err := r.exec(`INSERT INTO dead_letters SELECT DISTINCT ON (key) * FROM staging_dead_letters s
-		WHERE NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.key = s.key)`)
+		WHERE NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.key = s.key)
+		ORDER BY key, received_at`)
 	if err != nil {
 		return 0, fmt.Errorf("insert dead letters: %w", err)
 	}
