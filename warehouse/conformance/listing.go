@@ -42,7 +42,7 @@ func listingFixtures(t *testing.T) []warehouse.Item {
 			map[string]any{"objection_id": "SB-1", "key": string(FirmA) + ":serious.heavy_penalty:CASE-1", "statement": "非故意"}),
 		Event(t, "o1d", model.EventListingObjectionDecided, FirmA, day(2024, 9, 6), map[string]any{"objection_id": "SB-1", "outcome": "rejected"}),
 		spotCheck(t, "sc1", FirmA, day(2024, 1, 1), "fail"), // not a listing record
-		pen("p2", FirmA, "CASE-2", day(2024, 10, 1)),       // sent in error, retracted
+		pen("p2", FirmA, "CASE-2", day(2024, 10, 1)),        // sent in error, retracted
 		Event(t, "p2x", model.EventRetracted, FirmA, day(2024, 10, 2), map[string]any{"event_id": "p2", "reason": "sent in error"}),
 		pen("b1", FirmB, "CASE-B", day(2025, 6, 30)),
 	}
