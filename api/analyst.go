@@ -68,6 +68,9 @@ type CreditFile struct {
 	Records []Record `json:"records"`
 	// RecordsTruncated says the timeline holds only the first records.
 	RecordsTruncated bool `json:"records_truncated,omitempty"`
+	// Listings is the listing history: entries in every state, what the
+	// list versions published, objections and their decisions.
+	Listings *Listings `json:"listings"`
 }
 
 const (
@@ -133,6 +136,10 @@ func (s *Server) creditFile(c *gin.Context) {
 			r.ReportedAt = &t
 		}
 		file.Records = append(file.Records, r)
+	}
+	if file.Listings, err = s.listings(ctx, m, uscc, events); err != nil {
+		s.internal(c, "credit file", err)
+		return
 	}
 	auditItems(c, 1)
 	c.JSON(http.StatusOK, file)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/qcredit/qcredit/api"
 	"github.com/qcredit/qcredit/api/apitest"
+	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
@@ -64,13 +65,38 @@ func addEvents(t *testing.T, s *duckdb.Store, items ...warehouse.Item) {
 	}
 }
 
+// scoreJob is the score job over s with the scorecard and the default listing rules.
+func scoreJob(t testing.TB, s interface {
+	pipelines.ScoreFeatures
+	pipelines.ListingRecords
+}, sc *scoring.Scorecard) *pipelines.ScoreJob {
+	t.Helper()
+	rules, err := lists.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
 func scoreAsOf(t *testing.T, s *duckdb.Store, asOf string) {
 	t.Helper()
 	sc, err := scoring.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{pipelines.NewScoreJob(s, sc, quiet)}})
+	rules, err := lists.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	score, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{score}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,6 +59,11 @@ func (a *auditor) record(c *gin.Context, cl Caller, start time.Time) {
 			r.Detail = string(b)
 		}
 	}
+	a.add(r)
+}
+
+// add buffers one record (a call, a webhook delivery).
+func (a *auditor) add(r warehouse.AuditRecord) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.pending) >= maxAuditPending {

@@ -21,6 +21,7 @@ import (
 	"github.com/qcredit/qcredit/clusters"
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/internal/testenv"
+	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
@@ -82,8 +83,15 @@ var clusterCity = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{
-		pipelines.NewScoreJob(s, sc, quiet), pipelines.NewClustersJob(s, cfg, quiet)}})
+	rules, err := lists.Default()
+	if err != nil {
+		return "", err
+	}
+	score, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: quiet})
+	if err != nil {
+		return "", err
+	}
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{score, pipelines.NewClustersJob(s, cfg, quiet)}})
 	if err != nil {
 		return "", err
 	}

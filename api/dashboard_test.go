@@ -31,7 +31,7 @@ func dashboardServer(t *testing.T, opts api.Options) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{pipelines.NewScoreJob(s, sc, quiet), pipelines.NewStatsJob(s)}})
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{scoreJob(t, s, sc), pipelines.NewStatsJob(s)}})
 	if err != nil {
 		t.Fatal(err)
 	}

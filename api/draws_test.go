@@ -50,7 +50,7 @@ func newPlanningAPI(t *testing.T) planningAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{pipelines.NewScoreJob(s, sc, quiet),
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{scoreJob(t, s, sc),
 		pipelines.NewPlanJob(s, rules, quiet), pipelines.NewKPIJob(s, pipelines.DefaultKPIConfig(), quiet),
 		pipelines.NewRecheckJob(s, pipelines.DefaultRecheckJobConfig(), quiet), pipelines.NewLotteryJob(s, quiet)}})
 	if err != nil {

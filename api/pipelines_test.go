@@ -24,7 +24,7 @@ func runnerFor(t *testing.T, s *duckdb.Store) *pipelines.Runner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{pipelines.NewScoreJob(s, sc, quiet)}})
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{scoreJob(t, s, sc)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,9 @@ type PublicEnterprise struct {
 	GradeLabel string      `json:"grade_label,omitempty"`
 	// AsOf is the day the grade is as of.
 	AsOf string `json:"as_of,omitempty"`
+	// Listing is, for a firm on the published serious dishonest list, one
+	// line with the reason and the expiry (see listingLine).
+	Listing string `json:"listing,omitempty"`
 }
 
 // publicEnterprise is the public credit lookup of one enterprise by USCC,
@@ -51,6 +54,7 @@ func (s *Server) publicEnterprise(c *gin.Context) {
 	if run, ok := m.ScoreRun(); ok && f.Grade != "" {
 		p.AsOf = run.AsOf
 	}
+	p.Listing = listingLine(m, uscc, s.now())
 	c.JSON(http.StatusOK, p)
 }
 

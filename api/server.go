@@ -62,6 +62,8 @@ type Warehouse interface {
 	EventWriter
 	ComplaintSource
 	DeadLetterReader
+	PartnerStore
+	LeaseStore
 	Ping(ctx context.Context) error
 	Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error)
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
@@ -93,6 +95,7 @@ type Server struct {
 	// routeTable is every /api/v1 route with its scopes (handle).
 	routeTable []Route
 	keys       keyRing
+	partners   partnerRing
 	public     *RateLimiter
 	audit      *auditor
 	decoder    ingest.Decoder
@@ -151,6 +154,14 @@ type Options struct {
 	// Chromium is the browser that prints warning letters to PDF: a path,
 	// "" to look for chromium on PATH, or "off".
 	Chromium string
+	// WebhookInterval is how often partners' webhooks are served (default
+	// 2 s); WebhookBackoff the wait after a failed delivery (default 1 s),
+	// doubled per failure up to WebhookMaxBackoff (default 5 min).
+	WebhookInterval   time.Duration
+	WebhookBackoff    time.Duration
+	WebhookMaxBackoff time.Duration
+	// WebhookClient posts the deliveries; nil is a client with a 10 s timeout.
+	WebhookClient *http.Client
 }
 
 func (o Options) withDefaults() Options {
@@ -169,6 +180,15 @@ func (o Options) withDefaults() Options {
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = DefaultRequestTimeout
 	}
+	if o.WebhookInterval <= 0 {
+		o.WebhookInterval = 2 * time.Second
+	}
+	if o.WebhookBackoff <= 0 {
+		o.WebhookBackoff = time.Second
+	}
+	if o.WebhookMaxBackoff <= 0 {
+		o.WebhookMaxBackoff = 5 * time.Minute
+	}
 	return o
 }
 
@@ -182,7 +202,7 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, opts: opts, now: opts.Now,
-		registry: reg, engine: gin.New(), keys: keyRing{store: store}, public: NewRateLimiter(opts.PublicRate, opts.Now),
+		registry: reg, engine: gin.New(), keys: keyRing{store: store}, partners: partnerRing{store: store}, public: NewRateLimiter(opts.PublicRate, opts.Now),
 		draws: opts.Draws, letters: newLetterPrinter(opts.Chromium)}
 	if opts.DevSession {
 		s.dev = newDevSession()
@@ -213,6 +233,9 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 	if err := s.ReloadKeys(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.partners.reload(ctx); err != nil {
+		return nil, err
+	}
 	s.complaints = newComplaintBook(store)
 	if err := s.complaints.refresh(ctx); err != nil {
 		return nil, err
@@ -223,11 +246,13 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 	s.uiRoutes(opts.UI)
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
-	s.done.Add(3)
+	s.done.Add(5)
 	go s.writer.run()
 	go func() { defer s.done.Done(); s.refreshKeys(bg) }()
 	go func() { defer s.done.Done(); s.refreshComplaints(bg) }()
 	go func() { defer s.done.Done(); s.audit.run(bg, opts.AuditFlush) }()
+	go func() { defer s.done.Done(); s.refreshPartners(bg) }()
+	go func() { defer s.done.Done(); newWebhooks(s).run(bg) }()
 	return s, nil
 }
 
@@ -268,6 +293,7 @@ func (s *Server) routes() {
 	s.dashboardRoutes()
 	s.handle("GET", "/session", public, s.session)
 	s.clusterRoutes()
+	s.listRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed",

@@ -17,6 +17,7 @@ import (
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/internal/testenv"
+	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/simulate"
@@ -118,7 +119,7 @@ func TestGrafanaQueriesRunOnClickHouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{pipelines.NewScoreJob(s, sc, quiet), pipelines.NewStatsJob(s)}})
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{scoreJob(t, s, sc), pipelines.NewStatsJob(s)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,4 +156,21 @@ func TestGrafanaQueriesRunOnClickHouse(t *testing.T) {
 			}
 		}
 	}
+}
+
+// scoreJob is the score job over s with the scorecard and the default listing rules.
+func scoreJob(t testing.TB, s interface {
+	pipelines.ScoreFeatures
+	pipelines.ListingRecords
+}, sc *scoring.Scorecard) *pipelines.ScoreJob {
+	t.Helper()
+	rules, err := lists.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }

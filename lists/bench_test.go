@@ -34,19 +34,17 @@ func BenchmarkEvaluateCity(b *testing.B) {
 // BenchmarkManifest100k is publishing's cost for a 100,000-entry snapshot:
 // the canonical NDJSON and its SHA-256.
 func BenchmarkManifest100k(b *testing.B) {
-	entries := make([]lists.Entry, 100000)
+	entries := make([]model.ListEntry, 100000)
 	for i := range entries {
 		uscc := model.CompleteUSCC(fmt.Sprintf("913208%010d", i))
-		entries[i] = lists.Entry{Key: lists.DishonestKey(uscc, "serious.heavy_penalty", fmt.Sprintf("淮市监罚2025-%d", i)),
-			USCC: uscc, Name: "淮安某某有限公司", List: lists.ListDishonest, Rule: "serious.heavy_penalty", State: lists.StateListed,
+		entries[i] = model.ListEntry{Key: lists.DishonestKey(uscc, "serious.heavy_penalty", fmt.Sprintf("淮市监罚2025-%d", i)),
+			USCC: uscc, Name: "淮安某某有限公司", List: model.ListDishonest, Rule: "serious.heavy_penalty", State: model.ListStateListed,
 			Reason: "2025年3月3日因生产、销售假冒产品被盱眙县市场监督管理局处以较重行政处罚", Basis: "总局令第44号第七条",
 			Authority: "盱眙县市场监督管理局", AuthorityCode: "320830", Events: []string{"320830-1"}, ListedAt: "2025-03-11",
 			ExpiresAt: "2028-03-11", RepairPossibleFrom: "2026-03-11", Measures: []string{"focus_supervision", "no_honours"}}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := lists.NewManifest(entries); err != nil {
-			b.Fatal(err)
-		}
+		model.NewListManifest(entries)
 	}
 }

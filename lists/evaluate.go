@@ -16,14 +16,14 @@ import (
 type Status struct {
 	USCC    model.USCC
 	AsOf    string
-	Entries []Entry // by key
+	Entries []model.ListEntry // by key
 	Reviews []Review
 }
 
 // Listed reports whether the firm is on the dishonest list: it grades D.
 func (s *Status) Listed() bool {
 	for i := range s.Entries {
-		if s.Entries[i].State == StateListed {
+		if s.Entries[i].State == model.ListStateListed {
 			return true
 		}
 	}
@@ -36,7 +36,7 @@ func (s *Status) ScoreReasons() []model.Reason {
 	var out []model.Reason
 	for i := range s.Entries {
 		e := &s.Entries[i]
-		if e.State != StateListed {
+		if e.State != model.ListStateListed {
 			continue
 		}
 		out = append(out, model.Reason{Rule: e.Rule, Count: int64(len(e.Events)), Events: slices.Clone(e.Events),
@@ -55,11 +55,16 @@ func (s *Status) ScoreReasons() []model.Reason {
 // when it is repaired once repair is possible, or when an objection is
 // upheld (in the notice period: never listed).
 func (r *Rules) Evaluate(rec FirmRecords, asOf time.Time) (Status, error) {
+	if rec.empty() || !r.mayMeet(&rec) {
+		return Status{USCC: rec.USCC, AsOf: dayOf(asOf).Format(dateLayout)}, nil // most firms: nothing to list, nothing to allocate
+	}
+	return r.evaluate(rec, asOf)
+}
+
+// evaluate is Evaluate without its shortcut.
+func (r *Rules) evaluate(rec FirmRecords, asOf time.Time) (Status, error) {
 	ev := evaluation{rules: r, asOf: dayOf(asOf)}
 	st := Status{USCC: rec.USCC, AsOf: ev.asOf.Format(dateLayout)}
-	if rec.empty() {
-		return st, nil // most firms: nothing to list, nothing to allocate
-	}
 	if err := rec.Validate(); err != nil {
 		return st, fmt.Errorf("evaluate %s: %w", rec.USCC, err)
 	}
@@ -71,10 +76,62 @@ func (r *Rules) Evaluate(rec FirmRecords, asOf time.Time) (Status, error) {
 		st.Entries = append(st.Entries, e)
 		st.Reviews = append(st.Reviews, reviews...)
 	}
-	slices.SortFunc(st.Entries, compareKeys)
+	slices.SortFunc(st.Entries, model.CompareListEntries)
 	st.Reviews = append(st.Reviews, ev.unmatchedObjections(st.Entries)...)
-	slices.SortFunc(st.Reviews, compareReviews)
+	slices.SortFunc(st.Reviews, CompareReviews)
 	return st, nil
+}
+
+// mayMeet reports whether the records could meet any rule, or raise a
+// review, before dates and revocations are looked at: most firms with a
+// penalty meet no rule, and a score run evaluates a million firms, so only
+// those that might are evaluated in full. It errs on the side of yes.
+func (r *Rules) mayMeet(rec *FirmRecords) bool {
+	if len(rec.Objections) > 0 || len(rec.ObjectionDecisions) > 0 {
+		return true // an objection naming no entry is a review
+	}
+	for i := range r.Dishonest.Rules {
+		rule := &r.Dishonest.Rules[i]
+		switch rule.Kind {
+		case TriggerPenalty:
+			if slices.ContainsFunc(rec.Penalties, func(p Penalty) bool { return in(rule.Severities, p.Severity) && in(rule.Violations, p.Violation) }) {
+				return true
+			}
+		case TriggerLicenceRevoked:
+			if slices.ContainsFunc(rec.LicenceRevocations, func(l LicenceRevocation) bool { return in(rule.LicenceReasons, l.Reason) }) {
+				return true
+			}
+		case TriggerAccident:
+			if slices.ContainsFunc(rec.Accidents, func(a Accident) bool { return in(rule.AccidentGrades, a.Grade) }) {
+				return true
+			}
+		case TriggerRepeatPenalty:
+			if repeats(rule, rec.Penalties) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// repeats reports whether at least rule.Min penalties the rule counts share
+// a violation, whenever they were decided.
+func repeats(rule *SeriousRule, ps []Penalty) bool {
+	for i, p := range ps {
+		if !in(rule.Severities, p.Severity) || !in(rule.Violations, p.Violation) {
+			continue
+		}
+		n := 1
+		for _, q := range ps[i+1:] {
+			if q.Violation == p.Violation && in(rule.Severities, q.Severity) {
+				n++
+			}
+		}
+		if n >= rule.Min {
+			return true
+		}
+	}
+	return false
 }
 
 // dayOf is t's calendar day in Asia/Shanghai, at midnight there.
@@ -378,7 +435,7 @@ func mergeTriggers(ts []trigger) []trigger {
 // ending is what ends an entry: the day, why, who and which event.
 type ending struct {
 	on     time.Time
-	reason Removal
+	reason model.Removal
 	bureau string
 }
 
@@ -391,7 +448,7 @@ func (a ending) earlier(b *ending) bool {
 	return a.on.Equal(b.on) && removalRank[a.reason] < removalRank[b.reason]
 }
 
-var removalRank = map[Removal]int{RemovalObjectionUpheld: 0, RemovalWithdrawn: 1, RemovalRepaired: 2, RemovalExpired: 3}
+var removalRank = map[model.Removal]int{model.RemovalObjectionUpheld: 0, model.RemovalWithdrawn: 1, model.RemovalRepaired: 2, model.RemovalExpired: 3}
 
 // schedule is an entry's dates, from the day its rule was met.
 type schedule struct {
@@ -410,7 +467,7 @@ func (ev *evaluation) schedule(on time.Time) schedule {
 }
 
 // entry builds the entry of one key as of the as_of day.
-func (ev *evaluation) entry(l *life) (Entry, []Review) {
+func (ev *evaluation) entry(l *life) (model.ListEntry, []Review) {
 	t := &l.last
 	s := ev.schedule(l.on)
 	var end *ending
@@ -420,10 +477,10 @@ func (ev *evaluation) entry(l *life) (Entry, []Review) {
 		}
 	}
 	if l.withdrawn != nil {
-		consider(ending{on: l.cut, reason: RemovalWithdrawn, bureau: l.withdrawn.Bureau})
+		consider(ending{on: l.cut, reason: model.RemovalWithdrawn, bureau: l.withdrawn.Bureau})
 	}
 	if !ev.asOf.Before(s.expires) {
-		consider(ending{on: s.expires, reason: RemovalExpired, bureau: ev.rules.Publisher})
+		consider(ending{on: s.expires, reason: model.RemovalExpired, bureau: ev.rules.Publisher})
 	}
 	reviews := ev.objections(t.key, s, consider)
 	for _, rp := range ev.rec.Repairs {
@@ -437,19 +494,19 @@ func (ev *evaluation) entry(l *life) (Entry, []Review) {
 					day.Format(dateLayout), s.repairFrom.Format(dateLayout))})
 			continue
 		}
-		consider(ending{on: day, reason: RemovalRepaired, bureau: rp.Bureau})
+		consider(ending{on: day, reason: model.RemovalRepaired, bureau: rp.Bureau})
 	}
 	e := ev.newEntry(t, s)
 	switch {
 	case end != nil && end.on.Before(s.listed):
-		e.State = StateNotListed
+		e.State = model.ListStateNotListed
 		e.ListedAt, e.ExpiresAt, e.RepairPossibleFrom = "", "", ""
 	case end != nil:
-		e.State = StateRemoved
+		e.State = model.ListStateRemoved
 	case ev.asOf.Before(s.listed):
-		e.State = StatePending
+		e.State = model.ListStatePending
 	default:
-		e.State = StateListed
+		e.State = model.ListStateListed
 	}
 	if end != nil {
 		e.RemovedAt, e.RemovedReason = end.on.Format(dateLayout), end.reason
@@ -472,9 +529,9 @@ func (ev *evaluation) objections(key string, s schedule, consider func(ending)) 
 		d, ok := ev.decision(o.ObjectionID)
 		switch {
 		case ok && d.Outcome == OutcomeUpheld:
-			reason := RemovalObjectionUpheld
+			reason := model.RemovalObjectionUpheld
 			if !dayOf(d.At).Before(s.listed) {
-				reason = RemovalWithdrawn
+				reason = model.RemovalWithdrawn
 			}
 			consider(ending{on: dayOf(d.At), reason: reason, bureau: d.Bureau})
 		case !ok && !ev.asOf.Before(s.listed):
@@ -498,10 +555,10 @@ func (ev *evaluation) decision(objectionID string) (ObjectionDecision, bool) {
 	return best, found
 }
 
-func (ev *evaluation) newEntry(t *trigger, s schedule) Entry {
+func (ev *evaluation) newEntry(t *trigger, s schedule) model.ListEntry {
 	events := slices.Clone(t.events)
 	slices.Sort(events)
-	return Entry{
+	return model.ListEntry{
 		Authority:          ev.rules.authority(t.bureau),
 		AuthorityCode:      t.bureau,
 		Basis:              t.rule.Basis,
@@ -509,12 +566,12 @@ func (ev *evaluation) newEntry(t *trigger, s schedule) Entry {
 		Events:             slices.Compact(events),
 		ExpiresAt:          s.expires.Format(dateLayout),
 		Key:                t.key,
-		List:               ListDishonest,
+		List:               model.ListDishonest,
 		ListedAt:           s.listed.Format(dateLayout),
 		Measures:           slices.Clone(ev.rules.Dishonest.Measures),
 		Name:               ev.rec.Name,
 		NoticeEnds:         s.noticeEnds.Format(dateLayout),
-		Reason:             strings.NewReplacer(placeholderPairs(t.fields)...).Replace(t.rule.Reason),
+		Reason:             fill(t.rule.Reason, t.fields),
 		RepairPossibleFrom: s.repairFrom.Format(dateLayout),
 		Rule:               t.rule.ID,
 		TriggeredAt:        s.on.Format(dateLayout),
@@ -522,18 +579,40 @@ func (ev *evaluation) newEntry(t *trigger, s schedule) Entry {
 	}
 }
 
-// placeholderPairs turns name, value pairs into {name}, value pairs.
-func placeholderPairs(fields []string) []string {
-	out := make([]string, len(fields))
-	for i := 0; i+1 < len(fields); i += 2 {
-		out[i], out[i+1] = "{"+fields[i]+"}", fields[i+1]
+// fill replaces each {name} of a reason template by its value in fields
+// (name, value pairs); an unknown name stays as it is. (A strings.Replacer
+// per entry cost more than the rest of an evaluation.)
+func fill(tmpl string, fields []string) string {
+	var b strings.Builder
+	b.Grow(len(tmpl) + 64)
+	for {
+		open := strings.IndexByte(tmpl, '{')
+		end := strings.IndexByte(tmpl[max(open, 0):], '}')
+		if open < 0 || end < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		name := tmpl[open+1 : open+end]
+		b.WriteString(tmpl[:open])
+		value, found := "", false
+		for i := 0; i+1 < len(fields); i += 2 {
+			if fields[i] == name {
+				value, found = fields[i+1], true
+				break
+			}
+		}
+		if found {
+			b.WriteString(value)
+		} else {
+			b.WriteString(tmpl[open : open+end+1])
+		}
+		tmpl = tmpl[open+end+1:]
 	}
-	return out
 }
 
 // unmatchedObjections flags objections and decisions that name no entry of
 // the firm, so an analyst's mistyped key is not silently ignored.
-func (ev *evaluation) unmatchedObjections(entries []Entry) []Review {
+func (ev *evaluation) unmatchedObjections(entries []model.ListEntry) []Review {
 	var reviews []Review
 	known := map[string]bool{}
 	for _, o := range ev.rec.Objections {

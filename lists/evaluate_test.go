@@ -6,14 +6,15 @@ import (
 	"testing"
 
 	"github.com/qcredit/qcredit/lists"
+	"github.com/qcredit/qcredit/model"
 )
 
 // want is the part of an entry a rule test checks.
 type want struct {
 	rule, ref     string
-	state         lists.State
+	state         model.ListState
 	listedAt      string
-	removed       lists.Removal
+	removed       model.Removal
 	removedAt, by string
 }
 
@@ -31,13 +32,13 @@ func TestEvaluateRules(t *testing.T) {
 	}{
 		{name: "a heavy counterfeit penalty, evaluated the day after: pending (拟列入)",
 			rec:  lists.FirmRecords{Penalties: []lists.Penalty{heavy()}},
-			asOf: "2025-03-04", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StatePending, listedAt: "2025-03-11"}}},
+			asOf: "2025-03-04", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStatePending, listedAt: "2025-03-11"}}},
 		{name: "a heavy penalty on the last day of the notice period: still pending",
 			rec:  lists.FirmRecords{Penalties: []lists.Penalty{heavy()}},
-			asOf: "2025-03-10", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StatePending, listedAt: "2025-03-11"}}},
+			asOf: "2025-03-10", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStatePending, listedAt: "2025-03-11"}}},
 		{name: "a heavy penalty once the notice period ended: listed",
 			rec:  lists.FirmRecords{Penalties: []lists.Penalty{heavy()}},
-			asOf: "2025-03-11", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateListed, listedAt: "2025-03-11"}}},
+			asOf: "2025-03-11", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateListed, listedAt: "2025-03-11"}}},
 		{name: "a heavy penalty evaluated before its decision day: nothing (records after as_of are ignored)",
 			rec:  lists.FirmRecords{Penalties: []lists.Penalty{heavy()}},
 			asOf: "2025-03-02"},
@@ -53,31 +54,31 @@ func TestEvaluateRules(t *testing.T) {
 				penalty("e3", "2025-03-03", "c3", "special_equipment", "heavy"),
 				penalty("e4", "2025-03-03", "c4", "obstruction", "heavy")}},
 			asOf: "2025-06-01", want: []want{
-				{rule: heavyRule, ref: "c1", state: lists.StateListed, listedAt: "2025-03-11"},
-				{rule: heavyRule, ref: "c2", state: lists.StateListed, listedAt: "2025-03-11"},
-				{rule: heavyRule, ref: "c3", state: lists.StateListed, listedAt: "2025-03-11"},
-				{rule: heavyRule, ref: "c4", state: lists.StateListed, listedAt: "2025-03-11"}}},
+				{rule: heavyRule, ref: "c1", state: model.ListStateListed, listedAt: "2025-03-11"},
+				{rule: heavyRule, ref: "c2", state: model.ListStateListed, listedAt: "2025-03-11"},
+				{rule: heavyRule, ref: "c3", state: model.ListStateListed, listedAt: "2025-03-11"},
+				{rule: heavyRule, ref: "c4", state: model.ListStateListed, listedAt: "2025-03-11"}}},
 		{name: "a licence revoked for fraud, for a violation, and for another reason: the first two listed",
 			rec: lists.FirmRecords{LicenceRevocations: []lists.LicenceRevocation{
 				{Source: src("e1", "320800", "2025-03-03"), LicenceNo: "XK-1", DecisionNo: "淮市监撤2025-1", Reason: "fraud"},
 				{Source: src("e2", "320800", "2025-03-03"), LicenceNo: "XK-2", Reason: "violation"},
 				{Source: src("e3", "320800", "2025-03-03"), LicenceNo: "XK-3", Reason: "other"}}},
 			asOf: "2025-06-01", want: []want{
-				{rule: "serious.licence_revoked", ref: "XK-1", state: lists.StateListed, listedAt: "2025-03-11"},
-				{rule: "serious.licence_revoked", ref: "XK-2", state: lists.StateListed, listedAt: "2025-03-11"}}},
+				{rule: "serious.licence_revoked", ref: "XK-1", state: model.ListStateListed, listedAt: "2025-03-11"},
+				{rule: "serious.licence_revoked", ref: "XK-2", state: model.ListStateListed, listedAt: "2025-03-11"}}},
 		{name: "accidents of grade larger, major and general: the larger and major listed",
 			rec: lists.FirmRecords{Accidents: []lists.Accident{
 				{Source: src("e1", "320830", "2025-03-03"), AccidentID: "SG1", Grade: "larger"},
 				{Source: src("e2", "320830", "2025-03-03"), AccidentID: "SG2", Grade: "major"},
 				{Source: src("e3", "320830", "2025-03-03"), AccidentID: "SG3", Grade: "general"}}},
 			asOf: "2025-06-01", want: []want{
-				{rule: "serious.accident", ref: "SG1", state: lists.StateListed, listedAt: "2025-03-11"},
-				{rule: "serious.accident", ref: "SG2", state: lists.StateListed, listedAt: "2025-03-11"}}},
+				{rule: "serious.accident", ref: "SG1", state: model.ListStateListed, listedAt: "2025-03-11"},
+				{rule: "serious.accident", ref: "SG2", state: model.ListStateListed, listedAt: "2025-03-11"}}},
 		{name: "the same violation penalised twice, 36 months apart: the repetition is listed, keyed by the first case",
 			rec: lists.FirmRecords{Penalties: []lists.Penalty{
 				penalty("e1", "2022-03-03", "c1", "substandard", "general"),
 				penalty("e2", "2025-03-03", "c2", "substandard", "light")}},
-			asOf: "2025-06-01", want: []want{{rule: repeat, ref: "c1", state: lists.StateListed, listedAt: "2025-03-11"}}},
+			asOf: "2025-06-01", want: []want{{rule: repeat, ref: "c1", state: model.ListStateListed, listedAt: "2025-03-11"}}},
 		{name: "the same violation penalised twice, 36 months and a day apart: not a repetition",
 			rec: lists.FirmRecords{Penalties: []lists.Penalty{
 				penalty("e1", "2022-03-02", "c1", "substandard", "general"),
@@ -101,20 +102,20 @@ func TestEvaluateRules(t *testing.T) {
 					Key: lists.DishonestKey(firmA, heavyRule, "盱市监罚2025-1")}},
 				ObjectionDecisions: []lists.ObjectionDecision{{Source: src("o2", "320830", "2025-03-07"), ObjectionID: "SB-1",
 					Outcome: lists.OutcomeUpheld}}},
-			asOf: "2025-06-01", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateNotListed,
-				removed: lists.RemovalObjectionUpheld, removedAt: "2025-03-07", by: "320830"}}},
+			asOf: "2025-06-01", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateNotListed,
+				removed: model.RemovalObjectionUpheld, removedAt: "2025-03-07", by: "320830"}}},
 		{name: "an objection rejected: listed when the notice period ends",
 			rec: lists.FirmRecords{Penalties: []lists.Penalty{heavy()},
 				Objections: []lists.Objection{{Source: src("o1", "320830", "2025-03-05"), ObjectionID: "SB-1",
 					Key: lists.DishonestKey(firmA, heavyRule, "盱市监罚2025-1")}},
 				ObjectionDecisions: []lists.ObjectionDecision{{Source: src("o2", "320830", "2025-03-07"), ObjectionID: "SB-1",
 					Outcome: lists.OutcomeRejected}}},
-			asOf: "2025-06-01", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateListed, listedAt: "2025-03-11"}}},
+			asOf: "2025-06-01", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateListed, listedAt: "2025-03-11"}}},
 		{name: "an objection still undecided when the notice period ends: listed, and flagged",
 			rec: lists.FirmRecords{Penalties: []lists.Penalty{heavy()},
 				Objections: []lists.Objection{{Source: src("o1", "320830", "2025-03-05"), ObjectionID: "SB-1",
 					Key: lists.DishonestKey(firmA, heavyRule, "盱市监罚2025-1")}}},
-			asOf: "2025-03-11", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateListed, listedAt: "2025-03-11"}},
+			asOf: "2025-03-11", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateListed, listedAt: "2025-03-11"}},
 			reviews: []lists.ReviewKind{lists.ReviewObjectionUndecided}},
 		{name: "an objection upheld after listing: withdrawn that day",
 			rec: lists.FirmRecords{Penalties: []lists.Penalty{heavy()},
@@ -122,46 +123,46 @@ func TestEvaluateRules(t *testing.T) {
 					Key: lists.DishonestKey(firmA, heavyRule, "盱市监罚2025-1")}},
 				ObjectionDecisions: []lists.ObjectionDecision{{Source: src("o2", "320800", "2025-04-01"), ObjectionID: "SB-1",
 					Outcome: lists.OutcomeUpheld}}},
-			asOf: "2025-06-01", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateRemoved, listedAt: "2025-03-11",
-				removed: lists.RemovalWithdrawn, removedAt: "2025-04-01", by: "320800"}}},
+			asOf: "2025-06-01", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateRemoved, listedAt: "2025-03-11",
+				removed: model.RemovalWithdrawn, removedAt: "2025-04-01", by: "320800"}}},
 		{name: "an objection naming no listing of the firm: flagged, nothing else",
 			rec: lists.FirmRecords{Objections: []lists.Objection{{Source: src("o1", "320830", "2025-03-05"), ObjectionID: "SB-9",
 				Key: lists.DishonestKey(firmA, heavyRule, "no-such-case")}}},
 			asOf: "2025-06-01", reviews: []lists.ReviewKind{lists.ReviewObjectionUnmatched}},
 		{name: "a listing on the day before it expires: listed",
 			rec:  lists.FirmRecords{Penalties: []lists.Penalty{heavy()}},
-			asOf: "2028-03-10", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateListed, listedAt: "2025-03-11"}}},
+			asOf: "2028-03-10", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateListed, listedAt: "2025-03-11"}}},
 		{name: "a listing on its expiry day (3 years after listing): removed as expired by the publisher",
 			rec:  lists.FirmRecords{Penalties: []lists.Penalty{heavy()}},
-			asOf: "2028-03-11", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateRemoved, listedAt: "2025-03-11",
-				removed: lists.RemovalExpired, removedAt: "2028-03-11", by: "320800"}}},
+			asOf: "2028-03-11", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateRemoved, listedAt: "2025-03-11",
+				removed: model.RemovalExpired, removedAt: "2028-03-11", by: "320800"}}},
 		{name: "credit repair before repair is possible (1 year listed): nothing removed, flagged",
 			rec: lists.FirmRecords{Penalties: []lists.Penalty{heavy()},
 				Repairs: []lists.Repair{{Source: src("r1", "320830", "2026-03-10"), CaseNo: "盱市监罚2025-1"}}},
-			asOf: "2026-06-01", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateListed, listedAt: "2025-03-11"}},
+			asOf: "2026-06-01", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateListed, listedAt: "2025-03-11"}},
 			reviews: []lists.ReviewKind{lists.ReviewEarlyRepair}},
 		{name: "credit repair on the first day repair is possible: removed as repaired",
 			rec: lists.FirmRecords{Penalties: []lists.Penalty{heavy()},
 				Repairs: []lists.Repair{{Source: src("r1", "320830", "2026-03-11"), CaseNo: "盱市监罚2025-1"}}},
-			asOf: "2026-06-01", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateRemoved, listedAt: "2025-03-11",
-				removed: lists.RemovalRepaired, removedAt: "2026-03-11", by: "320830"}}},
+			asOf: "2026-06-01", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateRemoved, listedAt: "2025-03-11",
+				removed: model.RemovalRepaired, removedAt: "2026-03-11", by: "320830"}}},
 		{name: "the penalty revoked after listing: withdrawn on the revocation day by the revoking bureau",
 			rec: lists.FirmRecords{Penalties: []lists.Penalty{heavy()},
 				PenaltyRevocations: []lists.PenaltyRevocation{{Source: src("v1", "320800", "2025-05-06"), CaseNo: "盱市监罚2025-1"}}},
-			asOf: "2025-05-07", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateRemoved, listedAt: "2025-03-11",
-				removed: lists.RemovalWithdrawn, removedAt: "2025-05-06", by: "320800"}}},
+			asOf: "2025-05-07", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateRemoved, listedAt: "2025-03-11",
+				removed: model.RemovalWithdrawn, removedAt: "2025-05-06", by: "320800"}}},
 		{name: "the penalty revoked in the notice period: never listed",
 			rec: lists.FirmRecords{Penalties: []lists.Penalty{heavy()},
 				PenaltyRevocations: []lists.PenaltyRevocation{{Source: src("v1", "320800", "2025-03-06"), CaseNo: "盱市监罚2025-1"}}},
-			asOf: "2025-05-07", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: lists.StateNotListed,
-				removed: lists.RemovalWithdrawn, removedAt: "2025-03-06", by: "320800"}}},
+			asOf: "2025-05-07", want: []want{{rule: heavyRule, ref: "盱市监罚2025-1", state: model.ListStateNotListed,
+				removed: model.RemovalWithdrawn, removedAt: "2025-03-06", by: "320800"}}},
 		{name: "a licence revocation annulled by a penalty.revoked of its decision number: withdrawn",
 			rec: lists.FirmRecords{
 				LicenceRevocations: []lists.LicenceRevocation{{Source: src("e1", "320800", "2025-03-03"), LicenceNo: "XK-1",
 					DecisionNo: "淮市监撤2025-1", Reason: "violation"}},
 				PenaltyRevocations: []lists.PenaltyRevocation{{Source: src("v1", "320800", "2025-04-01"), CaseNo: "淮市监撤2025-1"}}},
-			asOf: "2025-06-01", want: []want{{rule: "serious.licence_revoked", ref: "XK-1", state: lists.StateRemoved,
-				listedAt: "2025-03-11", removed: lists.RemovalWithdrawn, removedAt: "2025-04-01", by: "320800"}}},
+			asOf: "2025-06-01", want: []want{{rule: "serious.licence_revoked", ref: "XK-1", state: model.ListStateRemoved,
+				listedAt: "2025-03-11", removed: model.RemovalWithdrawn, removedAt: "2025-04-01", by: "320800"}}},
 		{name: "the first of two same-violation penalties revoked before the second: no repetition ever met",
 			rec: lists.FirmRecords{Penalties: []lists.Penalty{
 				penalty("e1", "2024-03-04", "c1", "substandard", "general"),
@@ -173,8 +174,8 @@ func TestEvaluateRules(t *testing.T) {
 				penalty("e1", "2024-03-04", "c1", "substandard", "general"),
 				penalty("e2", "2025-03-03", "c2", "substandard", "general")},
 				PenaltyRevocations: []lists.PenaltyRevocation{{Source: src("v1", "320800", "2025-05-06"), CaseNo: "c2"}}},
-			asOf: "2025-06-01", want: []want{{rule: repeat, ref: "c1", state: lists.StateRemoved, listedAt: "2025-03-11",
-				removed: lists.RemovalWithdrawn, removedAt: "2025-05-06", by: "320800"}}},
+			asOf: "2025-06-01", want: []want{{rule: repeat, ref: "c1", state: model.ListStateRemoved, listedAt: "2025-03-11",
+				removed: model.RemovalWithdrawn, removedAt: "2025-05-06", by: "320800"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,7 +198,7 @@ func TestEvaluateRules(t *testing.T) {
 			if !slices.Equal(kinds, tt.reviews) {
 				t.Errorf("reviews %v, want %v: %+v", kinds, tt.reviews, st.Reviews)
 			}
-			wantListed := slices.ContainsFunc(tt.want, func(w want) bool { return w.state == lists.StateListed })
+			wantListed := slices.ContainsFunc(tt.want, func(w want) bool { return w.state == model.ListStateListed })
 			if st.Listed() != wantListed || (len(st.ScoreReasons()) > 0) != wantListed {
 				t.Errorf("Listed() = %v with %d score reasons, want listed %v", st.Listed(), len(st.ScoreReasons()), wantListed)
 			}
@@ -227,7 +228,7 @@ func TestNoticePeriodCountsWorkingDays(t *testing.T) {
 				t.Fatalf("%d entries, want 1", len(st.Entries))
 			}
 			e := st.Entries[0]
-			if e.State != lists.StatePending || e.NoticeEnds != tt.noticeEnds || e.ListedAt != tt.listedAt || e.DatesEstimated != tt.estimated {
+			if e.State != model.ListStatePending || e.NoticeEnds != tt.noticeEnds || e.ListedAt != tt.listedAt || e.DatesEstimated != tt.estimated {
 				t.Errorf("state %s, notice ends %s, listed %s, estimated %v; want pending, %s, %s, %v",
 					e.State, e.NoticeEnds, e.ListedAt, e.DatesEstimated, tt.noticeEnds, tt.listedAt, tt.estimated)
 			}

@@ -27,7 +27,7 @@ type FocusInput struct {
 	// Current is the focus list's published snapshot (nil before the
 	// first): a firm that stays on the list keeps its listed_at, and one
 	// that leaves it gets a removal.
-	Current []Entry
+	Current []model.ListEntry
 }
 
 // Validate says what is wrong with the input.
@@ -47,7 +47,7 @@ func (in *FocusInput) Validate() error {
 		seen[g.USCC] = true
 	}
 	for i := range in.Current {
-		if in.Current[i].List != ListFocus {
+		if in.Current[i].List != model.ListFocus {
 			errs = append(errs, fmt.Errorf("focus: current entry %s is on the %s list", in.Current[i].Key, in.Current[i].List))
 		}
 	}
@@ -57,14 +57,14 @@ func (in *FocusInput) Validate() error {
 // FocusEntries decides the focus-supervision list: an entry for every firm whose
 // grade the list names (listed), and a removal (regraded) for every firm
 // of the current snapshot that no longer has one. Entries are by key.
-func (r *Rules) FocusEntries(in FocusInput) ([]Entry, error) {
+func (r *Rules) FocusEntries(in FocusInput) ([]model.ListEntry, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	asOf := dayOf(in.AsOf).Format(dateLayout)
 	current := slices.Clone(in.Current)
-	slices.SortFunc(current, compareKeys)
-	var out []Entry
+	slices.SortFunc(current, model.CompareListEntries)
+	var out []model.ListEntry
 	for _, g := range in.Graded {
 		rule := r.focusGrade(g.Grade)
 		if rule == nil {
@@ -79,34 +79,36 @@ func (r *Rules) FocusEntries(in FocusInput) ([]Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("focus: %s: listed_at %q: %w", key, since, err)
 		}
-		out = append(out, Entry{
+		out = append(out, model.ListEntry{
 			Authority:     r.authority(r.Publisher),
 			AuthorityCode: r.Publisher,
 			Basis:         rule.Basis,
 			Key:           key,
-			List:          ListFocus,
+			List:          model.ListFocus,
 			ListedAt:      since,
 			Measures:      slices.Clone(r.Focus.Measures),
 			Name:          g.Name,
-			Reason: strings.NewReplacer("{grade}", string(g.Grade), "{grade_label}", g.Grade.Label(),
-				"{since}", chineseDate(sinceDay)).Replace(rule.Reason),
-			Rule:  rule.ID,
-			State: StateListed,
-			USCC:  g.USCC,
+			Reason:        fill(rule.Reason, []string{"grade", string(g.Grade), "grade_label", g.Grade.Label(), "since", chineseDate(sinceDay)}),
+			Rule:          rule.ID,
+			State:         model.ListStateListed,
+			USCC:          g.USCC,
 		})
 	}
-	slices.SortFunc(out, compareKeys)
+	slices.SortFunc(out, model.CompareListEntries)
 	for _, c := range current {
-		if _, ok := slices.BinarySearchFunc(out, c.Key, byKey); ok || c.State != StateListed {
+		if _, ok := slices.BinarySearchFunc(out, c.Key, byKey); ok || c.State != model.ListStateListed {
 			continue
 		}
-		c.State, c.RemovedAt, c.RemovedReason = StateRemoved, asOf, RemovalRegraded
+		c.State, c.RemovedAt, c.RemovedReason = model.ListStateRemoved, asOf, model.RemovalRegraded
 		c.RemovedByCode, c.RemovedBy = r.Publisher, r.authority(r.Publisher)
 		out = append(out, c)
 	}
-	slices.SortFunc(out, compareKeys)
+	slices.SortFunc(out, model.CompareListEntries)
 	return out, nil
 }
+
+// FocusNames reports whether the focus list takes firms of the grade.
+func (r *Rules) FocusNames(g model.Grade) bool { return r.focusGrade(g) != nil }
 
 func (r *Rules) focusGrade(g model.Grade) *FocusGrade {
 	for i := range r.Focus.Grades {
@@ -118,4 +120,4 @@ func (r *Rules) focusGrade(g model.Grade) *FocusGrade {
 }
 
 // byKey compares an entry with a key, for binary searches.
-func byKey(e Entry, key string) int { return strings.Compare(e.Key, key) }
+func byKey(e model.ListEntry, key string) int { return strings.Compare(e.Key, key) }

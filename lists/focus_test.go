@@ -7,7 +7,7 @@ import (
 	"github.com/qcredit/qcredit/model"
 )
 
-func focus(t *testing.T, r *lists.Rules, asOf string, current []lists.Entry, graded ...lists.GradedFirm) []lists.Entry {
+func focus(t *testing.T, r *lists.Rules, asOf string, current []model.ListEntry, graded ...lists.GradedFirm) []model.ListEntry {
 	t.Helper()
 	out, err := r.FocusEntries(lists.FocusInput{AsOf: at(asOf), Graded: graded, Current: current})
 	if err != nil {
@@ -23,7 +23,7 @@ func TestFocusListFollowsGrades(t *testing.T) {
 
 	// given grades C and B, when the focus list is made, then only the C firm is listed, since that day
 	first := focus(t, r, "2025-03-01", nil, firmC, firmOK)
-	if len(first) != 1 || first[0].Key != string(firmA) || first[0].State != lists.StateListed ||
+	if len(first) != 1 || first[0].Key != string(firmA) || first[0].State != model.ListStateListed ||
 		first[0].ListedAt != "2025-03-01" || first[0].Rule != "focus.grade_c" {
 		t.Fatalf("first run: %+v", first)
 	}
@@ -49,7 +49,7 @@ func TestFocusListFollowsGrades(t *testing.T) {
 	better := firmC
 	better.Grade = model.GradeB
 	gone := focus(t, r, "2025-05-01", worse, better)
-	if len(gone) != 1 || gone[0].State != lists.StateRemoved || gone[0].RemovedReason != lists.RemovalRegraded ||
+	if len(gone) != 1 || gone[0].State != model.ListStateRemoved || gone[0].RemovedReason != model.RemovalRegraded ||
 		gone[0].RemovedAt != "2025-05-01" || gone[0].RemovedByCode != "320800" {
 		t.Fatalf("regraded B: %+v", gone)
 	}

@@ -9,15 +9,6 @@ import (
 	"github.com/qcredit/qcredit/model"
 )
 
-// Proposed additions to the v1 contract (not yet in model.EventSpecs): an
-// analyst records a firm's objection (陈述申辩) to a pending listing and its
-// outcome as events, so they are read under a run's watermark like any
-// report. Proposed facets: objection_id → Ref, key → Link, outcome → Result.
-const (
-	EventObjectionReceived model.EventType = "listing.objection_received" // data: objection_id, key
-	EventObjectionDecided  model.EventType = "listing.objection_decided"  // data: objection_id, outcome, decision_no
-)
-
 // Outcome is the decision on an objection.
 type Outcome string
 
@@ -103,8 +94,10 @@ type FirmRecords struct {
 // Validate says what is missing from the records.
 func (f *FirmRecords) Validate() error {
 	var errs []error
-	if _, err := model.ParseUSCC(string(f.USCC)); err != nil {
-		errs = append(errs, fmt.Errorf("uscc %q: %w", f.USCC, err))
+	// The USCC is only required: records come from the warehouse, which
+	// stores validated codes (and benchmarks' synthetic ones).
+	if f.USCC == "" {
+		errs = append(errs, errors.New("uscc is required"))
 	}
 	for _, p := range f.Penalties {
 		errs = append(errs, missing("penalty", p.Source, "case_no", p.CaseNo, "violation", p.Violation, "severity", p.Severity)...)
@@ -165,8 +158,8 @@ func (f *FirmRecords) AddEvent(rec model.Record) error {
 	case model.EventPenaltyRevoked:
 		f.PenaltyRevocations = append(f.PenaltyRevocations, PenaltyRevocation{Source: src, CaseNo: fc.Ref})
 	case model.EventLicenceRevoked:
-		// decision_no has no facet in contract v1 (Link is proposed): until
-		// it has, read it from the canonical data.
+		// decision_no fills the Link facet; events stored before it did keep
+		// it in their data alone.
 		decision := fc.Link
 		if decision == "" && len(rec.Data) > 0 {
 			var d struct {
@@ -183,9 +176,9 @@ func (f *FirmRecords) AddEvent(rec model.Record) error {
 		f.Accidents = append(f.Accidents, Accident{Source: src, AccidentID: fc.Ref, Grade: fc.Severity})
 	case model.EventCreditRepaired:
 		f.Repairs = append(f.Repairs, Repair{Source: src, CaseNo: fc.Ref})
-	case EventObjectionReceived:
+	case model.EventListingObjectionReceived:
 		f.Objections = append(f.Objections, Objection{Source: src, ObjectionID: fc.Ref, Key: fc.Link})
-	case EventObjectionDecided:
+	case model.EventListingObjectionDecided:
 		f.ObjectionDecisions = append(f.ObjectionDecisions, ObjectionDecision{Source: src, ObjectionID: fc.Ref,
 			Outcome: Outcome(fc.Result)})
 	}

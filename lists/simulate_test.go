@@ -91,7 +91,7 @@ func (c *city) meetsARule(f *lists.FirmRecords) bool {
 
 // checkReason says what is wrong with a listed entry given the events it
 // names: their types, severities, violations and the reason's text.
-func (c *city) checkReason(r *lists.Rules, e *lists.Entry) error {
+func (c *city) checkReason(r *lists.Rules, e *model.ListEntry) error {
 	var recs []model.Record
 	for _, id := range e.Events {
 		rec, ok := c.events[id]
@@ -151,9 +151,9 @@ func TestPlantedBadEnterprisesAreListed(t *testing.T) {
 	c := simulateCity(t, simulate.Config{Enterprises: 3000, Years: 3, Seed: 20260630,
 		End: time.Date(2026, 6, 30, 0, 0, 0, 0, model.Shanghai)})
 	statuses := map[model.USCC]lists.Status{}
-	byRule := map[string]map[lists.State]int{}
+	byRule := map[string]map[model.ListState]int{}
 	reviews := map[lists.ReviewKind]int{}
-	removals := map[lists.Removal]int{}
+	removals := map[model.Removal]int{}
 	listedFirms, badEntries := 0, 0
 	for uscc, f := range c.firms {
 		st, err := r.Evaluate(*f, c.end)
@@ -167,13 +167,13 @@ func TestPlantedBadEnterprisesAreListed(t *testing.T) {
 		for i := range st.Entries {
 			e := &st.Entries[i]
 			if byRule[e.Rule] == nil {
-				byRule[e.Rule] = map[lists.State]int{}
+				byRule[e.Rule] = map[model.ListState]int{}
 			}
 			byRule[e.Rule][e.State]++
 			if e.RemovedReason != "" {
 				removals[e.RemovedReason]++
 			}
-			if e.State != lists.StateListed {
+			if e.State != model.ListStateListed {
 				continue
 			}
 			if err := c.checkReason(r, e); err != nil {

@@ -115,7 +115,7 @@ var EventSpecs = map[EventType]EventSpec{
 	EventLicenceRevoked: {Doc: "a licence is revoked", Fields: []FieldSpec{
 		{Name: "licence_no", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "reason", Kind: FieldEnum, Required: true, Enum: []string{"violation", "fraud", "other"}, Facet: FacetCategory},
-		{Name: "decision_no", Kind: FieldString},
+		{Name: "decision_no", Kind: FieldString, Facet: FacetLink},
 	}},
 	EventSpotCheckCompleted: {Doc: "a supervisory spot check (监督抽查) has a result", Fields: []FieldSpec{
 		{Name: "check_id", Kind: FieldString, Required: true, Facet: FacetRef},
@@ -226,6 +226,16 @@ var EventSpecs = map[EventType]EventSpec{
 			{Name: "action", Kind: FieldString, Required: true},
 			{Name: "note", Kind: FieldString},
 		}},
+	EventListingObjectionReceived: {Doc: "a firm objects (陈述申辩) to a pending listing of the dishonest list", Fields: []FieldSpec{
+		{Name: "objection_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "key", Kind: FieldString, Required: true, Facet: FacetLink}, // the pending entry's key
+		{Name: "statement", Kind: FieldString},
+	}},
+	EventListingObjectionDecided: {Doc: "the decision on an objection to a listing", Fields: []FieldSpec{
+		{Name: "objection_id", Kind: FieldString, Required: true, Facet: FacetRef},
+		{Name: "outcome", Kind: FieldEnum, Required: true, Enum: []string{"upheld", "rejected"}, Facet: FacetResult},
+		{Name: "decision_no", Kind: FieldString},
+	}},
 }
 
 func init() {

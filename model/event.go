@@ -41,6 +41,10 @@ const (
 	// enterprise, so without a USCC (EventSpec.WithoutUSCC).
 	EventWarningAcknowledged   EventType = "warning.acknowledged"
 	EventWarningActionRecorded EventType = "warning.action_recorded"
+	// An analyst records a firm's objection (陈述申辩) to a pending listing
+	// and the decision on it, so both are read under a run's watermark.
+	EventListingObjectionReceived EventType = "listing.objection_received"
+	EventListingObjectionDecided  EventType = "listing.objection_decided"
 )
 
 // Event is one supervision record as a bureau reports it (contract v1).

@@ -26,7 +26,7 @@ func clustersRunner(t *testing.T, s backend) *pipelines.Runner {
 		t.Fatal(err)
 	}
 	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{
-		pipelines.NewScoreJob(s, defaultScorecard(t), quiet), pipelines.NewClustersJob(s, cfg, quiet)}})
+		scoreJob(t, s, defaultScorecard(t)), pipelines.NewClustersJob(s, cfg, quiet)}})
 	if err != nil {
 		t.Fatal(err)
 	}

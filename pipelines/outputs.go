@@ -57,6 +57,19 @@ func newOutputWriter(ctx context.Context, store RunStore, run warehouse.Run, siz
 // Add takes the next output. Its key must be greater than the previous
 // one's; Payload must not change afterwards.
 func (w *OutputWriter) Add(o warehouse.OutputRow) error {
+	return w.add(o, true)
+}
+
+// AddUndigested takes the next output, in the same key order, without it
+// counting in the run's digest: for what a run derives from the outputs
+// published before it (a list's new version and its changes) rather than
+// from its own inputs, so that a re-run --like it reproduces its digest
+// (and publishes nothing new).
+func (w *OutputWriter) AddUndigested(o warehouse.OutputRow) error {
+	return w.add(o, false)
+}
+
+func (w *OutputWriter) add(o warehouse.OutputRow, digested bool) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -66,6 +79,9 @@ func (w *OutputWriter) Add(o warehouse.OutputRow) error {
 	}
 	w.last = o.Key
 	w.n++
+	if !digested {
+		return w.append(o)
+	}
 	w.line = append(w.line[:0], o.Key...)
 	w.line = append(w.line, '\t')
 	w.line = strconv.AppendInt(w.line, o.Value, 10)
@@ -75,6 +91,11 @@ func (w *OutputWriter) Add(o warehouse.OutputRow) error {
 	w.line = append(w.line, o.Payload...)
 	w.line = append(w.line, '\n')
 	w.digest.Write(w.line)
+	return w.append(o)
+}
+
+// append queues o and hands over a full batch.
+func (w *OutputWriter) append(o warehouse.OutputRow) error {
 	w.batch = append(w.batch, o)
 	if len(w.batch) >= w.size {
 		w.batches <- w.batch

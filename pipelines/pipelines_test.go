@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/qcredit/qcredit/ingest"
+	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
@@ -54,9 +55,9 @@ type backend interface {
 	warehouse.Store
 	pipelines.RunStore
 	pipelines.ScoreFeatures
+	pipelines.ListsSource
 	pipelines.ActivitySource
 	pipelines.ClusterSource
-	ReadOutputs(ctx context.Context, q warehouse.OutputQuery, fn func(warehouse.OutputRow) error) error
 }
 
 func newRunner(t *testing.T, s backend, sc *scoring.Scorecard, opts ...pipelines.RunnerOptions) *pipelines.Runner {
@@ -65,12 +66,48 @@ func newRunner(t *testing.T, s backend, sc *scoring.Scorecard, opts ...pipelines
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	o.Jobs = append(o.Jobs, pipelines.NewScoreJob(s, sc, quiet))
+	rules := defaultRules(t)
+	score, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Jobs = append(o.Jobs, score, pipelines.NewListsJob(s, rules, quiet))
 	r, err := pipelines.NewRunner(s, quiet, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// scoreJob is the score job over s with the scorecard and the default listing rules.
+func scoreJob(t testing.TB, s interface {
+	pipelines.ScoreFeatures
+	pipelines.ListingRecords
+}, sc *scoring.Scorecard) *pipelines.ScoreJob {
+	t.Helper()
+	rules, err := lists.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func defaultRules(t *testing.T) *lists.Rules {
+	t.Helper()
+	r, err := lists.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// scoreVersion is the model version of a score run with the scorecard and the default listing rules.
+func scoreVersion(t *testing.T, sc *scoring.Scorecard) string {
+	return sc.Version + "+" + defaultRules(t).Version
 }
 
 func defaultScorecard(t *testing.T) *scoring.Scorecard {
@@ -143,7 +180,7 @@ func TestScoreOnSimulatedCity(t *testing.T) {
 		t.Fatal(err)
 	}
 	if first.Digest == "" || first.Digest != second.Digest || first.ID != "score-1" || second.ID != "score-2" ||
-		first.ModelVersion != sc.Version || second.Counts["late_events"] != 0 {
+		first.ModelVersion != scoreVersion(t, sc) || second.Counts["late_events"] != 0 {
 		t.Fatalf("runs: %+v / %+v", first, second)
 	}
 	a, b := runScores(t, s, first), runScores(t, s, second)
@@ -278,11 +315,11 @@ func TestModelVersionFollowsScorecardFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if runDefault.ModelVersion != def.Version || runEdited.ModelVersion != sc.Version || sc.Version == def.Version {
+	if runDefault.ModelVersion != scoreVersion(t, def) || runEdited.ModelVersion != scoreVersion(t, sc) || sc.Version == def.Version {
 		t.Errorf("versions: default run %s (%s), edited run %s (%s)", runDefault.ModelVersion, def.Version, runEdited.ModelVersion, sc.Version)
 	}
 	runs, err := newRunner(t, s, sc).Runs(t.Context(), warehouse.RunFilter{Job: pipelines.JobScore})
-	if err != nil || len(runs) != 2 || runs[0].ModelVersion != sc.Version {
+	if err != nil || len(runs) != 2 || runs[0].ModelVersion != scoreVersion(t, sc) {
 		t.Errorf("stored runs: %+v %v", runs, err)
 	}
 }

@@ -38,7 +38,7 @@ func planningRunner(t *testing.T, s planningBackend) (*pipelines.Runner, *pipeli
 		t.Fatal(err)
 	}
 	jobs := []pipelines.Job{
-		pipelines.NewScoreJob(s, defaultScorecard(t), quiet),
+		scoreJob(t, s, defaultScorecard(t)),
 		pipelines.NewPlanJob(s, rules, quiet),
 		pipelines.NewKPIJob(s, pipelines.DefaultKPIConfig(), quiet),
 		pipelines.NewRecheckJob(s, pipelines.DefaultRecheckJobConfig(), quiet),

@@ -30,3 +30,9 @@ type RunStore interface {
 type ScoreFeatures interface {
 	ScoreFeatures(ctx context.Context, q warehouse.FeatureQuery, fn func(warehouse.EnterpriseFeatures) error) error
 }
+
+// ListingRecords is what the score and lists jobs read for the listing
+// rules: each firm's listing records, in USCC order.
+type ListingRecords interface {
+	ListingRecords(ctx context.Context, q warehouse.ListingQuery, fn func(warehouse.FirmRecords) error) error
+}

@@ -22,6 +22,11 @@ type Row struct {
 type Features struct {
 	USCC string
 	Rows []Row
+	// Listing are the reasons the enterprise is on the serious dishonest
+	// list (lists.Status.ScoreReasons), one per listed entry: any makes the
+	// grade D. The list's rules decide it, so the score and the lists agree
+	// on notice, objections, expiry, repair and withdrawal.
+	Listing []model.Reason
 }
 
 // Rule ids of the adjustments the scorecard makes itself.
@@ -32,15 +37,6 @@ const (
 
 func (m *Match) matches(r *Row) bool {
 	return r.Kind == m.Kind && in(m.Subs, r.Sub) && in(m.Categories, r.Category) && in(m.Flags, r.Flag)
-}
-
-func (m *Match) matchesAny(rows []Row) bool {
-	for i := range rows {
-		if m.matches(&rows[i]) {
-			return true
-		}
-	}
-	return false
 }
 
 func in(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
@@ -76,9 +72,9 @@ func (sc *Scorecard) Score(f Features) model.Score {
 	}
 	res.Score = total
 	res.Grade = sc.grade(total)
-	if r, ok := sc.serious(f.Rows); ok {
+	if len(f.Listing) > 0 {
 		res.Grade = model.GradeD
-		res.Reasons = append(res.Reasons, r)
+		res.Reasons = append(res.Reasons, f.Listing...)
 	} else if res.Grade == model.GradeA {
 		// The evidence is a reason of its own (0 points) so the credit file
 		// shows what grade A rests on, or why A was withheld.
@@ -140,47 +136,6 @@ func (sc *Scorecard) apply(rule *Rule, rows []Row) (model.Reason, bool) {
 	}
 	slices.Sort(ids)
 	return model.Reason{Rule: rule.ID, Points: p, Count: count, Events: ids, Basis: rule.Basis, Windows: perWindow, Detail: detail}, true
-}
-
-// serious returns the first serious-list condition the rows meet.
-func (sc *Scorecard) serious(rows []Row) (model.Reason, bool) {
-	for r := range sc.Serious {
-		rule := &sc.Serious[r]
-		if !rule.Match.matchesAny(rows) {
-			continue // the common case: nothing to count, nothing to allocate
-		}
-		byCat := map[string][]string{}
-		counts := map[string]int64{}
-		for j := range rows {
-			row := &rows[j]
-			if !rule.Match.matches(row) {
-				continue
-			}
-			key := ""
-			if rule.PerCategory {
-				key = row.Category
-			}
-			counts[key] += sum(row.Counts[:min(len(row.Counts), len(sc.Windows))])
-			byCat[key] = append(byCat[key], row.IDs...)
-		}
-		keys := make([]string, 0, len(counts))
-		for k := range counts {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			if counts[k] >= rule.Min {
-				ids := byCat[k]
-				slices.Sort(ids)
-				d := "serious dishonest list condition met: grade D"
-				if k != "" {
-					d = k + ": " + d
-				}
-				return model.Reason{Rule: rule.ID, Count: counts[k], Events: ids, Basis: rule.Basis, Detail: d}, true
-			}
-		}
-	}
-	return model.Reason{}, false
 }
 
 func (sc *Scorecard) evidence(rows []Row) []string {

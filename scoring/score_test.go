@@ -40,16 +40,14 @@ func TestScore(t *testing.T) {
 			1000 - 150 - 60, model.GradeB, []string{"spot_check.fail.critical", "spot_check.recheck_fail"}},
 		{"repaired penalty keeps a small deduction", []Row{pass, row("penalty", "heavy", "substandard", "repaired", []int64{1, 0, 0}, "x1")},
 			1000 - 20, model.GradeA, []string{"penalty.repaired", "grade.a_evidence"}},
-		{"heavy penalty for a listed violation is D", []Row{pass, row("penalty", "heavy", "counterfeit", "", []int64{0, 0, 1}, "x2")},
-			1000 - 60, model.GradeD, []string{"penalty.heavy", "serious.heavy_penalty"}},
-		{"same violation twice is D", []Row{pass, row("penalty", "light", "false_labeling", "", []int64{1, 0, 0}, "a"),
-			row("penalty", "general", "false_labeling", "", []int64{0, 1, 0}, "b")},
-			1000 - 50 - 60, model.GradeD, []string{"penalty.light", "penalty.general", "serious.repeat_violation"}},
+		// Not yet listed (the notice period, or an upheld objection): the points alone decide.
+		{"heavy penalty without a listing is graded by its points", []Row{pass, row("penalty", "heavy", "counterfeit", "", []int64{0, 0, 1}, "x2")},
+			1000 - 60, model.GradeA, []string{"penalty.heavy", "grade.a_evidence"}},
 		{"credits are capped per rule and in total", []Row{pass, row("certification", "", "", "", []int64{5, 0, 0}, "c1", "c2", "c3", "c4", "c5"),
 			row("award", "", "", "", []int64{3, 0, 0}, "w1", "w2", "w3")}, 1000, model.GradeA,
 			[]string{"credit.certification", "credit.award", "credits.cap", "score.clamp", "grade.a_evidence"}},
 		{"score is clamped at 0", []Row{row("accident", "major", "", "", []int64{4, 0, 0}, "a1", "a2", "a3", "a4")},
-			0, model.GradeD, []string{"accident.larger", "score.clamp", "serious.accident"}},
+			0, model.GradeD, []string{"accident.larger", "score.clamp"}},
 		{"overdue serious hazard takes both deductions", []Row{pass, row("hazard", "serious", "", "overdue", []int64{1, 0, 0}, "h1")},
 			1000 - 60 - 80, model.GradeB, []string{"hazard.serious", "hazard.overdue"}},
 		{"unverified complaints are not features; verified are capped", []Row{pass, row("complaint", "", "", "", []int64{10, 0, 0}, "k")},
@@ -80,6 +78,28 @@ func TestScore(t *testing.T) {
 	}
 }
 
+func TestAListedFirmGradesD(t *testing.T) {
+	// given a firm whose points make it A, when it is on the serious dishonest list, then it grades D, its
+	// score is unchanged (the listing reasons carry 0 points) and the listing reasons come last, without
+	// grade A's evidence
+	sc := mustDefault(t)
+	listing := []model.Reason{
+		{Rule: "serious.heavy_penalty", Count: 1, Events: []string{"x2"}, Basis: "总局令第44号第七条", Detail: "严重违法失信名单 k1"},
+		{Rule: "serious.accident", Count: 1, Events: []string{"a9"}, Basis: "特种设备安全法", Detail: "严重违法失信名单 k2"},
+	}
+	res := sc.Score(Features{USCC: "X", Rows: []Row{pass}, Listing: listing})
+	if res.Grade != model.GradeD || res.Score != 1000 {
+		t.Fatalf("got %s %s, want 100.0 D", res.Score, res.Grade)
+	}
+	var rules []string
+	for _, r := range res.Reasons {
+		rules = append(rules, r.Rule)
+	}
+	if want := []string{"serious.heavy_penalty", "serious.accident"}; !slices.Equal(rules, want) {
+		t.Errorf("reasons %v, want %v", rules, want)
+	}
+}
+
 func TestVersionFollowsContent(t *testing.T) {
 	a := mustDefault(t)
 	b, err := Parse(append(DefaultYAML(), []byte("\n# edited\n")...))
@@ -103,6 +123,8 @@ func TestParseRejects(t *testing.T) {
 			`rule spot_check.fail.minor can never match: kind spot_check has no sub "minr"`},
 		{"unknown category", strings.Replace(string(defaultYAML), "categories: [violation, fraud]", "categories: [violation, fraude]", 1),
 			`has no category "fraude"`},
+		// The serious-list triggers are the lists' rules now: a file still carrying them is refused, not half read.
+		{"serious section", string(defaultYAML) + "serious:\n  - id: serious.x\n", "serious"},
 		{"unknown flag", strings.Replace(string(defaultYAML), "flags: [overdue]", "flags: [late]", 1), `has no flag "late"`},
 	}
 	for _, tt := range tests {

@@ -60,7 +60,6 @@ type Scorecard struct {
 	CreditCap      model.Points
 	Rules          []Rule
 	GradeAEvidence Evidence
-	Serious        []SeriousRule
 }
 
 // Window is one look-back age bucket: events at most Months old (and older
@@ -100,17 +99,6 @@ type Evidence struct {
 	Basis   string
 }
 
-// SeriousRule puts an enterprise on the serious dishonest list (grade D) when
-// at least Min matching events lie in the look-back, counted per category
-// when PerCategory (the same violation twice).
-type SeriousRule struct {
-	ID          string
-	Match       Match
-	Min         int64
-	PerCategory bool
-	Basis       string
-}
-
 type fileRule struct {
 	ID     string  `yaml:"id"`
 	Match  Match   `yaml:"match"`
@@ -137,13 +125,6 @@ type file struct {
 		Matches []Match `yaml:"matches"`
 		Basis   string  `yaml:"basis"`
 	} `yaml:"grade_a_evidence"`
-	Serious []struct {
-		ID          string `yaml:"id"`
-		Match       Match  `yaml:"match"`
-		Min         int64  `yaml:"min"`
-		PerCategory bool   `yaml:"per_category"`
-		Basis       string `yaml:"basis"`
-	} `yaml:"serious"`
 }
 
 // Parse reads and validates a scorecard.
@@ -168,9 +149,6 @@ func Parse(b []byte) (*Scorecard, error) {
 	}
 	for _, r := range f.Rules {
 		sc.Rules = append(sc.Rules, Rule{ID: r.ID, Match: r.Match, Points: model.PointsOf(r.Points), Cap: model.PointsOf(r.Cap), Basis: r.Basis})
-	}
-	for _, r := range f.Serious {
-		sc.Serious = append(sc.Serious, SeriousRule{ID: r.ID, Match: r.Match, Min: r.Min, PerCategory: r.PerCategory, Basis: r.Basis})
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, err
@@ -233,13 +211,6 @@ func (sc *Scorecard) Validate() error {
 	}
 	for _, m := range sc.GradeAEvidence.Matches {
 		checkMatch(sc.GradeAEvidence.ID, m)
-	}
-	for _, r := range sc.Serious {
-		checkID(r.ID)
-		checkMatch(r.ID, r.Match)
-		if r.Min < 1 {
-			errs = append(errs, fmt.Errorf("serious rule %s: min must be ≥ 1", r.ID))
-		}
 	}
 	return errors.Join(errs...)
 }

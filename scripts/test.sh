@@ -32,7 +32,8 @@ cleanup() {
 trap cleanup EXIT
 
 # A published draw is recomputed independently with Python's standard library
-# (planning/testdata/verify_draw.py), which CI requires.
+# (planning/testdata/verify_draw.py), and the README's partner-side example of
+# the lists runs against a live API; CI requires both.
 if ! command -v python3 >/dev/null; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo=sudo

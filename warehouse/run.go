@@ -139,6 +139,22 @@ type OutputQuery struct {
 	// Payload asks for the payloads too; without it they are left empty
 	// and not read (a score run's reasons are most of its bytes).
 	Payload bool
+	// KeyPrefix, when set, reads only the outputs whose key starts with it
+	// (one kind of a job's outputs, e.g. a lists run's changes "c/").
+	KeyPrefix string
+}
+
+// KeyRange is the half-open range [from, to) of keys starting with the
+// query's prefix (to "" when unbounded), for backends to filter on.
+func (q OutputQuery) KeyRange() (from, to string) {
+	p := []byte(q.KeyPrefix)
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] < 0xFF {
+			p[i]++
+			return q.KeyPrefix, string(p[:i+1])
+		}
+	}
+	return q.KeyPrefix, ""
 }
 
 // VersionedOutput is one output of a run with the run it belongs to.

@@ -11,6 +11,8 @@
 //     (Excel's limit, less the header): Row returns ErrTooManyRows past it.
 //   - NDJSON: one JSON object per row keyed by Column.Key, LF-terminated.
 //   - JSON: one array of those objects.
+//   - Arrow (NewArrowWriter): an IPC stream of typed columns with schema
+//     metadata, in record batches.
 //
 // Usage:
 //
@@ -89,9 +91,12 @@ func (f Format) Attachment(name string) string {
 
 // Column is one column of a table.
 type Column struct {
-	Key string // field name in JSON and NDJSON: stable, snake_case
+	Key string // field name in JSON, NDJSON and Arrow: stable, snake_case
 	Zh  string // Chinese header (统一社会信用代码)
 	En  string // English header (USCC)
+	// Kind types the column in Arrow (text by default); other formats write
+	// every kind as text, a []string as its JSON array.
+	Kind Kind
 }
 
 // Header is the column's header cell in CSV and XLSX: "Zh (En)", or the one

@@ -8,6 +8,6 @@ func newBenchCmd(a *app) *cobra.Command {
 		Short: "Measure import, ingest and pipeline speed on this machine",
 	}
 	cmd.AddCommand(newBenchImportCmd(a), newBenchIngestCmd(a), newBenchScoreCmd(a), newBenchSearchCmd(a),
-		newBenchHTTPIngestCmd(a), newBenchLoadgenCmd(), newBenchClustersCmd(a))
+		newBenchHTTPIngestCmd(a), newBenchLoadgenCmd(), newBenchClustersCmd(a), newBenchListsCmd(a))
 	return cmd
 }

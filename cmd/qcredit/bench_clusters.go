@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qcredit/qcredit/clusters"
+	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/warehouse/duckdb"
@@ -103,8 +104,15 @@ func (a *app) benchClusters(cmd *cobra.Command, dir string, enterprises, events 
 	if err != nil {
 		return err
 	}
-	runner, err := pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{
-		pipelines.NewScoreJob(s, sc, a.log), pipelines.NewClustersJob(s, method, a.log)}})
+	rules, err := lists.Default()
+	if err != nil {
+		return err
+	}
+	score, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: a.log})
+	if err != nil {
+		return err
+	}
+	runner, err := pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score, pipelines.NewClustersJob(s, method, a.log)}})
 	if err != nil {
 		return err
 	}

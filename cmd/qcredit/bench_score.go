@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/warehouse/duckdb"
@@ -29,7 +31,7 @@ type scoreBench struct {
 
 func newBenchScoreCmd(a *app) *cobra.Command {
 	var enterprises, events int
-	var dir string
+	var dir, profile string
 	cmd := &cobra.Command{
 		Use:   "score",
 		Short: "Generate 1,000,000 enterprises with 30,000,000 events in DuckDB and time a full score run",
@@ -41,16 +43,17 @@ The target on a 2-core machine is 30 s for the score run.`,
 			if enterprises < 1 || events < enterprises {
 				return fmt.Errorf("need at least 1 enterprise and as many events as enterprises")
 			}
-			return a.benchScore(cmd, dir, enterprises, events)
+			return a.benchScore(cmd, dir, profile, enterprises, events)
 		},
 	}
 	cmd.Flags().IntVar(&enterprises, "enterprises", 1_000_000, "enterprises to generate")
 	cmd.Flags().IntVar(&events, "events", 30_000_000, "events to generate (registrations included)")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for the benchmark warehouse (default: a temporary one, removed after)")
+	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the score run to the file")
 	return cmd
 }
 
-func (a *app) benchScore(cmd *cobra.Command, dir string, enterprises, events int) error {
+func (a *app) benchScore(cmd *cobra.Command, dir, profile string, enterprises, events int) error {
 	ctx := cmd.Context()
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "qcredit-bench-score-")
@@ -101,10 +104,28 @@ func (a *app) benchScore(cmd *cobra.Command, dir string, enterprises, events int
 	if err != nil {
 		return err
 	}
-	job := pipelines.NewScoreJob(s, sc, a.log)
+	rules, err := lists.Default()
+	if err != nil {
+		return err
+	}
+	job, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: a.log})
+	if err != nil {
+		return err
+	}
 	runner, err := pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{job}})
 	if err != nil {
 		return err
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start = time.Now()
 	run, err := runner.Run(ctx, pipelines.RunRequest{Job: pipelines.JobScore, AsOf: "2026-06-30"})

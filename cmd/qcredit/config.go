@@ -33,6 +33,7 @@ type Config struct {
 	USCC      USCCConfig      `koanf:"uscc"`
 	Ingest    IngestConfig    `koanf:"ingest"`
 	Scoring   ScoringConfig   `koanf:"scoring"`
+	Lists     ListsConfig     `koanf:"lists"`
 	Clusters  ClustersConfig  `koanf:"clusters"`
 	Scheduler SchedulerConfig `koanf:"scheduler"`
 	Serving   ServingConfig   `koanf:"serving"`
@@ -103,6 +104,17 @@ type ScoringConfig struct {
 	File string `koanf:"file"`
 }
 
+// ListsConfig says which listing rules the score and lists jobs use and how
+// long published list versions are served.
+type ListsConfig struct {
+	// File is a listing rules YAML (see lists/default.yaml); empty = the embedded default.
+	File string `koanf:"file"`
+	// Retention is how far back versions are served (snapshots, changes
+	// since, check as_of): versions published within it, and the one in
+	// force at its start.
+	Retention time.Duration `koanf:"retention"`
+}
+
 // ClustersConfig says which cluster method the clusters job uses and what
 // prints its warning letters to PDF.
 type ClustersConfig struct {
@@ -124,6 +136,8 @@ var defaults = map[string]any{
 	"kafka.brokers":              []string{},
 	"uscc.accept_check_failures": false,
 	"scoring.file":               "",
+	"lists.file":                 "",
+	"lists.retention":            366 * 24 * time.Hour,
 	"clusters.file":              "",
 	"clusters.chromium":          "",
 	"kafka.topics":               []string{"qcredit.events"},

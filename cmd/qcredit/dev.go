@@ -74,12 +74,14 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 			a.devSession = true
 			return a.withDevKafka(ctx, broker, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
 				// The live bureaus report all the time: score as of today every few
-				// minutes too, so grades change while a user watches.
+				// minutes too, so grades change while a user watches, and list a
+				// minute later (new list versions too).
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
 					printDevBanner(cmd.OutOrStdout(), addr, strings.Join(a.cfg.Kafka.Brokers, ","), a.cfg.Warehouse, a.cfg.Kafka.Topics[0], key, gradeExamples(rm.Current()))
 					fmt.Fprintf(cmd.OutOrStdout(), "  dashboards: http://%s/   (development session: no key needed)\n", bannerHost(addr))
 				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule},
-					pipelines.Task{Name: pipelines.JobStats, Schedule: devScoreSchedule})
+					pipelines.Task{Name: pipelines.JobStats, Schedule: devScoreSchedule},
+					pipelines.Task{Name: pipelines.JobLists, Schedule: devListsSchedule})
 			})
 		},
 	}
@@ -110,8 +112,12 @@ func devAnalystKey(ctx context.Context, s backend) (string, error) {
 	return key, err
 }
 
-// devScoreSchedule is how often qcredit dev scores as of today.
-const devScoreSchedule = "*/5 * * * *"
+// devScoreSchedule is how often qcredit dev scores as of today, and
+// devListsSchedule when it lists: a minute after each score.
+const (
+	devScoreSchedule = "*/5 * * * *"
+	devListsSchedule = "1-59/5 * * * *"
+)
 
 func writeSimulation(path string, cfg simulate.Config) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -168,6 +174,8 @@ qcredit dev is running (warehouse: %[4]s)
   scores:  curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/scores?grade=D&limit=10'
   search:  curl 'http://%[1]s/api/v1/public/enterprises?q=钢材'
   cluster warnings: curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/clusters/warnings?min_level=yellow'
+  lists:   curl 'http://%[1]s/api/v1/public/lists/dishonest?limit=5'
+           curl -H "Authorization: Bearer $KEY" 'http://%[1]s/api/v1/partner/lists/dishonest?format=ndjson'
 `, host, broker, topic, warehouseURL, key)
 	for _, e := range examples {
 		fmt.Fprintf(w, "  grade %s: curl http://%s/api/v1/public/enterprises/%s   # %s\n", e.Grade, host, e.USCC, e.Name)

@@ -19,7 +19,8 @@ import (
 func TestDevCityIsAlive(t *testing.T) {
 	// Given `qcredit dev` on a small simulated city, when it has run for a
 	// while, then some enterprise's credit file holds a record reported by
-	// the live bureaus, occurring now, that is not in the simulated file.
+	// the live bureaus, occurring now, that is not in the simulated file; and
+	// the lists were published at start (dev lists right after scoring).
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "dev.log")
 	logFile, err := os.Create(logPath)
@@ -62,6 +63,11 @@ func TestDevCityIsAlive(t *testing.T) {
 	if len(page.Items) == 0 {
 		t.Fatal("no scored enterprises")
 	}
+	var dishonest struct{ Version int64 }
+	getJSONAt(t, "http://"+addr+"/api/v1/public/lists/dishonest", "", &dishonest)
+	if dishonest.Version < 1 {
+		t.Errorf("no version of the dishonest list published: %+v", dishonest)
+	}
 	deadline = time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		for _, it := range page.Items {
@@ -92,14 +98,16 @@ func TestDevCityIsAlive(t *testing.T) {
 	t.Fatalf("no live record in any credit file within 2 minutes\n%s", b)
 }
 
-// getJSONAt gets url with the API key and decodes the answer.
+// getJSONAt gets url with the key ("" sends none) and decodes the JSON.
 func getJSONAt(t *testing.T, url, key string, into any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), "GET", url, nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+key)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

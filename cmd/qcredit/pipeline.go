@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qcredit/qcredit/clusters"
+	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/scoring"
 	"github.com/qcredit/qcredit/warehouse"
@@ -31,6 +32,8 @@ func newPipelineCmd(a *app) *cobra.Command {
   kpi      the 1st at 05:00, as of the month that ended: county KPIs, overdue
            complaints, special-equipment self-correction
   clusters after score, in the same slot: industrial-cluster risk warnings and letters
+  lists    after score, in the same slot: the dishonest and focus lists, and a new
+           version of each list whose entries changed
   lottery  off: run by qcredit lottery create and draw (publishes the draws)
 
 A run reads the events that occurred up to the end of its as_of day and were
@@ -181,10 +184,15 @@ func (a *app) opPipelineList(ctx context.Context, e *opEnv, raw json.RawMessage)
 }
 
 // newRunner builds the pipeline runner with every job, the scorecard read
-// from scoring.file (env QCREDIT_SCORING_FILE) and the cluster method from
+// from scoring.file (env QCREDIT_SCORING_FILE), the listing rules from
+// lists.file (QCREDIT_LISTS_FILE) and the cluster method from
 // clusters.file (QCREDIT_CLUSTERS_FILE), or the embedded defaults.
 func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner, error) {
 	sc, err := scoring.Load(a.cfg.Scoring.File)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := a.listingRules()
 	if err != nil {
 		return nil, err
 	}
@@ -192,14 +200,34 @@ func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner
 	if err != nil {
 		return nil, err
 	}
-	score := pipelines.NewScoreJob(s, sc, a.log)
+	score, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: sc, Rules: rules, Log: a.log})
+	if err != nil {
+		return nil, err
+	}
 	stats := pipelines.NewStatsJob(s)
 	planning, err := a.planningJobs(s)
 	if err != nil {
 		return nil, err
 	}
 	cl := pipelines.NewClustersJob(s, method, a.log)
-	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: append([]pipelines.Job{score, stats, cl}, planning...), Registerer: reg})
+	jobs := append([]pipelines.Job{score, stats, cl, pipelines.NewListsJob(s, rules, a.log)}, planning...)
+	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: jobs, Registerer: reg})
+}
+
+// listingRules are the rules of lists.file, or the embedded default.
+func (a *app) listingRules() (*lists.Rules, error) {
+	if a.cfg.Lists.File == "" {
+		return lists.Default()
+	}
+	b, err := os.ReadFile(a.cfg.Lists.File)
+	if err != nil {
+		return nil, fmt.Errorf("read listing rules (lists.file): %w", err)
+	}
+	rules, err := lists.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("listing rules %s: %w", a.cfg.Lists.File, err)
+	}
+	return rules, nil
 }
 
 // loadClusterMethod reads the cluster method file, or the embedded default.

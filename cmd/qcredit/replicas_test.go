@@ -24,8 +24,9 @@ import (
 func TestTwoServersOnOneClickHouse(t *testing.T) {
 	// Given two `qcredit serve` replicas on one ClickHouse warehouse, both
 	// scheduling score every 6 seconds, then each scheduled slot produces
-	// exactly one run, and after a late heavy penalty of a firm and the next
-	// scheduled run both replicas show its new grade without a restart.
+	// exactly one run, and after a late report of a firm's heavy penalty,
+	// decided a month before (its notice period over: it is listed), and the
+	// next scheduled run both replicas show its new grade D without a restart.
 	b := make([]byte, 6)
 	rand.Read(b)
 	url := testenv.ClickHouse(t) + "/qcredit_test_" + hex.EncodeToString(b)
@@ -71,8 +72,9 @@ func TestTwoServersOnOneClickHouse(t *testing.T) {
 		}
 	}
 	late := filepath.Join(dir, "late.jsonl")
+	decided := time.Now().In(model.Shanghai).AddDate(0, -1, 0).Format(time.DateOnly)
 	os.WriteFile(late, []byte(fmt.Sprintf(`{"id":"320800-late-1","type":"penalty.decided","uscc":"%s","source":"320800",`+
-		`"occurred_at":"%sT10:00:00+08:00","data":{"case_no":"LATE-1","violation":"counterfeit","severity":"heavy"}}`+"\n", firm, yesterday)), 0o644)
+		`"occurred_at":"%sT10:00:00+08:00","data":{"case_no":"LATE-1","violation":"counterfeit","severity":"heavy"}}`+"\n", firm, decided)), 0o644)
 	if _, stderr, err := binary(t, env, "import", "-q", late); err != nil {
 		t.Fatalf("import late: %v\n%s", err, stderr)
 	}

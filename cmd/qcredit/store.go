@@ -22,6 +22,7 @@ type backend interface {
 	warehouse.Store
 	pipelines.RunStore
 	pipelines.ScoreFeatures
+	pipelines.ListsSource
 	pipelines.ActivitySource
 	pipelines.PlanSource
 	pipelines.KPISource

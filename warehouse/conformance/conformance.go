@@ -35,6 +35,10 @@ type Backend interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	Optimize(ctx context.Context) error
+	ListingRecords(ctx context.Context, q warehouse.ListingQuery, fn func(warehouse.FirmRecords) error) error
+	FirmNames(ctx context.Context, q warehouse.NameQuery, fn func(warehouse.FirmName) error) error
+	AppendPartnerRecords(ctx context.Context, recs []warehouse.PartnerRecord) error
+	PartnerRecords(ctx context.Context, q warehouse.PartnerQuery) ([]warehouse.PartnerRecord, error)
 	AppendKeyRecord(ctx context.Context, r warehouse.KeyRecord) error
 	KeyRecords(ctx context.Context) ([]warehouse.KeyRecord, error)
 	AppendAudit(ctx context.Context, recs []warehouse.AuditRecord) error
@@ -70,6 +74,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("MigrateIsIdempotent", func(t *testing.T) { testMigrateIsIdempotent(t, open) })
 	t.Run("RetryAfterPartialWrite", func(t *testing.T) { testRetryAfterPartialWrite(t, open) })
 	t.Run("Pipeline", func(t *testing.T) { RunPipeline(t, open) })
+	t.Run("Listing", func(t *testing.T) { RunListing(t, open) })
+	t.Run("PartnerRecords", func(t *testing.T) { testPartnerRecords(t, open) })
 	t.Run("KeyRecords", func(t *testing.T) { testKeyRecords(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("ResentIsTold", func(t *testing.T) { testResentIsTold(t, open) })

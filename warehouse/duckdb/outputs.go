@@ -48,8 +48,16 @@ func (s *Store) ReadOutputs(ctx context.Context, q warehouse.OutputQuery, fn fun
 	if q.Payload {
 		payload = "payload"
 	}
+	where, args := "job = ? AND version = ?", []any{q.Job, q.Version}
+	if q.KeyPrefix != "" {
+		from, to := q.KeyRange()
+		where, args = where+" AND key >= ?", append(args, from)
+		if to != "" {
+			where, args = where+" AND key < ?", append(args, to)
+		}
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT key, uscc, label, value, `+payload+` FROM run_outputs
-		WHERE job = ? AND version = ? ORDER BY key`, q.Job, q.Version)
+		WHERE `+where+` ORDER BY key`, args...)
 	if err != nil {
 		return fmt.Errorf("read outputs of %s: %w", warehouse.RunID(q.Job, q.Version), err)
 	}
