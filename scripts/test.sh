@@ -31,6 +31,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The HTTP benchmarks' tests drive servers with wrk (Debian).
+if ! command -v wrk >/dev/null; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk
+fi
+
 [ -x scripts/kafka.sh ] && scripts/kafka.sh start
 [ -x scripts/clickhouse.sh ] && scripts/clickhouse.sh start
 

@@ -19,6 +19,7 @@ import (
 type creditFileBenchInput struct {
 	City        benchCity
 	Dir         string
+	DuckDB      bool   // measure on DuckDB
 	ClickHouse  string // clickhouse://HOST:PORT: also measure on a fresh database there
 	Binary      string
 	Connections int
@@ -75,6 +76,9 @@ Prints p50 and p99 per backend as JSON. Target: p99 <= 50 ms on both.`,
 			if in.Connections < 1 || in.Duration < time.Second {
 				return fmt.Errorf("need at least 1 connection and a duration of 1s or more")
 			}
+			if !in.DuckDB && in.ClickHouse == "" {
+				return fmt.Errorf("nothing to measure: --duckdb=false needs --clickhouse")
+			}
 			res, err := a.benchCreditFile(cmd.Context(), in)
 			if err != nil {
 				return err
@@ -84,6 +88,7 @@ Prints p50 and p99 per backend as JSON. Target: p99 <= 50 ms on both.`,
 	}
 	benchCityFlags(cmd, &in.City)
 	cmd.Flags().StringVar(&in.Dir, "dir", "", "directory for the bench city's DuckDB warehouse, kept for the next benchmark (default: a temporary one, removed after)")
+	cmd.Flags().BoolVar(&in.DuckDB, "duckdb", true, "measure on DuckDB (--duckdb=false with --clickhouse: ClickHouse alone)")
 	cmd.Flags().StringVar(&in.ClickHouse, "clickhouse", "", "also measure on ClickHouse at this clickhouse://HOST:PORT (a fresh database is loaded and dropped)")
 	cmd.Flags().StringVar(&in.Binary, "binary", "", "qcredit binary to run as serve (default: this one)")
 	cmd.Flags().IntVar(&in.Connections, "connections", 1, "concurrent connections")
@@ -108,11 +113,13 @@ func (a *app) benchCreditFile(ctx context.Context, in creditFileBenchInput) (cre
 	}
 	defer os.RemoveAll(work)
 
-	duck, err := a.duckCreditFiles(ctx, dir, work, in)
-	if err != nil {
-		return res, err
+	if in.DuckDB {
+		duck, err := a.duckCreditFiles(ctx, dir, work, in)
+		if err != nil {
+			return res, err
+		}
+		res.Results = append(res.Results, duck)
 	}
-	res.Results = append(res.Results, duck)
 	if in.ClickHouse != "" {
 		ch, err := a.clickHouseCreditFiles(ctx, work, in)
 		if err != nil {
