@@ -5,9 +5,21 @@ export GOFLAGS += -tags=duckdb_arrow
 BIN       := bin/qcredit
 PKGS      := ./...
 
-.PHONY: build run test lint bench clean
+.PHONY: build run test lint bench clean dashboards
 
-build:
+# The dashboards (TypeScript, ECharts; Vite) are built into dashboards/dist/app,
+# which go build embeds; npm ci installs exactly package-lock.json.
+DASH_SRC := $(shell find dashboards/src dashboards/public -type f 2>/dev/null) dashboards/index.html dashboards/vite.config.ts dashboards/tsconfig.json
+
+dashboards/node_modules/.package-lock.json: dashboards/package-lock.json
+	cd dashboards && npm ci --no-audit --no-fund
+
+dashboards/dist/app/index.html: dashboards/node_modules/.package-lock.json $(DASH_SRC)
+	cd dashboards && npm run build
+
+dashboards: dashboards/dist/app/index.html
+
+build: dashboards
 	$(GO) build -o $(BIN) ./cmd/qcredit
 
 run: build
@@ -27,4 +39,4 @@ bench: build
 	scripts/bench.sh
 
 clean:
-	rm -rf bin data
+	rm -rf bin data dashboards/dist/app dashboards/node_modules

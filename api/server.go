@@ -32,6 +32,8 @@ type Warehouse interface {
 	Timeline(ctx context.Context, uscc model.USCC, limit int) ([]model.Event, error)
 	Output(ctx context.Context, job string, version int, key string) (warehouse.OutputRow, error)
 	OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error)
+	// Runs lists run records, newest first (the dashboards' latest runs).
+	Runs(ctx context.Context, f warehouse.RunFilter) ([]warehouse.Run, error)
 }
 
 // ReadModel is the read model the API answers frequent reads from.
@@ -50,6 +52,8 @@ type Server struct {
 	requests *prometheus.HistogramVec
 	// routeTable is every /api/v1 route with its scopes (handle).
 	routeTable []Route
+	// dev is the development-only session of `qcredit dev`, else nil.
+	dev *devSession
 }
 
 // Options configure a Server.
@@ -60,6 +64,11 @@ type Options struct {
 	// IngestHealth reports the Kafka ingest worker running in this process,
 	// if any, on /readyz.
 	IngestHealth func() ingest.Health
+	// UI serves the dashboards' pages and assets (dashboards.Handler); nil
+	// serves none.
+	UI http.Handler
+	// DevSession admits the dashboards without a key (qcredit dev only).
+	DevSession bool
 }
 
 // New builds the server and its routes.
@@ -70,6 +79,9 @@ func New(store Warehouse, rm ReadModel, log *slog.Logger, opts Options) *Server 
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{store: store, model: rm, ingest: opts.IngestHealth, log: log, registry: reg, engine: gin.New()}
+	if opts.DevSession {
+		s.dev = newDevSession()
+	}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "qcredit_http_request_duration_seconds", Help: "HTTP requests by route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -81,6 +93,7 @@ func New(store Warehouse, rm ReadModel, log *slog.Logger, opts Options) *Server 
 	s.engine.HandleMethodNotAllowed = true // 405 with Allow, not 404, for a known path
 	s.engine.Use(gin.Recovery(), s.observe)
 	s.routes()
+	s.uiRoutes(opts.UI)
 	return s
 }
 
@@ -94,6 +107,8 @@ func (s *Server) routes() {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 	s.handle("GET", "/public/enterprises/:uscc", public, s.publicEnterprise)
 	s.analystRoutes()
+	s.dashboardRoutes()
+	s.handle("GET", "/session", public, s.session)
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed",

@@ -16,8 +16,8 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// Importer imports JSONL files: one event per line, bad lines dead-lettered
-// with file:line. Lines are decoded in parallel and written in file order, so
+// Importer imports JSONL files or standard input: one event per line, bad
+// lines dead-lettered with file:line (stdin:-:line). Lines are decoded in parallel and written in file order, so
 // the first line of a repeated id is the one stored.
 type Importer struct {
 	Store     warehouse.Store
@@ -43,12 +43,12 @@ func (s ImportSummary) Add(o ImportSummary) ImportSummary {
 		Refused: s.Refused + o.Refused, WriteResult: s.WriteResult.Add(o.WriteResult)}
 }
 
-// ImportFile imports one JSONL file. Its dead letters name the absolute path,
-// so importing the same file again stores no second copy of a bad line.
+// ImportFile imports one JSONL file. Its dead letters' origins name the
+// absolute path; importing the file again, or a copy, adds no dead letter.
 func (im Importer) ImportFile(ctx context.Context, path string) (ImportSummary, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return ImportSummary{}, fmt.Errorf("import: %w", err)
+		return ImportSummary{}, err // "open PATH: …" says it all
 	}
 	defer f.Close()
 	abs, err := filepath.Abs(path)
@@ -72,8 +72,20 @@ type chunk struct {
 
 const chunkBytes = 1 << 20
 
-// Import reads JSONL from r; name is the origin recorded on dead letters.
+// Import reads JSONL from r; name is the file recorded in the origins of its
+// dead letters (file:NAME:LINE).
 func (im Importer) Import(ctx context.Context, name string, r io.Reader) (ImportSummary, error) {
+	return im.read(ctx, model.Origin{Kind: "file", Name: name}, r)
+}
+
+// ImportStdin reads JSONL from r, the standard input: its dead letters'
+// origins are stdin:-:LINE.
+func (im Importer) ImportStdin(ctx context.Context, r io.Reader) (ImportSummary, error) {
+	return im.read(ctx, model.Origin{Kind: "stdin", Name: "-"}, r)
+}
+
+// read imports r; from names it, each line's origin adding the line number.
+func (im Importer) read(ctx context.Context, from model.Origin, r io.Reader) (ImportSummary, error) {
 	workers := im.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -98,7 +110,7 @@ func (im Importer) Import(ctx context.Context, name string, r io.Reader) (Import
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				im.decodeChunk(name, c, spare)
+				im.decodeChunk(from, c, spare)
 			}
 		}()
 	}
@@ -115,10 +127,10 @@ func (im Importer) Import(ctx context.Context, name string, r io.Reader) (Import
 	}
 	wg.Wait()
 	if err := <-readErr; err != nil && !errors.Is(err, context.Canceled) {
-		return sum, fmt.Errorf("read %s: %w", name, err)
+		return sum, fmt.Errorf("read %s: %w", from.Name, err)
 	}
 	if writeErr != nil {
-		return sum, fmt.Errorf("import %s: %w", name, writeErr)
+		return sum, fmt.Errorf("import %s: %w", from.Name, writeErr)
 	}
 	return sum, nil
 }
@@ -168,7 +180,7 @@ func (im Importer) split(ctx context.Context, r io.Reader, work, ordered chan<- 
 	}
 }
 
-func (im Importer) decodeChunk(name string, c *chunk, spare <-chan []warehouse.Item) {
+func (im Importer) decodeChunk(from model.Origin, c *chunk, spare <-chan []warehouse.Item) {
 	defer close(c.done)
 	data := c.data
 	select {
@@ -192,7 +204,8 @@ func (im Importer) decodeChunk(name string, c *chunk, spare <-chan []warehouse.I
 			continue
 		}
 		c.lines++
-		origin := model.Origin{Kind: "file", Name: name, Position: strconv.FormatInt(ln, 10)}
+		origin := from
+		origin.Position = strconv.FormatInt(ln, 10)
 		it, dl := im.Decoder.Decode(l, origin)
 		if dl != nil {
 			c.letters = append(c.letters, *dl)

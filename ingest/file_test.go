@@ -84,8 +84,8 @@ func TestImportTwiceStoresEverythingOnce(t *testing.T) {
 	if err := s.DB().QueryRowContext(t.Context(), `SELECT result FROM events WHERE id = '320830-4'`).Scan(&result); err != nil || result != "pass" {
 		t.Errorf("320830-4 stored with result %q (%v), want the first line's pass", result, err)
 	}
-	for reason, n := range map[model.DeadLetterReason]int64{model.ReasonMalformedJSON: 1, model.ReasonInvalidUSCC: 1,
-		model.ReasonUnknownType: 1, model.ReasonMissingField: 1, model.ReasonConflict: 1} {
+	for reason, n := range map[model.DeadLetterReason]int64{model.DeadLetterMalformedJSON: 1, model.DeadLetterInvalidUSCC: 1,
+		model.DeadLetterUnknownType: 1, model.DeadLetterMissingField: 1, model.DeadLetterConflict: 1} {
 		if st.DeadLetters.ByReason[string(reason)] != n {
 			t.Errorf("dead letters for %s: got %d, want %d", reason, st.DeadLetters.ByReason[string(reason)], n)
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -53,11 +52,19 @@ type EventSpec struct {
 	Fields []FieldSpec
 	// AnyOf requires at least one of the fields (enterprise.updated is partial).
 	AnyOf bool
+	// RequiredWhen makes fields required by the value of another.
+	RequiredWhen []Requirement
 	// WithoutUSCC marks a record about no single enterprise (an analyst's
 	// acknowledgement of a cluster warning, a county bureau's plan
 	// suggestion): its uscc must be absent, and Kafka keys it by source.
 	WithoutUSCC bool
 	Doc         string
+}
+
+// Requirement says Field is required when field If has the value Equals
+// (a failed spot check must say how severe the failure was).
+type Requirement struct {
+	Field, If, Equals string
 }
 
 var (
@@ -109,7 +116,7 @@ var EventSpecs = map[EventType]EventSpec{
 		{Name: "severity", Kind: FieldEnum, Enum: []string{"minor", "major", "critical"}, Facet: FacetSeverity},
 		{Name: "level", Kind: FieldEnum, Enum: []string{"national", "provincial", "city", "county"}},
 		{Name: "retest_of", Kind: FieldString, Facet: FacetLink},
-	}},
+	}, RequiredWhen: []Requirement{{Field: "severity", If: "result", Equals: "fail"}}},
 	EventPenaltyDecided: {Doc: "an administrative penalty is decided", Fields: []FieldSpec{
 		{Name: "case_no", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "violation", Kind: FieldEnum, Required: true, Enum: violations, Facet: FacetCategory},
@@ -165,6 +172,10 @@ var EventSpecs = map[EventType]EventSpec{
 		{Name: "case_no", Kind: FieldString, Required: true, Facet: FacetRef},
 		{Name: "decision_no", Kind: FieldString},
 	}},
+	EventRetracted: {Doc: "a record sent in error is withdrawn by the bureau that sent it: it no longer counts in any job, and both stay in the credit file", Fields: []FieldSpec{
+		{Name: "event_id", Kind: FieldString, Required: true, Facet: FacetLink},
+		{Name: "reason", Kind: FieldString, Required: true},
+	}},
 }
 
 func init() {
@@ -201,7 +212,9 @@ func invalid(reason DeadLetterReason, field, format string, args ...any) *Valida
 	return &ValidationError{Reason: reason, Field: field, Detail: fmt.Sprintf(format, args...)}
 }
 
-// MaxIDLength bounds event ids.
+// MaxIDLength bounds event ids, in characters (Unicode code points, as JSON
+// Schema's maxLength counts them), not bytes: 128 Chinese characters are
+// 384 bytes of UTF-8.
 const MaxIDLength = 128
 
 // Validate checks an event against the v1 contract and returns it as a Record
@@ -234,34 +247,34 @@ func (p USCCPolicy) ValidateFields(e Event, fields []DataField) (Record, error) 
 func (p USCCPolicy) validateEnvelope(e Event) error {
 	switch {
 	case e.ID == "":
-		return invalid(ReasonMissingField, "id", "is required")
-	case len(e.ID) > MaxIDLength || !utf8.ValidString(e.ID):
-		return invalid(ReasonInvalidField, "id", "must be 1–%d characters of UTF-8", MaxIDLength)
+		return invalid(DeadLetterMissingField, "id", "is required")
+	case !utf8.ValidString(e.ID) || utf8.RuneCountInString(e.ID) > MaxIDLength || IsBlank(e.ID):
+		return invalid(DeadLetterInvalidField, "id", "must be 1–%d characters of UTF-8, not all white space", MaxIDLength)
 	case e.Type == "":
-		return invalid(ReasonMissingField, "type", "is required")
+		return invalid(DeadLetterMissingField, "type", "is required")
 	}
 	spec, ok := EventSpecs[e.Type]
 	if !ok {
-		return invalid(ReasonUnknownType, "type", "%q is not a v1 event type", e.Type)
+		return invalid(DeadLetterUnknownType, "type", "%q is not a v1 event type", e.Type)
 	}
 	switch {
 	case spec.WithoutUSCC && e.USCC != "":
-		return invalid(ReasonInvalidField, "uscc", "must be absent: %s concerns no single enterprise", e.Type)
+		return invalid(DeadLetterInvalidField, "uscc", "must be absent: %s concerns no single enterprise", e.Type)
 	case spec.WithoutUSCC:
 	case e.USCC == "":
-		return invalid(ReasonMissingField, "uscc", "is required")
+		return invalid(DeadLetterMissingField, "uscc", "is required")
 	default:
 		if r := p.Check(string(e.USCC)); !r.Valid() {
-			return invalid(ReasonInvalidUSCC, "uscc", "%s: %s", e.USCC, r.Err())
+			return invalid(DeadLetterInvalidUSCC, "uscc", "%s: %s", e.USCC, r.Err())
 		}
 	}
 	switch {
 	case e.Source == "":
-		return invalid(ReasonMissingField, "source", "is required")
+		return invalid(DeadLetterMissingField, "source", "is required")
 	case !IsHuaianBureau(e.Source):
-		return invalid(ReasonInvalidField, "source", "%q is not the city bureau (320800) or a 3208xx county code", e.Source)
+		return invalid(DeadLetterInvalidField, "source", "%q is not a Huai'an bureau (%s)", e.Source, strings.Join(HuaianBureaus(), ", "))
 	case e.OccurredAt.IsZero():
-		return invalid(ReasonMissingField, "occurred_at", "is required (RFC 3339)")
+		return invalid(DeadLetterMissingField, "occurred_at", "is required (RFC 3339, e.g. 2025-03-01T09:30:00+08:00)")
 	}
 	return nil
 }
@@ -271,17 +284,22 @@ func (s EventSpec) validateData(fields []DataField) (Facets, error) {
 	var facets Facets
 	for i := 1; i < len(fields); i++ {
 		if fields[i].Name == fields[i-1].Name {
-			return facets, invalid(ReasonInvalidField, "data."+fields[i].Name, "appears more than once")
+			return facets, invalid(DeadLetterInvalidField, "data."+fields[i].Name, "appears more than once")
 		}
 	}
 	present := 0
 	for _, f := range s.Fields {
 		v := fieldNamed(fields, f.Name)
-		if v == nil || v.Kind == JSONNull {
+		if v == nil {
 			if f.Required {
-				return facets, invalid(ReasonMissingField, "data."+f.Name, "is required for %s", s.Type)
+				return facets, invalid(DeadLetterMissingField, f.path(), "is required for %s", s.Type)
 			}
 			continue
+		}
+		// null is refused, not read as absent: the schema says the same,
+		// and a sender that means "absent" can leave the field out.
+		if v.Kind == JSONNull {
+			return facets, invalid(DeadLetterInvalidField, f.path(), "is null: give a value or leave the field out")
 		}
 		present++
 		if err := f.check(v, &facets); err != nil {
@@ -289,12 +307,22 @@ func (s EventSpec) validateData(fields []DataField) (Facets, error) {
 		}
 	}
 	if s.AnyOf && present == 0 {
-		return facets, invalid(ReasonMissingField, "data", "%s needs at least one of its fields", s.Type)
+		return facets, invalid(DeadLetterMissingField, "data", "%s needs at least one of %s", s.Type, strings.Join(s.fieldNames(), ", "))
 	}
-	if s.Type == EventSpotCheckCompleted && facets.Result == "fail" && facets.Severity == "" {
-		return facets, invalid(ReasonMissingField, "data.severity", "is required when result is fail")
+	for _, r := range s.RequiredWhen {
+		if v := fieldNamed(fields, r.If); v != nil && v.Kind == JSONString && v.Text == r.Equals && fieldNamed(fields, r.Field) == nil {
+			return facets, invalid(DeadLetterMissingField, "data."+r.Field, "is required when %s is %s", r.If, r.Equals)
+		}
 	}
 	return facets, nil
+}
+
+func (s EventSpec) fieldNames() []string {
+	names := make([]string, len(s.Fields))
+	for i, f := range s.Fields {
+		names[i] = f.Name
+	}
+	return names
 }
 
 // fieldNamed finds a field by name. An event has a handful of fields, so a
@@ -313,7 +341,7 @@ func (f FieldSpec) check(v *DataField, facets *Facets) error {
 	switch f.Kind {
 	case FieldBool:
 		if v.Kind != JSONBool {
-			return invalid(ReasonInvalidField, f.path(), "must be true or false")
+			return invalid(DeadLetterInvalidField, f.path(), "must be true or false")
 		}
 		text = f.BoolFacet[0]
 		if v.Bool {
@@ -321,7 +349,7 @@ func (f FieldSpec) check(v *DataField, facets *Facets) error {
 		}
 	case FieldNumber:
 		if v.Kind != JSONNumber || v.Number < 0 {
-			return invalid(ReasonInvalidField, f.path(), "must be a number ≥ 0")
+			return invalid(DeadLetterInvalidField, f.path(), "must be a number ≥ 0")
 		}
 		if f.Facet == FacetAmount {
 			n := v.Number
@@ -330,12 +358,12 @@ func (f FieldSpec) check(v *DataField, facets *Facets) error {
 		return nil
 	case FieldStrings:
 		if v.Kind != JSONArray || !v.StringsOnly {
-			return invalid(ReasonInvalidField, f.path(), "must be an array of strings")
+			return invalid(DeadLetterInvalidField, f.path(), "must be an array of strings")
 		}
 		return nil
 	default:
 		if v.Kind != JSONString {
-			return invalid(ReasonInvalidField, f.path(), "must be a string")
+			return invalid(DeadLetterInvalidField, f.path(), "must be a string")
 		}
 		text = v.Text
 		if err := f.checkText(text); err != nil {
@@ -365,8 +393,8 @@ func (f FieldSpec) path() string { return "data." + f.Name }
 func (f FieldSpec) checkText(text string) error {
 	switch f.Kind {
 	case FieldString:
-		if strings.TrimSpace(text) == "" {
-			return invalid(ReasonInvalidField, f.path(), "must not be empty")
+		if IsBlank(text) {
+			return invalid(DeadLetterInvalidField, f.path(), "must not be empty or white space only")
 		}
 	case FieldEnum:
 		for _, e := range f.Enum {
@@ -374,27 +402,19 @@ func (f FieldSpec) checkText(text string) error {
 				return nil
 			}
 		}
-		return invalid(ReasonInvalidField, f.path(), "%q is not one of %s", text, strings.Join(f.Enum, ", "))
+		return invalid(DeadLetterInvalidField, f.path(), "%q is not one of %s", text, strings.Join(f.Enum, ", "))
 	case FieldDate:
 		if _, err := ParseDate(text); err != nil {
-			return invalid(ReasonInvalidField, f.path(), "%q is not a date (YYYY-MM-DD or RFC 3339)", text)
+			return invalid(DeadLetterInvalidField, f.path(), "%q is not a date (YYYY-MM-DD or RFC 3339, e.g. 2025-04-01)", text)
 		}
 	case FieldRegion:
 		if _, ok := LookupRegion(text); !ok {
-			return invalid(ReasonInvalidField, f.path(), "%q is not a GB/T 2260 region code", text)
+			return invalid(DeadLetterInvalidField, f.path(), "%q is not a GB/T 2260 region code", text)
 		}
 	case FieldIndustry:
 		if !ValidIndustryCode(text) {
-			return invalid(ReasonInvalidField, f.path(), "%q is not a GB/T 4754-2017 code such as C3311", text)
+			return invalid(DeadLetterInvalidField, f.path(), "%q is not a GB/T 4754-2017 code such as C3311", text)
 		}
 	}
 	return nil
-}
-
-// ParseDate accepts YYYY-MM-DD or RFC 3339.
-func ParseDate(s string) (time.Time, error) {
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Parse(time.RFC3339, s)
 }

@@ -38,18 +38,21 @@ type DataField struct {
 // for callers outside ingest (tests, the simulator); ingest has a faster one.
 func ParseData(raw json.RawMessage) ([]DataField, error) {
 	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
+	if len(t) == 0 {
 		return nil, nil
+	}
+	if bytes.Equal(t, []byte("null")) {
+		return nil, invalid(DeadLetterInvalidField, "data", "is null: give an object or leave the field out")
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(t, &m); err != nil {
-		return nil, invalid(ReasonInvalidField, "data", "must be a JSON object")
+		return nil, invalid(DeadLetterInvalidField, "data", "must be a JSON object")
 	}
 	fields := make([]DataField, 0, len(m))
 	for k, v := range m {
 		var c bytes.Buffer
 		if err := json.Compact(&c, v); err != nil {
-			return nil, invalid(ReasonInvalidField, "data."+k, "is not valid JSON")
+			return nil, invalid(DeadLetterInvalidField, "data."+k, "is not valid JSON")
 		}
 		f := DataField{Name: k, Raw: c.Bytes()}
 		switch c.Bytes()[0] {

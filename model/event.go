@@ -29,6 +29,10 @@ const (
 	EventCertificationWithdrawn EventType = "certification.withdrawn"
 	EventAwardGranted           EventType = "award.granted"
 	EventCreditRepaired         EventType = "credit.repaired"
+	// EventRetracted withdraws a record sent in error (its data.event_id),
+	// accepted only from the bureau that sent that record, about the same
+	// enterprise.
+	EventRetracted EventType = "event.retracted"
 )
 
 // Event is one supervision record as a bureau reports it (contract v1).
@@ -88,21 +92,48 @@ func (o Origin) AppendTo(dst []byte) []byte {
 type DeadLetterReason string
 
 const (
-	ReasonMalformedJSON DeadLetterReason = "malformed_json"
-	ReasonUnknownType   DeadLetterReason = "unknown_type"
-	ReasonMissingField  DeadLetterReason = "missing_field"
-	ReasonInvalidField  DeadLetterReason = "invalid_field"
-	ReasonInvalidUSCC   DeadLetterReason = "invalid_uscc"
-	ReasonConflict      DeadLetterReason = "conflict" // a different event reuses a stored id
+	DeadLetterMalformedJSON DeadLetterReason = "malformed_json"
+	DeadLetterUnknownType   DeadLetterReason = "unknown_type"
+	DeadLetterUnknownField  DeadLetterReason = "unknown_field" // a top-level field contract v1 does not have
+	DeadLetterMissingField  DeadLetterReason = "missing_field"
+	DeadLetterInvalidField  DeadLetterReason = "invalid_field"
+	DeadLetterInvalidUSCC   DeadLetterReason = "invalid_uscc"
+	DeadLetterConflict      DeadLetterReason = "conflict" // a different event reuses a stored id
+)
+
+// DeadLetterReasons lists every reason, in the order the README names them.
+func DeadLetterReasons() []DeadLetterReason {
+	return []DeadLetterReason{DeadLetterMalformedJSON, DeadLetterUnknownType, DeadLetterUnknownField,
+		DeadLetterMissingField, DeadLetterInvalidField, DeadLetterInvalidUSCC, DeadLetterConflict}
+}
+
+// The names the reasons had before they followed the <Type><Value> rule,
+// kept for one release so code written against them still builds.
+const (
+	// Deprecated: use DeadLetterMalformedJSON.
+	ReasonMalformedJSON = DeadLetterMalformedJSON
+	// Deprecated: use DeadLetterUnknownType.
+	ReasonUnknownType = DeadLetterUnknownType
+	// Deprecated: use DeadLetterMissingField.
+	ReasonMissingField = DeadLetterMissingField
+	// Deprecated: use DeadLetterInvalidField.
+	ReasonInvalidField = DeadLetterInvalidField
+	// Deprecated: use DeadLetterInvalidUSCC.
+	ReasonInvalidUSCC = DeadLetterInvalidUSCC
+	// Deprecated: use DeadLetterConflict.
+	ReasonConflict = DeadLetterConflict
 )
 
 // DeadLetter is input that was not stored as an event, kept whole with why and
 // where from, so nothing is silently dropped.
 type DeadLetter struct {
-	Origin   Origin
-	Reason   DeadLetterReason
-	Detail   string
-	Raw      []byte
-	EventID  string // when it could be read
+	Origin  Origin
+	Reason  DeadLetterReason
+	Detail  string
+	Raw     []byte
+	EventID string // when it could be read
+	// Source is the event's source field when it could be read (even an
+	// invalid one: it is what the input said), so a bureau can find its own.
+	Source   string
 	Received time.Time
 }

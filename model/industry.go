@@ -3,6 +3,7 @@ package model
 import (
 	"bufio"
 	_ "embed"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -78,4 +79,17 @@ func ValidIndustryPrefix(code string) bool {
 		return code[0] >= 'A' && code[0] <= 'T'
 	}
 	return ValidIndustryCode(code)
+}
+
+// ManufacturingDivisions are the section C divisions ValidIndustryCode
+// accepts (C13–C43), sorted.
+func ManufacturingDivisions() []string {
+	var out []string
+	for code := range industries() {
+		if len(code) == 3 && code[0] == 'C' {
+			out = append(out, code)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -146,4 +147,79 @@ func lateFailures(t *testing.T, firms []storedScore) []byte {
 			i, model.EventSpotCheckCompleted, f.uscc, i)
 	}
 	return []byte(b.String())
+}
+
+func TestRetractedCheckNoLongerCosts(t *testing.T) {
+	// Given a scored simulated city, when the bureau that reported a firm's
+	// failed spot check retracts it, then the next run scores the firm
+	// without that check's deduction, on both backends (and the run --like
+	// the first one still has its digest).
+	lines := simulatedLines(t, 400, 7)
+	sc := defaultScorecard(t)
+	for name, s := range bothBackends(t) {
+		t.Run(name, func(t *testing.T) {
+			if _, err := (ingest.Importer{Store: s}).Import(t.Context(), "sim.jsonl", bytes.NewReader(lines)); err != nil {
+				t.Fatal(err)
+			}
+			r := newRunner(t, s, sc)
+			first, err := r.Run(t.Context(), pipelines.RunRequest{Job: pipelines.JobScore, AsOf: simAsOf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			firm, check, points := failedCheck(t, runScores(t, s, first))
+			source := eventSource(t, lines, check)
+			retraction := fmt.Sprintf(`{"id":"%s-retract-1","type":"event.retracted","uscc":"%s","source":"%s","occurred_at":"2026-06-20T10:00:00+08:00",`+
+				`"data":{"event_id":"%s","reason":"录入错误"}}`+"\n", source, firm.uscc, source, check)
+			sum, err := (ingest.Importer{Store: s}).Import(t.Context(), "retract.jsonl", strings.NewReader(retraction))
+			if err != nil || sum.Stored != 1 {
+				t.Fatalf("retraction: %+v %v", sum, err)
+			}
+			second, err := r.Run(t.Context(), pipelines.RunRequest{Job: pipelines.JobScore, AsOf: simAsOf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var after storedScore
+			for _, sc := range runScores(t, s, second) {
+				if sc.uscc == firm.uscc {
+					after = sc
+				}
+			}
+			if after.score != firm.score-points {
+				t.Errorf("%s scored %d, then %d after its check %s (%d points) was retracted; want %d",
+					firm.uscc, firm.score, after.score, check, points, firm.score-points)
+			}
+			if like, err := r.Run(t.Context(), pipelines.RunRequest{Job: pipelines.JobScore, Like: first.ID}); err != nil || like.Digest != first.Digest {
+				t.Errorf("--like the run before the retraction: %+v %v", like, err)
+			}
+		})
+	}
+}
+
+// failedCheck is a firm whose score has exactly one minor failed check (so
+// retracting it gives back that reason's points, with nothing capped), that
+// check's event id and the reason's points.
+func failedCheck(t *testing.T, scores []storedScore) (storedScore, string, int64) {
+	t.Helper()
+	for _, sc := range scores {
+		for _, r := range sc.reasons {
+			if r.Rule == "spot_check.fail.minor" && len(r.Events) == 1 && len(sc.reasons) <= 3 && sc.score > 200 {
+				return sc, r.Events[0], int64(r.Points)
+			}
+		}
+	}
+	t.Fatal("no firm with exactly one minor failed check")
+	return storedScore{}, "", 0
+}
+
+// eventSource is the source of an event in simulated lines.
+func eventSource(t *testing.T, lines []byte, id string) string {
+	t.Helper()
+	for _, l := range strings.Split(string(lines), "\n") {
+		var e model.Event
+		if json.Unmarshal([]byte(l), &e) == nil && e.ID == id {
+			return e.Source
+		}
+	}
+	t.Fatalf("no event %s", id)
+	return ""
 }

@@ -54,6 +54,7 @@ type backend interface {
 	warehouse.Store
 	pipelines.RunStore
 	pipelines.ScoreFeatures
+	pipelines.ActivitySource
 	ReadOutputs(ctx context.Context, q warehouse.OutputQuery, fn func(warehouse.OutputRow) error) error
 }
 

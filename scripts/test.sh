@@ -31,12 +31,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The HTTP benchmarks' tests drive servers with wrk (Debian).
-if ! command -v wrk >/dev/null; then
-	sudo=""
-	[ "$(id -u)" -eq 0 ] || sudo=sudo
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk
+# Headless Chromium and CJK fonts print the warning letters to PDF (api
+# tests); the HTTP benchmarks' tests drive servers with wrk.
+if ! dpkg -s chromium fonts-noto-cjk wrk >/dev/null 2>&1; then
+	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-noto-cjk wrk >/dev/null
 fi
 
 [ -x scripts/kafka.sh ] && scripts/kafka.sh start

@@ -30,7 +30,6 @@ type firm struct {
 	grade          byte   // 'A'…'D', 0 when unscored
 	scale          byte   // index into scales
 	deregistered   bool
-	_              [3]byte
 	registeredUnix int64
 	updatedUnix    int64
 }

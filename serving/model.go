@@ -27,6 +27,9 @@ type Model struct {
 
 	clustersOnce sync.Once
 	clusters     map[string]bool
+
+	breakdownOnce sync.Once
+	breakdown     *Breakdown
 }
 
 // HasCluster reports whether any enterprise belongs to the cluster key.

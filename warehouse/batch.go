@@ -70,18 +70,22 @@ func (p *Prepared) AddDeadLetter(dl model.DeadLetter) {
 func ConflictLetter(it Item) model.DeadLetter {
 	return model.DeadLetter{
 		Origin:  it.Origin,
-		Reason:  model.ReasonConflict,
+		Reason:  model.DeadLetterConflict,
 		Detail:  fmt.Sprintf("event id %q is already stored with different content; send corrections as new events", it.Record.ID),
 		Raw:     it.Raw,
 		EventID: it.Record.ID,
+		Source:  it.Record.Source,
 	}
 }
 
-// DeadLetterKey identifies a dead letter by where it came from and what it
-// said, so the same bad input delivered or imported again is stored once.
+// DeadLetterKey identifies a dead letter by its content: the reason and the
+// raw bytes, not where they came from, so the same bad input imported from a
+// copy of a file, re-imported or redelivered is one dead letter (with one
+// more origin). It is the first 16 bytes of SHA-256(reason, 0, raw) in hex;
+// migration 010 of both backends computes the same in SQL.
 func DeadLetterKey(dl model.DeadLetter) string {
 	h := sha256.New()
-	h.Write([]byte(dl.Origin.String()))
+	h.Write([]byte(dl.Reason))
 	h.Write([]byte{0})
 	h.Write(dl.Raw)
 	return hex.EncodeToString(h.Sum(nil)[:16])

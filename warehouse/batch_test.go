@@ -39,7 +39,7 @@ func TestPrepareKeepsTheFirstOfEachID(t *testing.T) {
 					p.Duplicates, p.Conflicts, len(p.DeadLetters), tt.dups, tt.confl, tt.confl)
 			}
 			for _, dl := range p.DeadLetters {
-				if dl.Reason != model.ReasonConflict || dl.Key == "" {
+				if dl.Reason != model.DeadLetterConflict || dl.Key == "" {
 					t.Errorf("dead letter %+v", dl)
 				}
 			}

@@ -53,11 +53,6 @@ type RunFilter struct {
 	Limit  int
 }
 
-// Match reports whether r passes the filter (Limit aside).
-func (f RunFilter) Match(r Run) bool {
-	return (f.Job == "" || r.Job == f.Job) && (f.Status == "" || r.Status == f.Status)
-}
-
 // ByRecency orders runs as "the current output" ranks them: greatest as_of
 // first, then greatest watermark, then latest version.
 func ByRecency(a, b Run) int {
@@ -83,14 +78,6 @@ func CurrentRun(runs []Run, job, today string) (Run, bool) {
 		}
 	}
 	return best, found
-}
-
-// SortRuns orders runs newest start first (ties: greater version), as run
-// listings show them.
-func SortRuns(runs []Run) {
-	slices.SortFunc(runs, func(a, b Run) int {
-		return cmp.Or(b.StartedAt.Compare(a.StartedAt), cmp.Compare(b.Version, a.Version), cmp.Compare(a.Job, b.Job))
-	})
 }
 
 // EncodeCounts is the stored form of a run's counts.
@@ -182,4 +169,30 @@ func LatestOutputs(out []VersionedOutput, limit int) []VersionedOutput {
 		out = []VersionedOutput{}
 	}
 	return out
+}
+
+// History puts outputs of one enterprise (with the version of the run each
+// came from) together with their runs: only those of succeeded runs, the
+// current ranking first (LatestOutputs). Backends read the rows their way
+// and share this.
+func History(runs []Run, rows []VersionedRow, limit int) []VersionedOutput {
+	byVersion := make(map[int]Run, len(runs))
+	for _, r := range runs {
+		if r.Status == RunSucceeded {
+			byVersion[r.Version] = r
+		}
+	}
+	var out []VersionedOutput
+	for _, row := range rows {
+		if r, ok := byVersion[row.Version]; ok {
+			out = append(out, VersionedOutput{Run: r, OutputRow: row.OutputRow})
+		}
+	}
+	return LatestOutputs(out, limit)
+}
+
+// VersionedRow is an output with the version of the run it came from.
+type VersionedRow struct {
+	Version int
+	OutputRow
 }

@@ -17,6 +17,23 @@ var ErrNotFound = errors.New("not found")
 // (an embedded DuckDB file opened by a running `qcredit serve`).
 var ErrInUse = errors.New("warehouse is in use by another process")
 
+// ErrNoWarehouse is returned when a warehouse opened with OpenModeExisting
+// does not exist.
+var ErrNoWarehouse = errors.New("no warehouse")
+
+// OpenMode says whether opening a warehouse may create it. Commands say
+// which they need: one that only reads must not leave an empty warehouse
+// behind where it was pointed at the wrong place, and report zeros.
+type OpenMode int
+
+const (
+	// OpenModeCreate creates a missing warehouse: the DuckDB file and its
+	// directories, the ClickHouse database.
+	OpenModeCreate OpenMode = iota
+	// OpenModeExisting creates nothing: a missing warehouse is ErrNoWarehouse.
+	OpenModeExisting
+)
+
 // Store is the warehouse.
 type Store interface {
 	// Migrate applies the embedded migrations not yet applied and returns their names.

@@ -83,7 +83,8 @@ their ratio as JSON.`,
 		},
 	}
 	cmd.Flags().IntVar(&events, "events", 1_000_000, "events to simulate and import")
-	cmd.Flags().IntVar(&batch, "batch", 0, "events per warehouse write (default: each backend's own, as qcredit import uses)")
+	cmd.Flags().IntVar(&batch, "batch-size", 0, "events per warehouse write (default: each backend's own, as qcredit import uses)")
+	deprecatedAlias(cmd.Flags(), "batch", "batch-size")
 	cmd.Flags().StringVar(&chURL, "clickhouse", "", "also import into ClickHouse at this clickhouse://HOST:PORT (a fresh database is created and dropped)")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for the simulated file and the DuckDB file (default: system temp)")
 	return cmd

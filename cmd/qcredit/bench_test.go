@@ -150,8 +150,8 @@ func TestBenchLookupMeasuresServeAndTheBareHandler(t *testing.T) {
 func TestBenchCreditFileOnBothBackends(t *testing.T) {
 	// given a small city loaded into DuckDB and ClickHouse, when bench
 	// creditfile fetches credit files from serve on each, then every one
-	// succeeded, both warehouses hold the same events and the same scores
-	// (digest), and the credit files are about as big on both.
+	// succeeded, and both warehouses hold the same events and the same
+	// scores (digest).
 	bin := testenv.Binary(t)
 	ch := testenv.ClickHouse(t)
 	requireWrk(t)
@@ -177,9 +177,6 @@ func TestBenchCreditFileOnBothBackends(t *testing.T) {
 	if duck.Events < 200 || click.Events != duck.Events || duck.ScoreDigest == "" || click.ScoreDigest != duck.ScoreDigest {
 		t.Errorf("duckdb %d events, digest %s; clickhouse %d, %s: want the same city and scores", duck.Events,
 			duck.ScoreDigest, click.Events, click.ScoreDigest)
-	}
-	if ratio := click.BodyBytes / duck.BodyBytes; ratio < 0.9 || ratio > 1.1 {
-		t.Errorf("credit files of %v bytes on ClickHouse, %v on DuckDB: want about the same", click.BodyBytes, duck.BodyBytes)
 	}
 	if click.Database == "" || clickHouseHasDatabase(t, ch, click.Database) {
 		t.Errorf("the bench database %q was left on the server", click.Database)

@@ -12,7 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/qcredit/qcredit/ingest"
-	"github.com/qcredit/qcredit/warehouse"
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/simulate"
 )
 
 func newBrokerCmd(a *app) *cobra.Command {
@@ -81,11 +82,11 @@ func startDevBroker(addr string, partitions int, topics []string) (*kfake.Cluste
 // devBrokerAddr is where `qcredit dev` runs its in-memory broker.
 const devBrokerAddr = "localhost:9092"
 
-// withDevKafka runs fn with an in-memory broker on devBrokerAddr, simulated
+// withDevKafka runs fn with an in-memory broker on addr, simulated
 // bureaus publishing a few events a second to it, and the real ingest worker
 // consuming them into s, so `qcredit dev` shows the whole path.
-func (a *app) withDevKafka(ctx context.Context, s warehouse.Store, reg prometheus.Registerer, fn func(context.Context, func() ingest.Health) error) error {
-	c, err := startDevBroker(devBrokerAddr, 4, a.cfg.Kafka.Topics)
+func (a *app) withDevKafka(ctx context.Context, addr string, s backend, reg prometheus.Registerer, fn func(context.Context, func() ingest.Health) error) error {
+	c, err := startDevBroker(addr, 4, a.cfg.Kafka.Topics)
 	if err != nil {
 		return err
 	}
@@ -93,26 +94,39 @@ func (a *app) withDevKafka(ctx context.Context, s warehouse.Store, reg prometheu
 	a.cfg.Kafka.Brokers = c.ListenAddrs()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go a.trickle(ctx, c.ListenAddrs(), a.cfg.Kafka.Topics[0], time.Second/3)
+	go a.trickle(ctx, s, c.ListenAddrs(), a.cfg.Kafka.Topics[0], time.Second/3)
 	return a.alongsideKafkaIngest(ctx, s, reg, fn)
 }
 
-// trickle publishes one new event every interval until ctx ends, standing in
-// for the county bureaus. Ids carry the start time, so runs never collide.
-func (a *app) trickle(ctx context.Context, brokers []string, topic string, every time.Duration) {
+// trickle stands in for the county bureaus: every interval it publishes
+// what bureaus report (simulate.Live) about the warehouse's enterprises, at
+// the current time, until ctx ends.
+func (a *app) trickle(ctx context.Context, s backend, brokers []string, topic string, every time.Duration) {
+	var firms []simulate.LiveFirm
+	err := s.Enterprises(ctx, func(e model.Enterprise) error {
+		if !e.Deregistered {
+			firms = append(firms, simulate.LiveFirm{USCC: string(e.USCC), Region: e.Region, Industry: e.Industry})
+		}
+		return nil
+	})
+	if err != nil {
+		a.log.Warn("dev bureaus: cannot list enterprises; reporting new ones only", "err", err)
+	}
+	start := time.Now()
+	live := simulate.NewLive(start.UnixNano(), strconv.FormatInt(start.Unix(), 36), firms)
 	p := ingest.NewPublisher(brokers, topic)
 	defer p.Close()
-	prefix := fmt.Sprintf("dev-%d", time.Now().Unix())
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for n := 0; ; n++ {
+	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		if err := p.Publish(ctx, ingest.SampleEvent(prefix, n)); err != nil && ctx.Err() == nil {
-			a.log.Warn("dev bureau: publish failed", "err", err)
+		case now := <-t.C:
+			key, value := live.Next(now)
+			if err := p.Publish(ctx, ingest.Message{Key: key, Value: value}); err != nil && ctx.Err() == nil {
+				a.log.Warn("dev bureau: publish failed", "err", err)
+			}
 		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 func newDevCmd(a *app) *cobra.Command {
 	var enterprises, years int
 	var seed int64
+	var broker string
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Everything on one machine: simulate Huai'an, import it, serve on :8080",
@@ -47,7 +48,7 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 					End: time.Now().UTC().Truncate(24 * time.Hour)}); err != nil {
 					return err
 				}
-				im := ingest.Importer{Store: s, Decoder: ingest.Decoder{Policy: model.USCCPolicy{AcceptCheckFailures: a.cfg.USCC.AcceptCheckFailures}}}
+				im := ingest.Importer{Store: s, Decoder: a.decoder()}
 				sum, err := im.ImportFile(ctx, path)
 				if err != nil {
 					return err
@@ -57,14 +58,20 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 				a.log.Info("warehouse already holds data; skipping simulation", "events", st.Events.Total)
 			}
 			reg := prometheus.NewRegistry()
-			// Score once now, so the API has grades from the start; then on schedule.
-			if err := a.runPipelineOnce(ctx, s, reg, pipelines.JobScore); err != nil {
+			// Every job as of each past month-end (once) and today, so the API
+			// and the dashboards have grades and history from the start.
+			if err := a.devHistory(ctx, s, reg, years); err != nil {
 				return err
 			}
-			return a.withDevKafka(ctx, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
+			a.devSession = true
+			return a.withDevKafka(ctx, broker, s, reg, func(ctx context.Context, ih func() ingest.Health) error {
+				// The live bureaus report all the time: score as of today every few
+				// minutes too, so grades change while a user watches.
 				return a.serve(ctx, s, reg, ih, func(addr string, rm *serving.Store) {
 					printDevBanner(cmd.OutOrStdout(), addr, a.cfg.Warehouse, a.cfg.Kafka.Topics[0], gradeExamples(rm.Current()))
-				})
+					fmt.Fprintf(cmd.OutOrStdout(), "  dashboards: http://%s/   (development session: no key needed)\n", bannerHost(addr))
+				}, pipelines.Task{Name: pipelines.JobScore, Schedule: devScoreSchedule},
+					pipelines.Task{Name: pipelines.JobStats, Schedule: devScoreSchedule})
 			})
 		},
 	}
@@ -72,8 +79,12 @@ events, and serves the API. Data is kept between runs; delete ./data to start ov
 	cmd.Flags().IntVar(&enterprises, "enterprises", 20000, "enterprises to simulate")
 	cmd.Flags().IntVar(&years, "years", 3, "years of history to simulate")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "simulation seed")
+	cmd.Flags().StringVar(&broker, "broker", devBrokerAddr, "address of the in-memory Kafka broker")
 	return cmd
 }
+
+// devScoreSchedule is how often qcredit dev scores as of today.
+const devScoreSchedule = "*/5 * * * *"
 
 func writeSimulation(path string, cfg simulate.Config) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -111,11 +122,16 @@ func gradeExamples(m *serving.Model) []serving.Firm {
 	return out
 }
 
-func printDevBanner(w io.Writer, addr, warehouseURL, topic string, examples []serving.Firm) {
-	host := addr
-	if strings.HasPrefix(host, "[::]") || strings.HasPrefix(host, "0.0.0.0") {
-		host = "localhost" + host[strings.LastIndex(host, ":"):]
+// bannerHost is addr as a browser on this machine reaches it.
+func bannerHost(addr string) string {
+	if strings.HasPrefix(addr, "[::]") || strings.HasPrefix(addr, "0.0.0.0") {
+		return "localhost" + addr[strings.LastIndex(addr, ":"):]
 	}
+	return addr
+}
+
+func printDevBanner(w io.Writer, addr, warehouseURL, topic string, examples []serving.Firm) {
+	host := bannerHost(addr)
 	fmt.Fprintf(w, `
 qcredit dev is running (warehouse: %[4]s)
   health:  http://%[1]s/healthz    metrics: http://%[1]s/metrics

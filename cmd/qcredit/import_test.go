@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/simulate"
 	"github.com/qcredit/qcredit/warehouse"
 )
@@ -33,8 +34,8 @@ func TestImportSimulatedFileTwice(t *testing.T) {
 		t.Fatalf("the file should hold every kind of bad input: %+v", truth)
 	}
 
-	var first, second map[string]int64
-	for i, into := range []*map[string]int64{&first, &second} {
+	var first, second importCounts
+	for i, into := range []*importCounts{&first, &second} {
 		out, err := run(t, "", "import", "-q", file)
 		if err != nil {
 			t.Fatalf("import %d: %v\n%s", i+1, err, out)
@@ -44,11 +45,11 @@ func TestImportSimulatedFileTwice(t *testing.T) {
 		}
 	}
 	valid, deadLetters := int64(truth.ValidUniqueEvents), int64(truth.BadLines+truth.ConflictLines)
-	if first["stored"] != valid || first["duplicates"] != int64(truth.DuplicateLines) || first["dead_lettered"] != deadLetters {
+	if int64(first.Stored) != valid || first.Duplicates != truth.DuplicateLines || int64(first.DeadLettered) != deadLetters {
 		t.Errorf("first import %v; truth: %d valid, %d duplicates, %d dead letters", first, valid, truth.DuplicateLines, deadLetters)
 	}
-	if second["stored"] != 0 || second["dead_lettered"] != 0 || second["duplicates"] != valid+int64(truth.DuplicateLines) ||
-		second["dead_letters_known"] != deadLetters {
+	if second.Stored != 0 || second.DeadLettered != 0 || int64(second.Duplicates) != valid+int64(truth.DuplicateLines) ||
+		int64(second.DeadLettersKnown) != deadLetters {
 		t.Errorf("second import stored something again: %v", second)
 	}
 
@@ -63,7 +64,7 @@ func TestImportSimulatedFileTwice(t *testing.T) {
 	if st.Events.Total != valid || st.DeadLetters.Total != deadLetters || st.Enterprises != int64(truth.Enterprises) {
 		t.Errorf("stats %+v; truth %d events, %d dead letters, %d enterprises", st, valid, deadLetters, truth.Enterprises)
 	}
-	if st.DeadLetters.ByReason["conflict"] != int64(truth.ConflictLines) {
+	if st.DeadLetters.ByReason[string(model.DeadLetterConflict)] != int64(truth.ConflictLines) {
 		t.Errorf("conflicts: stats %d, truth %d", st.DeadLetters.ByReason["conflict"], truth.ConflictLines)
 	}
 	for reason, n := range truth.BadReasons {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/qcredit/qcredit/api"
 	"github.com/qcredit/qcredit/ingest"
-	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
 )
 
@@ -122,7 +121,7 @@ func (a *app) newKafkaWorker(s warehouse.Store, reg prometheus.Registerer, sessi
 	return ingest.NewKafkaWorker(ingest.KafkaWorkerInput{
 		Config:  cfg,
 		Store:   s,
-		Decoder: ingest.Decoder{Policy: model.USCCPolicy{AcceptCheckFailures: a.cfg.USCC.AcceptCheckFailures}},
+		Decoder: a.decoder(),
 		Metrics: m,
 		Log:     a.log,
 	})

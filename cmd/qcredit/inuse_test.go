@@ -48,6 +48,9 @@ func startServe(t *testing.T, url string, env ...string) (logPath string) {
 	}
 }
 
+// firstFirmOf is the USCC of the first registration in a simulated file.
+func firstFirmOf(t *testing.T, path string) string { return string(firstFirm(t, path)) }
+
 // binary runs the qcredit binary as an operator would, with env added.
 func binary(t *testing.T, env []string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
@@ -97,6 +100,35 @@ func TestCommandsGoThroughTheRunningServer(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr, `unknown job "nope"`) {
 		t.Errorf("an op's error comes back with its exit code: %v\n%s", err, stderr)
+	}
+
+	// Import (a file and standard input), stats and dead-letters go through
+	// the server too.
+	late := filepath.Join(dir, "more.jsonl")
+	os.WriteFile(late, []byte(`{"id":"320830-x-1","type":"award.granted","uscc":"`+firstFirmOf(t, sim)+`","source":"320830","occurred_at":"2025-01-01T09:00:00+08:00","data":{"award":"市长质量奖"}}`+"\n"+
+		`{"id":"320830-x-2","type":"award.granted"}`+"\n"), 0o644)
+	out, stderr, err = binary(t, env, "import", "-q", late)
+	var rep struct {
+		Stored       int `json:"stored"`
+		DeadLettered int `json:"dead_lettered"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Stored != 1 || rep.DeadLettered != 1 {
+		t.Errorf("import while serve runs: %v %+v\n%s%s", err, rep, out, stderr)
+	}
+	cmd := exec.Command(testenv.Binary(t), "import", "-q", "-")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(`{"id":"320830-x-3","type":"award.granted","uscc":"` + firstFirmOf(t, sim) + `","source":"320830","occurred_at":"2025-01-02T09:00:00+08:00","data":{"award":"质量奖"}}` + "\n")
+	if b, err := cmd.Output(); err != nil || !strings.Contains(string(b), `"stored": 1`) {
+		t.Errorf("import - while serve runs: %v\n%s", err, b)
+	}
+	out, _, err = binary(t, env, "stats")
+	var st warehouse.Stats
+	if err != nil || json.Unmarshal([]byte(out), &st) != nil || st.Events.ByType["award.granted"] < 2 || st.DeadLetters.Total < 1 {
+		t.Errorf("stats while serve runs: %v\n%s", err, out)
+	}
+	out, _, err = binary(t, env, "dead-letters", "--json")
+	if err != nil || !strings.Contains(out, "missing_field") {
+		t.Errorf("dead-letters while serve runs: %v\n%s", err, out)
 	}
 
 	start := time.Now()

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // exitError carries a specific exit code (e.g. 1 for "some codes invalid").
@@ -41,6 +42,8 @@ func main() {
 type app struct {
 	cfg Config
 	log *slog.Logger
+	// devSession admits the dashboards without a key (qcredit dev only).
+	devSession bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -51,12 +54,15 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd.Flags())
+			cfg, warnings, err := loadConfig(cmd.Flags())
 			if err != nil {
 				return err
 			}
 			a.cfg = cfg
 			a.log = newLogger(cfg.Log)
+			for _, w := range warnings {
+				a.log.Warn(w)
+			}
 			return nil
 		},
 	}
@@ -64,7 +70,9 @@ func newRootCmd() *cobra.Command {
 	pf.String("config", "", "YAML config file (env QCREDIT_CONFIG)")
 	pf.String("warehouse", "", "warehouse URL: duckdb://PATH or clickhouse://HOST:PORT/DB (env QCREDIT_WAREHOUSE)")
 	pf.String("log-level", "", "debug, info, warn or error (env QCREDIT_LOG_LEVEL)")
-	pf.Bool("uscc-accept_check_failures", false, "accept pilot USCCs that fail the mod-31 check (env QCREDIT_USCC_ACCEPT_CHECK_FAILURES)")
+	pf.String("log-format", "", "text or json (env QCREDIT_LOG_FORMAT)")
+	pf.Bool("uscc-accept-check-failures", false, "accept pilot USCCs that fail the mod-31 check (env QCREDIT_USCC_ACCEPT_CHECK_FAILURES)")
+	deprecatedAlias(pf, "uscc-accept_check_failures", "uscc-accept-check-failures")
 	root.AddCommand(
 		newUSCCCmd(a),
 		newMigrateCmd(a),
@@ -77,8 +85,43 @@ func newRootCmd() *cobra.Command {
 		newPipelineCmd(a),
 		newIngestCmd(a),
 		newBrokerCmd(a),
+		newDeadLettersCmd(a),
 	)
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every command that only groups others
+// (uscc, pipeline, bench) fail on an unknown subcommand: cobra would print
+// its help and exit 0, so a script calling `qcredit uscc chek` would go on
+// as if it had worked. Without arguments they still print their help.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		refuseUnknownSubcommands(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		return fmt.Errorf("unknown command %q for %q (commands: %s)", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+	}
+}
+
+// deprecatedAlias adds old as a hidden spelling of the flag name, kept for
+// one release: using it sets the same value and prints a deprecation note.
+func deprecatedAlias(fs *pflag.FlagSet, old, name string) {
+	f := fs.Lookup(name)
+	fs.AddFlag(&pflag.Flag{Name: old, Usage: f.Usage, Value: f.Value, DefValue: f.DefValue, NoOptDefVal: f.NoOptDefVal})
+	fs.MarkDeprecated(old, "use --"+name)
 }
 
 func newLogger(c LogConfig) *slog.Logger {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qcredit/qcredit/warehouse"
 )
 
 func newMigrateCmd(a *app) *cobra.Command {
@@ -25,7 +27,7 @@ cluster: add ?cluster=NAME to the clickhouse:// warehouse URL.`,
 			if err != nil {
 				return err
 			}
-			s, err := openWarehouse(cmd.Context(), raw, a)
+			s, err := openWarehouse(cmd.Context(), raw, warehouse.OpenModeCreate, a)
 			if err != nil {
 				return err
 			}

@@ -49,15 +49,64 @@ type opFunc func(ctx context.Context, e *opEnv, args json.RawMessage) error
 // ops are every op by name. Each command registers its op here.
 func (a *app) ops() map[string]opFunc {
 	return map[string]opFunc{
+		"import":        a.opImport,
+		"optimize":      opOptimize,
+		"stats":         opStats,
+		"dead-letters":  opDeadLetters,
 		"pipeline.run":  a.opPipelineRun,
 		"pipeline.list": a.opPipelineList,
 	}
 }
 
 // runOp runs the named op for cmd: locally, or through the admin socket of
-// the server that holds the DuckDB file.
-func (a *app) runOp(cmd *cobra.Command, name string, args any, in io.Reader, out io.Writer) error {
-	ctx := cmd.Context()
+// the server that holds the DuckDB file. mode says whether the command may
+// create the warehouse.
+func (a *app) runOp(cmd *cobra.Command, mode warehouse.OpenMode, name string, args any, in io.Reader, out io.Writer) error {
+	ops, err := a.openOps(cmd.Context(), mode)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
+	return ops.run(cmd.Context(), name, args, in, out)
+}
+
+// opSession runs a command's ops: against the store it opened (once, for
+// all of them), or through the running server's admin socket.
+type opSession struct {
+	app   *app
+	local *opEnv // nil when remote
+	sock  string
+}
+
+// openOps opens the warehouse for a command's ops, or, when the server
+// holds the DuckDB file, finds its admin socket.
+func (a *app) openOps(ctx context.Context, mode warehouse.OpenMode) (*opSession, error) {
+	s, err := a.openStoreMode(ctx, mode)
+	if errors.Is(err, warehouse.ErrInUse) {
+		sock, ok := adminSocket(a.cfg.Warehouse)
+		if ok {
+			if _, serr := os.Stat(sock); serr == nil {
+				return &opSession{app: a, sock: sock}, nil
+			}
+		}
+		return nil, fmt.Errorf("%w (and no admin socket %s answers: is it an older qcredit?)", err, sock)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.newRunner(s, nil)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return &opSession{app: a, local: &opEnv{app: a, store: s, runner: r}}, nil
+}
+
+// remote reports whether the ops go to a running server.
+func (o *opSession) remote() bool { return o.local == nil }
+
+// run runs one op with its input and output.
+func (o *opSession) run(ctx context.Context, name string, args any, in io.Reader, out io.Writer) error {
 	raw, err := json.Marshal(args)
 	if err != nil {
 		return err
@@ -65,25 +114,20 @@ func (a *app) runOp(cmd *cobra.Command, name string, args any, in io.Reader, out
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	s, err := a.openStore(ctx)
-	if errors.Is(err, warehouse.ErrInUse) {
-		sock, ok := adminSocket(a.cfg.Warehouse)
-		if ok {
-			if _, serr := os.Stat(sock); serr == nil {
-				return remoteOp(ctx, sock, name, raw, in, out)
-			}
-		}
-		return fmt.Errorf("%w (and no admin socket %s answers: is it an older qcredit?)", err, sock)
+	if o.remote() {
+		return remoteOp(ctx, o.sock, name, raw, in, out)
 	}
-	if err != nil {
-		return err
+	e := *o.local
+	e.in, e.out = in, out
+	return o.app.ops()[name](ctx, &e, raw)
+}
+
+// Close closes the store the session opened.
+func (o *opSession) Close() error {
+	if o.local == nil {
+		return nil
 	}
-	defer s.Close()
-	r, err := a.newRunner(s, nil)
-	if err != nil {
-		return err
-	}
-	return a.ops()[name](ctx, &opEnv{app: a, store: s, runner: r, out: out, in: in}, raw)
+	return o.local.store.Close()
 }
 
 // adminSocket is the admin socket of a DuckDB warehouse: the database file's

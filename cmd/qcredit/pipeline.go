@@ -22,6 +22,8 @@ func newPipelineCmd(a *app) *cobra.Command {
 		Short: "Run pipeline jobs by hand and list jobs and their runs",
 		Long: `Jobs and their default schedules (Asia/Shanghai, run inside qcredit serve):
   score   daily at 02:00, as of the previous day: quality-credit scores and grades
+  stats   after score: per county bureau and month, events reported, spot checks
+          and failures, reporting delay, dead letters; open and overdue complaints
 
 A run reads the events that occurred up to the end of its as_of day and were
 ingested up to its watermark (recorded on the run). Re-running it --like the
@@ -56,7 +58,7 @@ func newPipelineRunCmd(a *app) *cobra.Command {
 				q.Watermark = t
 			}
 			var out bytes.Buffer
-			err := a.runOp(cmd, "pipeline.run", q, nil, &out)
+			err := a.runOp(cmd, warehouse.OpenModeExisting, "pipeline.run", q, nil, &out)
 			cmd.OutOrStdout().Write(out.Bytes())
 			var run warehouse.Run
 			if json.Unmarshal(out.Bytes(), &run) == nil && err == nil {
@@ -115,7 +117,7 @@ func newPipelineListCmd(a *app) *cobra.Command {
 			if q.Limit < 1 {
 				return fmt.Errorf("--limit must be at least 1, got %d", q.Limit)
 			}
-			return a.runOp(cmd, "pipeline.list", q, nil, cmd.OutOrStdout())
+			return a.runOp(cmd, warehouse.OpenModeExisting, "pipeline.list", q, nil, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().BoolVar(&q.JSON, "json", false, "print JSON")
@@ -178,31 +180,21 @@ func (a *app) newRunner(s backend, reg prometheus.Registerer) (*pipelines.Runner
 		return nil, err
 	}
 	score := pipelines.NewScoreJob(s, sc, a.log)
-	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score}, Registerer: reg})
+	stats := pipelines.NewStatsJob(s)
+	return pipelines.NewRunner(s, a.log, pipelines.RunnerOptions{Jobs: []pipelines.Job{score, stats}, Registerer: reg})
 }
 
 // startPipelines starts the scheduler of r for serve and returns its stop.
-// runAtStart names jobs to run once at start.
-func (a *app) startPipelines(ctx context.Context, s backend, r *pipelines.Runner, runAtStart ...string) (stop func(), err error) {
+// tasks are housekeeping beside the daily optimize.
+func (a *app) startPipelines(ctx context.Context, s backend, r *pipelines.Runner, tasks ...pipelines.Task) (stop func(), err error) {
 	sched, err := pipelines.NewScheduler(r, a.log, pipelines.SchedulerOptions{
-		Schedules:  a.cfg.Scheduler.Schedules,
-		Disabled:   !a.cfg.Scheduler.Enabled,
-		RunAtStart: runAtStart,
-		Tasks:      []pipelines.Task{{Name: "optimize", Schedule: "30 3 * * *", Run: s.Optimize}},
+		Schedules: a.cfg.Scheduler.Schedules,
+		Disabled:  !a.cfg.Scheduler.Enabled,
+		Tasks:     append([]pipelines.Task{{Name: "optimize", Schedule: "30 3 * * *", Run: s.Optimize}}, tasks...),
 	})
 	if err != nil {
 		return nil, err
 	}
 	sched.Start(ctx)
 	return sched.Stop, nil
-}
-
-// runPipelineOnce runs a job now (qcredit dev scores right after its import).
-func (a *app) runPipelineOnce(ctx context.Context, s backend, reg prometheus.Registerer, job string) error {
-	r, err := a.newRunner(s, reg)
-	if err != nil {
-		return err
-	}
-	_, err = r.Run(ctx, pipelines.RunRequest{Job: job})
-	return err
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/dashboards"
 	"github.com/qcredit/qcredit/ingest"
+	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
 )
 
@@ -36,12 +38,33 @@ func newServeCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// withRunner gives tasks without a Run the runner's: a Task whose Name is
+// a job runs that job as of today (qcredit dev's frequent scoring).
+func withRunner(tasks []pipelines.Task, r *pipelines.Runner) []pipelines.Task {
+	out := make([]pipelines.Task, len(tasks))
+	for i, t := range tasks {
+		if t.Run == nil {
+			job := t.Name
+			t.Run = func(ctx context.Context) error {
+				_, err := r.Run(ctx, pipelines.RunRequest{Job: job})
+				if errors.Is(err, pipelines.ErrRunning) {
+					return nil
+				}
+				return err
+			}
+		}
+		out[i] = t
+	}
+	return out
+}
+
 // serve runs the API, the read model's refresh and the scheduler until ctx
 // ends; ingestHealth, when set, reports the ingest worker beside it on
 // /readyz; ready, when set, is called once the listener is open.
 func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, ingestHealth func() ingest.Health,
-	ready func(addr string, rm *serving.Store), runAtStart ...string) error {
-	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg})
+	ready func(addr string, rm *serving.Store), tasks ...pipelines.Task) error {
+	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg,
+		Parts: []serving.PartLoader{serving.MovementPart(), serving.StatsPart()}})
 	if err != nil {
 		return err
 	}
@@ -52,14 +75,15 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 	defer stopRefresh()
 	go rm.Run(refreshCtx)
 	srv := &http.Server{
-		Handler:           api.New(s, rm, a.log, api.Options{Registry: reg, IngestHealth: ingestHealth}).Handler(),
+		Handler: api.New(s, rm, a.log, api.Options{Registry: reg, IngestHealth: ingestHealth,
+			UI: dashboards.Handler(), DevSession: a.devSession}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	runner, err := a.newRunner(s, reg)
 	if err != nil {
 		return err
 	}
-	stopPipelines, err := a.startPipelines(ctx, s, runner, runAtStart...)
+	stopPipelines, err := a.startPipelines(ctx, s, runner, withRunner(tasks, runner)...)
 	if err != nil {
 		return err
 	}

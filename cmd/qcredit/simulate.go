@@ -12,6 +12,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
@@ -23,7 +24,7 @@ type simulateFlags struct {
 	cfg          simulate.Config
 	end, out     string
 	truth, topic string
-	kafka        []string
+	brokers      []string
 	quiet        bool
 }
 
@@ -34,9 +35,18 @@ func newSimulateCmd(a *app) *cobra.Command {
 		Short: "Generate realistic synthetic Huai'an supervision data",
 		Long: `Generate v1 events for simulated Huai'an enterprises as JSONL (one event per line) or
 publish them to Kafka (key = USCC). The same flags always give the same bytes.
---truth writes the planted ground truth (bad enterprises, rising clusters, exact line counts).`,
+Say where they go: --out FILE, --out - for stdout (20,000 enterprises are
+about 90 MB), or --brokers. --truth writes the planted ground truth (bad
+enterprises, rising clusters, exact line counts). A progress bar is drawn on
+stderr when it is a terminal.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case f.out == "" && len(f.brokers) == 0:
+				return errors.New("simulate: say where the events go: --out FILE, --out - for stdout, or --brokers HOST:PORT")
+			case f.out != "" && len(f.brokers) > 0:
+				return errors.New("simulate: --out and --brokers exclude each other: write a file or publish, not both")
+			}
 			return runSimulate(cmd.Context(), f, cmd.OutOrStdout())
 		},
 	}
@@ -48,10 +58,11 @@ publish them to Kafka (key = USCC). The same flags always give the same bytes.
 	fl.IntVar(&f.cfg.Events, "events", 0, "size the run to exactly this many lines (overrides --enterprises)")
 	fl.IntVar(&f.cfg.Limit, "limit", 0, "stop after this many lines")
 	fl.StringVar(&f.end, "end", "", "last simulated day, YYYY-MM-DD (default today, Asia/Shanghai): the same seed and end give the same city on any day")
-	fl.StringVarP(&f.out, "out", "o", "-", "JSONL file to write, - for stdout")
+	fl.StringVarP(&f.out, "out", "o", "", "JSONL file to write, - for stdout")
 	fl.StringVar(&f.truth, "truth", "", "write the planted ground truth as JSON to this file")
-	fl.StringSliceVar(&f.kafka, "kafka", nil, "publish to these Kafka brokers (comma-separated) instead of writing a file")
-	fl.StringVar(&f.topic, "topic", "qcredit.events", "Kafka topic for --kafka")
+	fl.StringSliceVar(&f.brokers, "brokers", nil, "publish to these Kafka brokers (comma-separated) instead of writing a file")
+	deprecatedAlias(fl, "kafka", "brokers")
+	fl.StringVar(&f.topic, "topic", "qcredit.events", "Kafka topic for --brokers")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	return cmd
 }
@@ -76,7 +87,7 @@ func runSimulate(ctx context.Context, f simulateFlags, stdout io.Writer) error {
 		return err
 	}
 	var bar *progressbar.ProgressBar
-	if !f.quiet && (f.out != "-" || len(f.kafka) > 0) {
+	if !f.quiet && f.out != "-" && term.IsTerminal(int(os.Stderr.Fd())) {
 		bar = progressbar.NewOptions(plan.Lines(), progressbar.OptionSetWriter(os.Stderr),
 			progressbar.OptionSetDescription("simulate"), progressbar.OptionShowCount(),
 			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
@@ -119,8 +130,8 @@ type simSink interface {
 }
 
 func openSink(f simulateFlags, stdout io.Writer) (simSink, error) {
-	if len(f.kafka) > 0 {
-		return &kafkaSink{pub: ingest.NewPublisher(f.kafka, f.topic)}, nil
+	if len(f.brokers) > 0 {
+		return &kafkaSink{pub: ingest.NewPublisher(f.brokers, f.topic)}, nil
 	}
 	if f.out == "-" {
 		return &fileSink{w: bufio.NewWriterSize(stdout, 1<<20)}, nil

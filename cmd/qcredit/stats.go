@@ -1,24 +1,29 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+
 	"github.com/spf13/cobra"
+
+	"github.com/qcredit/qcredit/warehouse"
 )
 
 func newStatsCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "stats",
 		Short: "Print counts of events, enterprises and dead letters as JSON",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			st, err := s.Stats(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd, st)
+			return a.runOp(cmd, warehouse.OpenModeExisting, "stats", struct{}{}, nil, cmd.OutOrStdout())
 		},
 	}
+}
+
+func opStats(ctx context.Context, e *opEnv, _ json.RawMessage) error {
+	st, err := e.store.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	return writeJSON(e.out, st)
 }

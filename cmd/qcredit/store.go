@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/ingest"
+	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
@@ -14,13 +16,16 @@ import (
 )
 
 // backend is everything the commands wire to the warehouse: the small
-// interfaces each package owns, all of which both backends implement.
+// interfaces each package owns, all of which both backends implement, so
+// no command has to discover a capability at run time.
 type backend interface {
 	warehouse.Store
 	pipelines.RunStore
 	pipelines.ScoreFeatures
+	pipelines.ActivitySource
 	serving.Source
 	api.Warehouse
+	deadLetterReader
 	// Optimize reorganises storage for fast reads after bulk writes.
 	Optimize(ctx context.Context) error
 }
@@ -30,9 +35,22 @@ var (
 	_ backend = (*clickhouse.Store)(nil)
 )
 
-// openStore opens the configured warehouse and applies pending migrations.
+// openStore opens the configured warehouse for a command that may create it
+// (migrate, import, ingest, serve, dev) and applies pending migrations.
 func (a *app) openStore(ctx context.Context) (backend, error) {
-	s, err := openWarehouse(ctx, a.cfg.Warehouse, a)
+	return a.openStoreMode(ctx, warehouse.OpenModeCreate)
+}
+
+// openExistingStore opens the configured warehouse for a command that only
+// reads or needs data already there (stats, dead-letters, pipeline): a
+// missing one is an error naming it and how to create it, and nothing is
+// created (no empty data/qcredit.duckdb in the wrong directory).
+func (a *app) openExistingStore(ctx context.Context) (backend, error) {
+	return a.openStoreMode(ctx, warehouse.OpenModeExisting)
+}
+
+func (a *app) openStoreMode(ctx context.Context, mode warehouse.OpenMode) (backend, error) {
+	s, err := openWarehouse(ctx, a.cfg.Warehouse, mode, a)
 	if err != nil {
 		return nil, err
 	}
@@ -47,17 +65,25 @@ func (a *app) openStore(ctx context.Context) (backend, error) {
 	return s, nil
 }
 
-func openWarehouse(ctx context.Context, raw string, a *app) (backend, error) {
+func openWarehouse(ctx context.Context, raw string, mode warehouse.OpenMode, a *app) (backend, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return nil, fmt.Errorf("warehouse %q: want duckdb://PATH or clickhouse://HOST:PORT/DB", raw)
 	}
 	switch scheme {
 	case "duckdb":
-		return duckdb.Open(ctx, rest, a.log) // duckdb://data/x.duckdb is relative, duckdb:///abs/x.duckdb absolute
+		return duckdb.OpenWith(ctx, rest, mode, a.log) // duckdb://data/x.duckdb is relative, duckdb:///abs/x.duckdb absolute
 	case "clickhouse":
-		return clickhouse.Open(ctx, raw, a.log)
+		return clickhouse.OpenWith(ctx, raw, mode, a.log)
 	default:
 		return nil, fmt.Errorf("warehouse %q: unknown scheme %q (want duckdb or clickhouse)", raw, scheme)
+	}
+}
+
+// decoder is the one decode-and-validate path, as configured.
+func (a *app) decoder() ingest.Decoder {
+	return ingest.Decoder{
+		Policy:          model.USCCPolicy{AcceptCheckFailures: a.cfg.USCC.AcceptCheckFailures},
+		FutureTolerance: a.cfg.Ingest.FutureTolerance,
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -90,4 +91,45 @@ func require(t testing.TB, env, what string) string {
 	}
 	t.Skipf("%s not configured (%s); run `make test` to start it", what, env)
 	return ""
+}
+
+// Chromium returns the path of Debian's chromium (or another Chromium on
+// PATH) for tests that print or drive a browser; scripts/test.sh installs it.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("Chromium is required in CI but none is on PATH: scripts/test.sh installs Debian's chromium")
+	}
+	t.Skip("no Chromium on PATH; run `make test` to install it")
+	return ""
+}
+
+// OutputDir is a directory for a test's artifacts that outlive it (a
+// printed PDF), test-output/<name> at the repository's root.
+func OutputDir(t testing.TB, name string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	out := filepath.Join(dir, "test-output", name)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -45,7 +45,7 @@ func TestClickHouseClientReadsTables(t *testing.T) {
 		}
 	}
 
-	if got := clientQuery(t, s, url, "SHOW TABLES"); got != "dead_letters\nenterprises\nevents\nevents_by_uscc\nevents_by_uscc_mv\nlease_claims\nrun_outputs\nrun_outputs_by_uscc\nrun_outputs_by_uscc_mv\nruns\nschema_migrations" {
+	if got := clientQuery(t, s, url, "SHOW TABLES"); got != "dead_letter_origins\ndead_letters\nenterprises\nevents\nevents_by_uscc\nevents_by_uscc_mv\nlease_claims\nrun_outputs\nrun_outputs_by_uscc\nrun_outputs_by_uscc_mv\nruns\nschema_migrations" {
 		t.Errorf("SHOW TABLES:\n%s", got)
 	}
 	if got := clientQuery(t, s, url, "SELECT comment FROM system.columns WHERE database = currentDatabase() AND table = 'events' AND name = 'id'"); !strings.Contains(got, "idempotency key") {

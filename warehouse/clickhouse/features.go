@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
@@ -25,8 +26,8 @@ func (s *Store) featureSQL(q warehouse.FeatureQuery) string {
 		fmt.Fprintf(&counts, ", countIf(w = %d)", i)
 	}
 	refs := func(typ string) string {
-		return fmt.Sprintf("(SELECT concat(uscc, '|', ref) FROM %s WHERE type = '%s' AND occurred_at < toDateTime(%d) AND ingested_us <= %d)",
-			s.table("events"), typ, cutoff, wm)
+		return fmt.Sprintf("(SELECT concat(uscc, '|', ref) FROM %s WHERE type = '%s' AND occurred_at < toDateTime(%d) AND ingested_us <= %d AND %s)",
+			s.table("events"), typ, cutoff, wm, s.notRetracted(q.Watermark))
 	}
 	return fmt.Sprintf(`SELECT uscc, kind, sub, fcategory, flag%[1]s, if(sub = 'pass', [max(id)], arraySort(groupArray(id)))
 FROM (
@@ -43,7 +44,7 @@ FROM (
             kind = 'penalty' AND concat(uscc, '|', ref) GLOBAL IN %[4]s, 'repaired',
             kind = 'hazard' AND ifNull(due < toDate(?), 0) AND concat(uscc, '|', ref) GLOBAL NOT IN %[5]s, 'overdue', '') AS flag
     FROM %[6]s FINAL
-    WHERE occurred_at < toDateTime(%[7]d) AND occurred_at >= toDateTime(%[8]d) AND ingested_us <= %[11]d
+    WHERE occurred_at < toDateTime(%[7]d) AND occurred_at >= toDateTime(%[8]d) AND ingested_us <= %[11]d AND %[12]s
       AND type IN ('spot_check.completed', 'equipment.inspected', 'penalty.decided', 'licence.revoked',
                    'equipment.hazard_found', 'equipment.accident', 'complaint.closed', 'certification.granted',
                    'standard.declared', 'award.granted')
@@ -53,12 +54,22 @@ FROM (
     UNION ALL
     SELECT DISTINCT uscc, materialize('') AS id, materialize(toUInt8(0)) AS w, materialize('registered') AS kind,
         materialize('') AS sub, materialize('') AS fcategory, materialize('') AS flag
-    FROM %[6]s WHERE type = 'enterprise.registered' AND occurred_at < toDateTime(%[7]d) AND ingested_us <= %[11]d
+    FROM %[6]s WHERE type = 'enterprise.registered' AND occurred_at < toDateTime(%[7]d) AND ingested_us <= %[11]d AND %[12]s
 )
 GROUP BY uscc, kind, sub, fcategory, flag
 ORDER BY uscc`,
 		counts.String(), w.String(), len(q.Bounds)-1, refs("credit.repaired"), refs("equipment.hazard_corrected"),
-		s.table("events"), cutoff, q.Bounds[len(q.Bounds)-1].Unix(), refs("penalty.revoked"), refs("certification.withdrawn"), wm)
+		s.table("events"), cutoff, q.Bounds[len(q.Bounds)-1].Unix(), refs("penalty.revoked"), refs("certification.withdrawn"), wm,
+		s.notRetracted(q.Watermark))
+}
+
+// notRetracted is the condition that leaves out events retracted
+// (event.retracted) under the watermark; every job's feature query applies
+// it to each read of events. Only valid retractions are stored
+// (warehouse.CheckRetractions), so it needs no check of its own.
+func (s *Store) notRetracted(wm time.Time) string {
+	return fmt.Sprintf("id GLOBAL NOT IN (SELECT link FROM %s WHERE type = 'event.retracted' AND ingested_us <= %d)",
+		s.table("events"), wm.UnixMicro())
 }
 
 // ScoreFeatures streams the score features of q's window per registered

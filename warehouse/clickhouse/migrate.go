@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -127,11 +128,11 @@ func renderFile(s Schema, file string) (warehouse.Migration, error) {
 // ClickHouse DDL is not transactional: every statement is idempotent, and a
 // migration is recorded only after all its statements ran, so one that died
 // half way runs again whole.
-func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.MigrateTo(ctx, 1<<31-1) }
+func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.MigrateTo(ctx, math.MaxInt) }
 
-// MigrateTo applies the pending migrations up to version (tests of a
-// migration start from the schema before it).
-func (s *Store) MigrateTo(ctx context.Context, version int) ([]string, error) {
+// MigrateTo applies the pending migrations up to version last (tests of a
+// migration start from the version before it).
+func (s *Store) MigrateTo(ctx context.Context, last int) ([]string, error) {
 	migrations, err := Render(s.schema)
 	if err != nil {
 		return nil, err
@@ -147,14 +148,17 @@ func (s *Store) MigrateTo(ctx context.Context, version int) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range migrations {
-		if m.Version > version {
+		if m.Version > last {
 			break
 		}
 		if done[uint32(m.Version)] {
 			continue
 		}
 		for _, stmt := range m.Statements {
-			if err := s.conn.Exec(ctx, stmt); err != nil && !addedBefore(stmt, err) {
+			// insertCtx: a migration's INSERT … SELECT into a Distributed
+			// table must have reached the shards before the next statement
+			// drops what it copied.
+			if err := s.conn.Exec(s.insertCtx(ctx), stmt); err != nil && !addedBefore(stmt, err) {
 				return applied, fmt.Errorf("migration %03d_%s: %w\n%s", m.Version, m.Name, err, stmt)
 			}
 		}

@@ -90,31 +90,26 @@ func (s *Store) OutputHistory(ctx context.Context, job string, uscc model.USCC, 
 	if err != nil {
 		return nil, err
 	}
-	byVersion := make(map[int]warehouse.Run, len(runs))
-	for _, r := range runs {
-		byVersion[r.Version] = r
-	}
 	rows, err := s.conn.Query(ctx, `SELECT DISTINCT version, key, label, value FROM `+s.table("run_outputs_by_uscc")+`
 		WHERE uscc = ? AND job = ?`, string(uscc), job)
 	if err != nil {
 		return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
 	}
 	defer rows.Close()
-	var out []warehouse.VersionedOutput
+	var out []warehouse.VersionedRow
 	for rows.Next() {
 		var v uint32
-		o := warehouse.OutputRow{USCC: string(uscc)}
-		if err := rows.Scan(&v, &o.Key, &o.Label, &o.Value); err != nil {
+		r := warehouse.VersionedRow{OutputRow: warehouse.OutputRow{USCC: string(uscc)}}
+		if err := rows.Scan(&v, &r.Key, &r.Label, &r.Value); err != nil {
 			return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
 		}
-		if r, ok := byVersion[int(v)]; ok {
-			out = append(out, warehouse.VersionedOutput{Run: r, OutputRow: o})
-		}
+		r.Version = int(v)
+		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
 	}
-	return warehouse.LatestOutputs(out, limit), nil
+	return warehouse.History(runs, out, limit), nil
 }
 
 // Timeline is the enterprise's events in (occurred_at, id) order, from the

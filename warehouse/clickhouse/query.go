@@ -50,12 +50,29 @@ func (s *Store) Stats(ctx context.Context) (warehouse.Stats, error) {
 		{"events", "type", st.Events.ByType, &st.Events.Total},
 		{"events", "source", st.Events.BySource, nil},
 		{"dead_letters", "reason", st.DeadLetters.ByReason, &st.DeadLetters.Total},
-		{"dead_letters", "origin_kind", st.DeadLetters.ByOrigin, nil},
 	}
 	for _, g := range groups {
 		if err := s.countGroups(ctx, g.table, g.column, g.into, g.total); err != nil {
 			return st, err
 		}
+	}
+	// A dead letter seen from several origins of one kind counts once for it.
+	rows, err := s.conn.Query(ctx, fmt.Sprintf(`SELECT toString(origin_kind), uniqExact(key) FROM %s GROUP BY origin_kind`,
+		s.table("dead_letter_origins")))
+	if err != nil {
+		return st, fmt.Errorf("stats dead letters by origin: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind string
+		var n uint64
+		if err := rows.Scan(&kind, &n); err != nil {
+			return st, fmt.Errorf("stats dead letters by origin: %w", err)
+		}
+		st.DeadLetters.ByOrigin[kind] = int64(n)
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("stats dead letters by origin: %w", err)
 	}
 	var n uint64
 	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+s.table("enterprises")).Scan(&n); err != nil {

@@ -42,8 +42,8 @@ func TestSameImportSameStatsAsDuckDB(t *testing.T) {
 	if !reflect.DeepEqual(stats[0], stats[1]) {
 		t.Fatalf("stats differ:\nduckdb     %+v\nclickhouse %+v", stats[0], stats[1])
 	}
-	if stats[0].Events.Total < 18000 || stats[0].DeadLetters.ByReason[string(model.ReasonConflict)] == 0 ||
-		stats[0].DeadLetters.ByReason[string(model.ReasonMalformedJSON)] == 0 {
+	if stats[0].Events.Total < 18000 || stats[0].DeadLetters.ByReason[string(model.DeadLetterConflict)] == 0 ||
+		stats[0].DeadLetters.ByReason[string(model.DeadLetterMalformedJSON)] == 0 {
 		t.Errorf("the fixture should hold events, conflicts and broken lines: %+v", stats[0])
 	}
 	found := 0

@@ -20,6 +20,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -60,6 +61,8 @@ type Config struct {
 	// Replicated (default true on a cluster; ?replicated=false turns it off)
 	// selects Replicated*MergeTree engines, which need ZooKeeper.
 	Replicated bool
+	// Mode says whether a missing database is created (the zero value) or refused.
+	Mode warehouse.OpenMode
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -96,14 +99,21 @@ func ParseURL(raw string) (Config, error) {
 
 // Open connects to the server at url, creating the database when missing.
 func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
+	return OpenWith(ctx, rawURL, warehouse.OpenModeCreate, log)
+}
+
+// OpenWith is Open as mode says: with warehouse.OpenModeExisting a missing
+// database is an error wrapping warehouse.ErrNoWarehouse, and nothing is created.
+func OpenWith(ctx context.Context, rawURL string, mode warehouse.OpenMode, log *slog.Logger) (*Store, error) {
 	cfg, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Mode = mode
 	return OpenConfig(ctx, cfg, log)
 }
 
-// OpenConfig is Open with the URL already parsed.
+// OpenConfig is OpenWith with the URL already parsed.
 func OpenConfig(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	conn, err := ch.Open(&ch.Options{
 		Addr:             []string{cfg.Addr},
@@ -120,16 +130,21 @@ func OpenConfig(ctx context.Context, cfg Config, log *slog.Logger) (*Store, erro
 	}
 	s := &Store{conn: conn, log: log, schema: Schema{DB: cfg.DB, Cluster: cfg.Cluster, Replicated: cfg.Replicated},
 		LeaseSettle: DefaultLeaseSettle}
-	if err := s.init(ctx); err != nil {
+	if err := s.init(ctx, cfg.Mode); err != nil {
 		conn.Close()
+		if errors.Is(err, warehouse.ErrNoWarehouse) {
+			return nil, fmt.Errorf("%w: database %s does not exist on %s (create it with `qcredit migrate`, or point --warehouse or QCREDIT_WAREHOUSE at an existing one)",
+				err, cfg.DB, cfg.Addr)
+		}
 		return nil, fmt.Errorf("open clickhouse %s/%s: %w", cfg.Addr, cfg.DB, err)
 	}
 	return s, nil
 }
 
-// init checks the server, detects its features and creates the database.
-// Queries name the database explicitly, so the connection stays on default.
-func (s *Store) init(ctx context.Context) error {
+// init checks the server, detects its features and creates the database
+// unless mode forbids it. Queries name the database explicitly, so the
+// connection stays on default.
+func (s *Store) init(ctx context.Context, mode warehouse.OpenMode) error {
 	var version string
 	if err := s.conn.QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
 		return err
@@ -138,6 +153,16 @@ func (s *Store) init(ctx context.Context) error {
 	s.schema.LowCardinality = major > 19 || (major == 19 && minor >= 9)
 	s.schema.TableComments = major > 21 || (major == 21 && minor >= 9)
 	s.log.Debug("clickhouse server", "version", version, "low_cardinality", s.schema.LowCardinality)
+	if mode == warehouse.OpenModeExisting {
+		var n uint64
+		if err := s.conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", s.schema.DB).Scan(&n); err != nil {
+			return fmt.Errorf("look up database: %w", err)
+		}
+		if n == 0 {
+			return warehouse.ErrNoWarehouse
+		}
+		return nil
+	}
 	if err := s.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+s.schema.DB+s.schema.OnCluster()); err != nil {
 		return fmt.Errorf("create database: %w", err)
 	}

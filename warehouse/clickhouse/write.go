@@ -43,6 +43,13 @@ func (s *Store) Write(ctx context.Context, b warehouse.Batch) (warehouse.WriteRe
 	for _, dl := range conflicts {
 		p.AddDeadLetter(dl)
 	}
+	fresh, refused, err := s.checkRetractions(ctx, fresh)
+	if err != nil {
+		return res, err
+	}
+	for _, dl := range refused {
+		p.AddDeadLetter(dl)
+	}
 	if err := s.insertEvents(ctx, fresh); err != nil {
 		return res, err
 	}
@@ -89,6 +96,44 @@ func (s *Store) classify(ctx context.Context, items []warehouse.Item) ([]warehou
 		}
 	}
 	return fresh, dups, conflicts, nil
+}
+
+// checkRetractions keeps the items that may be stored: retractions only of
+// stored (or batched) events of their bureau and enterprise
+// (warehouse.CheckRetractions).
+func (s *Store) checkRetractions(ctx context.Context, items []warehouse.Item) ([]warehouse.Item, []model.DeadLetter, error) {
+	targets := warehouse.RetractionTargets(items)
+	if len(targets) == 0 {
+		return items, nil, nil
+	}
+	ext, err := ext.NewTable("retracted_ids", ext.Column("k", "String"))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range targets {
+		if err := ext.Append(t); err != nil {
+			return nil, nil, err
+		}
+	}
+	rows, err := s.conn.Query(ch.Context(ctx, ch.WithExternalTable(ext)), `SELECT id, type, source, uscc FROM `+s.table("events")+
+		` WHERE id GLOBAL IN (SELECT k FROM retracted_ids)`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find retracted events: %w", err)
+	}
+	defer rows.Close()
+	stored := map[string]warehouse.EventRef{}
+	for rows.Next() {
+		var id, typ, source, uscc string
+		if err := rows.Scan(&id, &typ, &source, &uscc); err != nil {
+			return nil, nil, fmt.Errorf("find retracted events: %w", err)
+		}
+		stored[id] = warehouse.EventRef{Type: model.EventType(typ), Source: source, USCC: model.USCC(uscc)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("find retracted events: %w", err)
+	}
+	kept, refused := warehouse.CheckRetractions(items, stored)
+	return kept, refused, nil
 }
 
 // storedValues returns, for each of keys already in table, the values of
@@ -190,8 +235,11 @@ func dueDate(d string) *time.Time {
 	return &t
 }
 
-// insertDeadLetters stores the letters whose key is not stored yet, once
-// per key, and returns how many it stored.
+// insertDeadLetters stores each letter's origin unless known, then the
+// letters whose key is not stored yet, once per key, and returns how many
+// of those. Origins go first: a retry after a crash between the two finds
+// the origins stored and still stores the letter, while a letter is never
+// listed without the origin it came from.
 func (s *Store) insertDeadLetters(ctx context.Context, letters []warehouse.KeyedDeadLetter) (int, error) {
 	if len(letters) == 0 {
 		return 0, nil
@@ -199,6 +247,9 @@ func (s *Store) insertDeadLetters(ctx context.Context, letters []warehouse.Keyed
 	keys := make([]string, len(letters))
 	for i, dl := range letters {
 		keys[i] = dl.Key
+	}
+	if err := s.insertOrigins(ctx, letters, keys); err != nil {
+		return 0, err
 	}
 	stored, err := s.storedValues(ctx, "dead_letters", "key", "toUInt64(0)", keys)
 	if err != nil {
@@ -217,14 +268,14 @@ func (s *Store) insertDeadLetters(ctx context.Context, letters []warehouse.Keyed
 		return 0, nil
 	}
 	batch, err := s.conn.PrepareBatch(s.insertCtx(ctx), fmt.Sprintf(`INSERT INTO %s
-		(key, origin_kind, origin_name, origin_position, reason, detail, event_id, raw, received_at)`, s.table("dead_letters")))
+		(key, reason, detail, event_id, source, raw, received_at, origin_kind, origin_name, origin_position)`, s.table("dead_letters")))
 	if err != nil {
 		return 0, fmt.Errorf("insert dead letters: %w", err)
 	}
 	defer batch.Abort()
 	for _, dl := range fresh {
-		if err := batch.Append(dl.Key, dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position, string(dl.Reason),
-			dl.Detail, dl.EventID, string(dl.Raw), dl.Received); err != nil {
+		if err := batch.Append(dl.Key, string(dl.Reason), dl.Detail, dl.EventID, dl.Source, string(dl.Raw), dl.Received,
+			dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position); err != nil {
 			return 0, fmt.Errorf("insert dead letters: %w", err)
 		}
 	}
@@ -232,6 +283,87 @@ func (s *Store) insertDeadLetters(ctx context.Context, letters []warehouse.Keyed
 		return 0, fmt.Errorf("insert dead letters: %w", err)
 	}
 	return len(fresh), nil
+}
+
+// insertOrigins stores the origins of letters not stored yet, once each.
+func (s *Store) insertOrigins(ctx context.Context, letters []warehouse.KeyedDeadLetter, keys []string) error {
+	known, err := s.storedOrigins(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("find stored dead-letter origins: %w", err)
+	}
+	var fresh []warehouse.KeyedDeadLetter
+	for _, dl := range letters {
+		k := originKey{dl.Key, dl.Origin}
+		if known[k] {
+			continue
+		}
+		known[k] = true
+		fresh = append(fresh, dl)
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	batch, err := s.conn.PrepareBatch(s.insertCtx(ctx), fmt.Sprintf(`INSERT INTO %s
+		(key, origin_kind, origin_name, origin_position, received_at)`, s.table("dead_letter_origins")))
+	if err != nil {
+		return fmt.Errorf("insert dead-letter origins: %w", err)
+	}
+	defer batch.Abort()
+	for _, dl := range fresh {
+		if err := batch.Append(dl.Key, dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position, dl.Received); err != nil {
+			return fmt.Errorf("insert dead-letter origins: %w", err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert dead-letter origins: %w", err)
+	}
+	return nil
+}
+
+// originKey is one origin of one dead letter.
+type originKey struct {
+	key    string
+	origin model.Origin
+}
+
+// storedOrigins returns the origins already stored for keys.
+func (s *Store) storedOrigins(ctx context.Context, keys []string) (map[originKey]bool, error) {
+	out := map[originKey]bool{}
+	err := s.originsOf(ctx, keys, func(key string, o warehouse.DeadLetterOrigin) {
+		out[originKey{key, o.Origin}] = true
+	})
+	return out, err
+}
+
+// originsOf calls each with every stored origin of keys. The keys travel as
+// an external table, as in storedValues.
+func (s *Store) originsOf(ctx context.Context, keys []string, each func(key string, o warehouse.DeadLetterOrigin)) error {
+	ext, err := ext.NewTable("batch_keys", ext.Column("k", "String"))
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := ext.Append(k); err != nil {
+			return err
+		}
+	}
+	q := fmt.Sprintf(`SELECT key, origin_kind, origin_name, origin_position, min(received_at) FROM %s
+		WHERE key GLOBAL IN (SELECT k FROM batch_keys) GROUP BY key, origin_kind, origin_name, origin_position`,
+		s.table("dead_letter_origins"))
+	rows, err := s.conn.Query(ch.Context(ctx, ch.WithExternalTable(ext)), q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var o warehouse.DeadLetterOrigin
+		if err := rows.Scan(&key, &o.Kind, &o.Name, &o.Position, &o.Received); err != nil {
+			return err
+		}
+		each(key, o)
+	}
+	return rows.Err()
 }
 
 // localName is the table that holds the rows: name itself on one server,

@@ -35,6 +35,9 @@ type Backend interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 	Optimize(ctx context.Context) error
+	Activity(ctx context.Context, q warehouse.ActivityQuery, fn func(warehouse.ActivityRow) error) error
+	OpenComplaints(ctx context.Context, q warehouse.ActivityQuery) ([]warehouse.OpenComplaintDay, error)
+	DeadLetters(ctx context.Context, f warehouse.DeadLetterFilter) ([]warehouse.StoredDeadLetter, error)
 }
 
 // Opener returns a fresh, migrated, empty store; the suite closes it.
@@ -143,28 +146,33 @@ func testConflictIsDeadLettered(t *testing.T, open Opener) {
 	checkResult(t, "conflict within batch", write(t, s, warehouse.Batch{Items: []warehouse.Item{x, y}}),
 		warehouse.WriteResult{Stored: 1, Conflicts: 1, DeadLettered: 1})
 	st := stats(t, s)
-	if st.Events.Total != 2 || st.DeadLetters.Total != 2 || st.DeadLetters.ByReason[string(model.ReasonConflict)] != 2 {
+	if st.Events.Total != 2 || st.DeadLetters.Total != 2 || st.DeadLetters.ByReason[string(model.DeadLetterConflict)] != 2 {
 		t.Errorf("stats: %+v", st)
 	}
 }
 
 func testDeadLettersAreIdempotent(t *testing.T, open Opener) {
-	// Given refused input, when the same bytes arrive again from the same
-	// origin, then they are stored once; from another origin, once more.
+	// Given refused input, when the same bytes arrive again for the same
+	// reason, from the same origin or another (a copy of the file), then
+	// they are one dead letter; for another reason, a second one.
 	s := open(t)
 	defer s.Close()
 	dl := model.DeadLetter{Origin: model.Origin{Kind: "file", Name: "/x.jsonl", Position: "7"},
-		Reason: model.ReasonMalformedJSON, Detail: "broken JSON", Raw: []byte(`{"id":`), Received: t0}
+		Reason: model.DeadLetterMalformedJSON, Detail: "broken JSON", Raw: []byte(`{"id":`), Received: t0}
 	checkResult(t, "first", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{dl, dl}}),
 		warehouse.WriteResult{DeadLettered: 1, DeadLetterRepeats: 1})
 	checkResult(t, "again", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{dl}}),
 		warehouse.WriteResult{DeadLetterRepeats: 1})
+	copied := dl
+	copied.Origin.Name = "/copy-of-x.jsonl"
+	checkResult(t, "a copy of the file", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{copied}}),
+		warehouse.WriteResult{DeadLetterRepeats: 1})
 	other := dl
-	other.Origin.Position = "8"
-	checkResult(t, "other origin", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{other}}),
+	other.Reason, other.Detail = model.DeadLetterInvalidField, "another reason"
+	checkResult(t, "another reason", write(t, s, warehouse.Batch{DeadLetters: []model.DeadLetter{other}}),
 		warehouse.WriteResult{DeadLettered: 1})
 	st := stats(t, s)
-	if st.DeadLetters.Total != 2 || st.DeadLetters.ByReason["malformed_json"] != 2 || st.DeadLetters.ByOrigin["file"] != 2 {
+	if st.DeadLetters.Total != 2 || st.DeadLetters.ByReason["malformed_json"] != 1 || st.DeadLetters.ByOrigin["file"] != 2 {
 		t.Errorf("stats: %+v", st.DeadLetters)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ func RunPipeline(t *testing.T, open Opener) {
 	t.Run("Timeline", func(t *testing.T) { testTimeline(t, open) })
 	t.Run("Enterprises", func(t *testing.T) { testEnterprises(t, open) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
+	t.Run("Activity", func(t *testing.T) { testActivity(t, open) })
+	t.Run("Retractions", func(t *testing.T) { testRetractions(t, open) })
 }
 
 // FirmC is registered and has no other records.
@@ -456,4 +459,76 @@ func featureLines(fs []warehouse.EnterpriseFeatures) string {
 		}
 	}
 	return out
+}
+
+func testRetractions(t *testing.T, open Opener) {
+	// Given the fixtures, when their bureau retracts firm A's failed major
+	// check sc2, then the retraction is stored and the check is no longer a
+	// feature under the new watermark (still under the old one), while both
+	// stay in the timeline; a retraction by another bureau, of an unknown
+	// event or of a retraction is refused as a dead letter saying why.
+	s := open(t)
+	defer s.Close()
+	write(t, s, warehouse.Batch{Items: pipelineFixtures(t)})
+	before := featureQuery(t, s)
+	retract := func(id, target, source string) warehouse.Item {
+		it := Event(t, id, model.EventRetracted, FirmA, day(2025, 6, 2), map[string]any{"event_id": target, "reason": "录入错误"})
+		it.Record.Source = source
+		return it
+	}
+	res := write(t, s, warehouse.Batch{Items: []warehouse.Item{
+		retract("x1", "sc2", "320830"),
+		retract("x2", "sc3", "320812"), // another bureau
+		retract("x3", "nope", "320830"),
+		retract("x4", "x1", "320830"), // a retraction
+	}})
+	if res.Stored != 1 || res.DeadLettered != 3 {
+		t.Fatalf("write of four retractions: %+v, want 1 stored and 3 dead-lettered", res)
+	}
+	after := featureQuery(t, s)
+	majors := func(q warehouse.FeatureQuery) int64 {
+		var n int64
+		err := s.ScoreFeatures(t.Context(), q, func(f warehouse.EnterpriseFeatures) error {
+			for _, r := range f.Rows {
+				if f.USCC == FirmA && r.Kind == "spot_check" && r.Sub == "major" {
+					n += r.Counts[0] + r.Counts[1] + r.Counts[2]
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := majors(before); got != 1 {
+		t.Errorf("under the watermark before the retraction: %d major failures, want 1", got)
+	}
+	if got := majors(after); got != 0 {
+		t.Errorf("after the retraction: %d major failures, want 0", got)
+	}
+	evs, err := s.Timeline(t.Context(), FirmA, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range evs {
+		ids = append(ids, e.ID)
+	}
+	if !slices.Contains(ids, "sc2") || !slices.Contains(ids, "x1") || slices.Contains(ids, "x2") {
+		t.Errorf("timeline %v: want sc2 and its retraction x1, not the refused x2", ids)
+	}
+	letters, err := s.DeadLetters(t.Context(), warehouse.DeadLetterFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := map[string]string{}
+	for _, dl := range letters {
+		why[dl.EventID] = dl.Detail
+	}
+	for id, want := range map[string]string{"x2": "only it may retract it", "x3": "not stored", "x4": "itself a retraction"} {
+		if !strings.Contains(why[id], want) {
+			t.Errorf("dead letter of %s: %q, want it to say %q", id, why[id], want)
+		}
+	}
 }

@@ -24,7 +24,7 @@ func testRetryAfterPartialWrite(t *testing.T, open Opener) {
 	}
 	conflict := spotCheck(t, "320830-20", FirmA, t0, "fail")
 	bad := model.DeadLetter{Origin: model.Origin{Kind: "kafka", Name: "events", Position: "0/17"},
-		Reason: model.ReasonInvalidUSCC, Detail: "bad check digit", Raw: []byte(`{"uscc":"x"}`), Received: t0}
+		Reason: model.DeadLetterInvalidUSCC, Detail: "bad check digit", Raw: []byte(`{"uscc":"x"}`), Received: t0}
 	batch := warehouse.Batch{Items: append(items, conflict), DeadLetters: []model.DeadLetter{bad}}
 
 	write(t, s, warehouse.Batch{Items: items[:4]}) // what the crashed attempt got in
@@ -33,7 +33,7 @@ func testRetryAfterPartialWrite(t *testing.T, open Opener) {
 	checkResult(t, "second retry", write(t, s, batch),
 		warehouse.WriteResult{Duplicates: 10, Conflicts: 1, DeadLetterRepeats: 2})
 	st := stats(t, s)
-	if st.Events.Total != 11 || st.DeadLetters.Total != 2 || st.DeadLetters.ByReason[string(model.ReasonConflict)] != 1 {
+	if st.Events.Total != 11 || st.DeadLetters.Total != 2 || st.DeadLetters.ByReason[string(model.DeadLetterConflict)] != 1 {
 		t.Errorf("stats: %+v", st)
 	}
 }

@@ -1,6 +1,8 @@
 package duckdb
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+)
 
 // RowGroupRows is rowGroupRows, for the package's external tests.
 const RowGroupRows = rowGroupRows

@@ -28,13 +28,13 @@ func featureSQL(windows int) string {
 		zeros.WriteString(", 0")
 	}
 	w.WriteString(" END")
-	inWindow := fmt.Sprintf("occurred_at < $cutoff AND occurred_at >= $b%d AND ingested_at <= $wm", windows-1)
+	inWindow := fmt.Sprintf("occurred_at < $cutoff AND occurred_at >= $b%d AND ingested_at <= $wm AND %s", windows-1, notRetracted)
 	branch := func(kind, sub, category, flag, where string) string {
 		return fmt.Sprintf("SELECT uscc, '%s' AS kind, %s AS sub, %s AS category, %s AS flag, %s AS w, id FROM events WHERE %s AND %s",
 			kind, sub, category, flag, w.String(), inWindow, where)
 	}
 	keyed := func(set, typ string) string {
-		return set + " AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = '" + typ + "' AND occurred_at < $cutoff AND ingested_at <= $wm)"
+		return set + " AS (SELECT uscc || '|' || ref AS k FROM events WHERE type = '" + typ + "' AND occurred_at < $cutoff AND ingested_at <= $wm AND " + notRetracted + ")"
 	}
 	branches := []string{
 		branch("spot_check", "severity", "''", "CASE WHEN link <> '' THEN 'retest' ELSE '' END", "type = 'spot_check.completed' AND result = 'fail'"),
@@ -50,7 +50,8 @@ func featureSQL(windows int) string {
 		branch("standard", "''", "''", "''", "type = 'standard.declared'"),
 		branch("award", "''", "''", "''", "type = 'award.granted'"),
 	}
-	return `WITH ` + keyed("revoked", "penalty.revoked") + `,
+	return `WITH ` + retractedCTE + `,
+` + keyed("revoked", "penalty.revoked") + `,
 ` + keyed("repaired", "credit.repaired") + `,
 ` + keyed("corrected", "equipment.hazard_corrected") + `,
 ` + keyed("withdrawn", "certification.withdrawn") + `,
@@ -67,9 +68,18 @@ SELECT * FROM (
     SELECT uscc, kind, 'pass', '', ''` + counts.String() + `, [max(id)] FROM passed GROUP BY uscc, kind
     UNION ALL
     SELECT DISTINCT uscc, 'registered', '', '', ''` + zeros.String() + `, CAST([] AS VARCHAR[]) FROM events
-    WHERE type = 'enterprise.registered' AND occurred_at < $cutoff AND ingested_at <= $wm
+    WHERE type = 'enterprise.registered' AND occurred_at < $cutoff AND ingested_at <= $wm AND ` + notRetracted + `
 ) ORDER BY uscc`
 }
+
+// retractedCTE are the ids of events retracted (event.retracted) under the
+// watermark $wm; a run reads no event whose id is in it (notRetracted). Only
+// valid retractions are stored (warehouse.CheckRetractions), so their set
+// needs no check here. Every job's feature query starts with it.
+const (
+	retractedCTE = `retracted AS (SELECT link AS id FROM events WHERE type = 'event.retracted' AND ingested_at <= $wm)`
+	notRetracted = `id NOT IN (SELECT id FROM retracted)`
+)
 
 // ScoreFeatures streams the score features of q's window per registered
 // enterprise, in USCC order, with its rows sorted (warehouse.FeatureFolder).

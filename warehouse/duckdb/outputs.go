@@ -95,29 +95,22 @@ func (s *Store) OutputHistory(ctx context.Context, job string, uscc model.USCC, 
 	if err != nil {
 		return nil, err
 	}
-	byVersion := make(map[int]warehouse.Run, len(runs))
-	for _, r := range runs {
-		byVersion[r.Version] = r
-	}
 	rows, err := s.db.QueryContext(ctx, `SELECT version, key, label, value FROM run_outputs
 		WHERE job = ? AND ukey = ? AND uscc = ?`, job, uscc.SortKey(), string(uscc))
 	if err != nil {
 		return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
 	}
 	defer rows.Close()
-	var out []warehouse.VersionedOutput
+	var out []warehouse.VersionedRow
 	for rows.Next() {
-		var v int
-		o := warehouse.OutputRow{USCC: string(uscc)}
-		if err := rows.Scan(&v, &o.Key, &o.Label, &o.Value); err != nil {
+		r := warehouse.VersionedRow{OutputRow: warehouse.OutputRow{USCC: string(uscc)}}
+		if err := rows.Scan(&r.Version, &r.Key, &r.Label, &r.Value); err != nil {
 			return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
 		}
-		if r, ok := byVersion[v]; ok {
-			out = append(out, warehouse.VersionedOutput{Run: r, OutputRow: o})
-		}
+		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
 	}
-	return warehouse.LatestOutputs(out, limit), nil
+	return warehouse.History(runs, out, limit), nil
 }

@@ -43,7 +43,7 @@ func (s *Store) Stats(ctx context.Context) (warehouse.Stats, error) {
 		{`SELECT type, count(*) FROM events GROUP BY type`, st.Events.ByType, &st.Events.Total},
 		{`SELECT source, count(*) FROM events GROUP BY source`, st.Events.BySource, nil},
 		{`SELECT reason, count(*) FROM dead_letters GROUP BY reason`, st.DeadLetters.ByReason, &st.DeadLetters.Total},
-		{`SELECT origin_kind, count(*) FROM dead_letters GROUP BY origin_kind`, st.DeadLetters.ByOrigin, nil},
+		{`SELECT origin_kind, count(DISTINCT key) FROM dead_letter_origins GROUP BY origin_kind`, st.DeadLetters.ByOrigin, nil},
 	}
 	for _, g := range groups {
 		if err := countGroups(ctx, s.db, g.query, g.into, g.total); err != nil {

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,17 +41,33 @@ type Store struct {
 
 var _ warehouse.Store = (*Store)(nil)
 
-// Open opens (creating when missing) the DuckDB file at path; ":memory:" or
-// "" opens an in-memory warehouse. A file held by another process gives an
-// error wrapping warehouse.ErrInUse.
+// Open opens the DuckDB file at path, creating it and its directory when
+// missing; ":memory:" or "" opens an in-memory warehouse. A file held by
+// another process gives an error wrapping warehouse.ErrInUse.
 func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
+	return OpenWith(ctx, path, warehouse.OpenModeCreate, log)
+}
+
+// OpenWith is Open as mode says: with warehouse.OpenModeExisting a missing
+// file is an error wrapping warehouse.ErrNoWarehouse, and nothing is created.
+func OpenWith(ctx context.Context, path string, mode warehouse.OpenMode, log *slog.Logger) (*Store, error) {
 	dsn := path
 	if path == ":memory:" {
 		dsn = ""
 	}
 	if dsn != "" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("create warehouse directory: %w", err)
+		switch _, err := os.Stat(path); {
+		case mode == warehouse.OpenModeExisting && errors.Is(err, fs.ErrNotExist):
+			where := ""
+			if abs, err := filepath.Abs(path); err == nil && abs != path {
+				where = " (" + abs + ")"
+			}
+			return nil, fmt.Errorf("%w: %s%s does not exist (create it with `qcredit migrate` or `qcredit import`, or point --warehouse or QCREDIT_WAREHOUSE at an existing one)",
+				warehouse.ErrNoWarehouse, path, where)
+		case mode == warehouse.OpenModeCreate:
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return nil, fmt.Errorf("create warehouse directory: %w", err)
+			}
 		}
 	}
 	connector, err := duckdb.NewConnector(dsn, nil)
@@ -90,11 +108,11 @@ func (s *Store) Close() error {
 }
 
 // Migrate applies the embedded migrations not yet recorded in schema_migrations.
-func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.MigrateTo(ctx, 1<<31-1) }
+func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.MigrateTo(ctx, math.MaxInt) }
 
-// MigrateTo applies the pending migrations up to version (tests of a
-// migration start from the schema before it).
-func (s *Store) MigrateTo(ctx context.Context, version int) ([]string, error) {
+// MigrateTo applies the pending migrations up to version last (tests of a
+// migration start from the version before it).
+func (s *Store) MigrateTo(ctx context.Context, last int) ([]string, error) {
 	migrations, err := warehouse.LoadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
@@ -105,7 +123,7 @@ func (s *Store) MigrateTo(ctx context.Context, version int) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range migrations {
-		if m.Version > version {
+		if m.Version > last {
 			break
 		}
 		var n int

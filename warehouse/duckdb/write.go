@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -143,6 +144,9 @@ func (w *stagedWrite) writeTx(r rawConn) (res warehouse.WriteResult, err error) 
 		for _, dl := range stored.conflicts {
 			p.AddDeadLetter(dl)
 		}
+		for _, dl := range stored.refused {
+			p.AddDeadLetter(dl)
+		}
 	}
 	if len(p.DeadLetters) > 0 {
 		n, err := writeDeadLetters(r, p.DeadLetters)
@@ -174,6 +178,35 @@ func (s *Store) stamp() time.Time {
 type eventsWritten struct {
 	stored, duplicates int
 	conflicts          []model.DeadLetter
+	refused            []model.DeadLetter // retractions that may not be stored
+}
+
+// checkRetractions refuses the batch's retractions that name no stored (or
+// batched) event of their bureau and enterprise (warehouse.CheckRetractions).
+func checkRetractions(r rawConn, items []warehouse.Item) ([]model.DeadLetter, error) {
+	targets := warehouse.RetractionTargets(items)
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	stored := map[string]warehouse.EventRef{}
+	err := r.rows(`SELECT id, type, source, uscc FROM events WHERE id IN (`+sqlList(targets)+`)`, func(v []driver.Value) error {
+		stored[v[0].(string)] = warehouse.EventRef{Type: model.EventType(v[1].(string)), Source: v[2].(string), USCC: model.USCC(v[3].(string))}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find retracted events: %w", err)
+	}
+	_, refused := warehouse.CheckRetractions(items, stored)
+	return refused, nil
+}
+
+// sqlList is a list of SQL string literals.
+func sqlList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = quote(v)
+	}
+	return strings.Join(q, ", ")
 }
 
 // writeEvents inserts the items whose ids are not stored yet.
@@ -214,9 +247,23 @@ func (w *stagedWrite) writeEvents(r rawConn) (eventsWritten, error) {
 			out.conflicts = append(out.conflicts, warehouse.ConflictLetter(it))
 		}
 	}
-	insert := `INSERT INTO events SELECT * FROM ` + st.Rows()
+	if out.refused, err = checkRetractions(r, w.prepared.Items); err != nil {
+		return out, err
+	}
+	var where []string
 	if out.duplicates+len(conflicting) > 0 { // rare: only then is the anti-join worth its scan
-		insert += ` s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`
+		where = append(where, `NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)`)
+	}
+	if len(out.refused) > 0 {
+		ids := make([]string, len(out.refused))
+		for i, dl := range out.refused {
+			ids[i] = dl.EventID
+		}
+		where = append(where, `s.id NOT IN (`+sqlList(ids)+`)`)
+	}
+	insert := `INSERT INTO events SELECT * FROM ` + st.Rows()
+	if len(where) > 0 {
+		insert += ` s WHERE ` + strings.Join(where, " AND ")
 	}
 	n, err := r.exec(insert)
 	if err != nil {
@@ -226,6 +273,8 @@ func (w *stagedWrite) writeEvents(r rawConn) (eventsWritten, error) {
 	return out, nil
 }
 
+// writeDeadLetters stores each letter's origin unless known, then the
+// letters whose key is not stored yet, and returns how many of those.
 func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, error) {
 	if _, err := r.exec("DELETE FROM staging_dead_letters"); err != nil {
 		return 0, fmt.Errorf("clear dead-letter staging: %w", err)
@@ -239,8 +288,8 @@ func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, erro
 		if raw == nil {
 			raw = []byte{}
 		}
-		if err := a.AppendRow(dl.Key, dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position, string(dl.Reason),
-			dl.Detail, dl.EventID, raw, dl.Received); err != nil {
+		if err := a.AppendRow(dl.Key, string(dl.Reason), dl.Detail, dl.EventID, dl.Source, raw, dl.Received,
+			dl.Origin.Kind, dl.Origin.Name, dl.Origin.Position); err != nil {
 			a.Close()
 			return 0, fmt.Errorf("stage dead letter: %w", err)
 		}
@@ -248,8 +297,17 @@ func writeDeadLetters(r rawConn, letters []warehouse.KeyedDeadLetter) (int, erro
 	if err := a.Close(); err != nil {
 		return 0, fmt.Errorf("stage dead letters: %w", err)
 	}
+	if _, err := r.exec(`INSERT INTO dead_letter_origins
+		SELECT DISTINCT ON (key, origin_kind, origin_name, origin_position) key, origin_kind, origin_name, origin_position, received_at
+		FROM staging_dead_letters s
+		WHERE NOT EXISTS (SELECT 1 FROM dead_letter_origins o WHERE o.key = s.key AND o.origin_kind = s.origin_kind
+			AND o.origin_name = s.origin_name AND o.origin_position = s.origin_position)
+		ORDER BY key, origin_kind, origin_name, origin_position, received_at`); err != nil {
+		return 0, fmt.Errorf("insert dead-letter origins: %w", err)
+	}
 	n, err := r.exec(`INSERT INTO dead_letters SELECT DISTINCT ON (key) * FROM staging_dead_letters s
-		WHERE NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.key = s.key)`)
+		WHERE NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.key = s.key)
+		ORDER BY key, received_at`)
 	if err != nil {
 		return 0, fmt.Errorf("insert dead letters: %w", err)
 	}

@@ -1,0 +1,248 @@
+// The dashboards read only the documented API (/api/v1, scope analyst).
+// Under `qcredit serve` the analyst's key is sent as a Bearer token; it is
+// kept in sessionStorage, so it lives as long as the browser session.
+// Under `qcredit dev` a development-only session cookie stands in for it.
+
+const keyName = 'qcredit.key';
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  // unavailable is a route that does not exist on this server (yet).
+  get unavailable(): boolean {
+    return this.status === 404 && this.code === 'not_found';
+  }
+}
+
+let pending = 0;
+// routes are the server's API routes as regular expressions (from
+// /api/v1/session); null until known, then only those are requested.
+let routes: RegExp[] | null = null;
+
+export function setRoutes(list: string[]): void {
+  routes = list
+    .filter((r) => r.startsWith('GET '))
+    .map((r) => new RegExp('^' + r.slice(4).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\\\*[^/]*$/, '.*') + '$'));
+}
+
+function exists(path: string): boolean {
+  return routes === null || routes.some((re) => re.test('/api/v1' + path));
+}
+let onAuth: () => void = () => {};
+
+export function onAuthRequired(fn: () => void): void {
+  onAuth = fn;
+}
+
+export function key(): string | null {
+  return sessionStorage.getItem(keyName);
+}
+
+export function setKey(k: string | null): void {
+  if (k) sessionStorage.setItem(keyName, k);
+  else sessionStorage.removeItem(keyName);
+}
+
+function progress(delta: number): void {
+  pending += delta;
+  const bar = document.getElementById('progress');
+  if (bar) bar.hidden = pending === 0;
+  document.body.dataset.pending = String(pending);
+}
+
+function headers(): HeadersInit {
+  const k = key();
+  return k ? { Authorization: 'Bearer ' + k } : {};
+}
+
+export type Params = Record<string, string | number | undefined | null>;
+
+export function url(path: string, params: Params = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return '/api/v1' + path + (s ? '?' + s : '');
+}
+
+async function request(path: string, params: Params): Promise<Response> {
+  if (!exists(path)) throw new ApiError(404, 'not_found', path);
+  progress(1);
+  try {
+    const res = await fetch(url(path, params), { headers: headers(), credentials: 'same-origin' });
+    if (res.ok) return res;
+    let code = 'http_' + res.status;
+    let message = res.statusText;
+    try {
+      const body = await res.json();
+      code = body?.error?.code ?? code;
+      message = body?.error?.message ?? message;
+    } catch {
+      /* not the API's error shape */
+    }
+    if (res.status === 401 || res.status === 403) onAuth();
+    throw new ApiError(res.status, code, message);
+  } finally {
+    progress(-1);
+  }
+}
+
+export async function get<T>(path: string, params: Params = {}): Promise<T> {
+  const res = await request(path, params);
+  return (await res.json()) as T;
+}
+
+// download saves an export (CSV, XLSX) fetched with the analyst's key.
+export async function download(path: string, params: Params, filename: string): Promise<void> {
+  const res = await request(path, params);
+  const blob = await res.blob();
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+// The API's shapes (api/openapi/dashboards.yaml and the analyst routes).
+export type Grades = Record<'A' | 'B' | 'C' | 'D', number>;
+
+export interface Run {
+  id: string;
+  job: string;
+  version: number;
+  as_of: string;
+  status: 'running' | 'succeeded' | 'failed';
+  started_at: string;
+  finished_at?: string;
+  counts: Record<string, number>;
+  error?: string;
+}
+
+export interface Session {
+  dev: boolean;
+  analyst: boolean;
+  routes?: string[];
+}
+
+export interface Overview {
+  enterprises: number;
+  scored: number;
+  grades: Grades;
+  score_run: Run | null;
+  stats_run: Run | null;
+  spot_checks: number;
+  spot_check_failures: number;
+  complaints_open: number;
+  complaints_overdue: number;
+  runs: Run[];
+}
+
+export interface GradeGroup {
+  key: string;
+  name: string;
+  county?: string;
+  industry?: string;
+  grades: Grades;
+  unscored: number;
+  total: number;
+  risk_share: number;
+}
+
+export interface Page<T> {
+  total: number;
+  offset: number;
+  limit: number;
+  items: T[];
+}
+
+export interface GradeBreakdown extends Page<GradeGroup> {
+  by: string;
+  as_of?: string;
+}
+
+export interface Movement {
+  from: Run | null;
+  to: Run | null;
+  flows: { from: string; to: string; count: number }[];
+}
+
+export interface Trend {
+  run: Run | null;
+  county?: string;
+  months: { month: string; checks: number; failures: number; rate: number }[];
+}
+
+export interface County {
+  county: string;
+  name: string;
+  enterprises: number;
+  grades: Grades;
+  events: number;
+  spot_checks: number;
+  spot_check_failures: number;
+  mean_delay_hours: number | null;
+  dead_letters: number;
+  dead_letter_rate: number;
+  complaints_open: number;
+  complaints_overdue: number;
+  months: { month: string; events: number; dead_letters: number }[];
+}
+
+export interface Counties {
+  run: Run | null;
+  from?: string;
+  to?: string;
+  counties: County[];
+}
+
+export interface SearchHit {
+  uscc: string;
+  name: string;
+  region: string;
+  region_name?: string;
+  industry: string;
+  grade?: string;
+  score?: number;
+}
+
+export interface Reason {
+  rule: string;
+  points: number;
+  count?: number;
+  events?: string[];
+  basis: string;
+  detail?: string;
+}
+
+export interface Score {
+  run_id: string;
+  as_of: string;
+  score: number;
+  grade: string;
+  grade_label: string;
+  reasons?: Reason[];
+}
+
+export interface RecordEvent {
+  id: string;
+  type: string;
+  source: string;
+  occurred_at: string;
+  data?: Record<string, unknown>;
+}
+
+export interface CreditFile {
+  enterprise: { uscc: string; name: string; region: string; industry: string; cluster?: string; scale?: string; registered_at: string; deregistered: boolean };
+  score: Score | null;
+  history: Score[];
+  records: RecordEvent[];
+  records_truncated?: boolean;
+  // listings: the listing history, once the lists routes add it.
+  listings?: Record<string, unknown>[];
+}
