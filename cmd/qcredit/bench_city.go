@@ -75,43 +75,52 @@ const (
 
 // openBenchCity opens the DuckDB warehouse of dir holding city: the one a
 // previous benchmark left there (generating takes minutes), else a new one
-// loaded now. A directory holding anything else is refused.
+// loaded now. A directory holding anything else is refused. The store is
+// opened with DuckDB's default settings, as a server opens it; only the
+// load runs with bounded memory (benchDuckDBSettings).
 func (a *app) openBenchCity(ctx context.Context, dir string, city benchCity) (*duckdb.Store, cityManifest, bool, error) {
-	path := filepath.Join(dir, benchWarehouseFile) + benchDuckDBSettings
-	s, err := duckdb.Open(ctx, path, a.log)
-	if err != nil {
-		return nil, cityManifest{}, false, err
-	}
-	if _, err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return nil, cityManifest{}, false, err
-	}
+	path := filepath.Join(dir, benchWarehouseFile)
 	if m, err := readCityManifest(dir); err == nil && m.Format == benchCityFormat && m.City == city {
+		s, err := duckdb.Open(ctx, path, a.log)
+		if err != nil {
+			return nil, m, false, err
+		}
 		a.log.Info("reusing the bench city", "dir", dir, "enterprises", city.Enterprises, "events", m.Events)
 		return s, m, true, nil
 	}
+	s, err := duckdb.Open(ctx, path+benchDuckDBSettings, a.log)
+	if err != nil {
+		return nil, cityManifest{}, false, err
+	}
+	m, err := a.loadEmptyCity(ctx, s, dir, city)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, m, false, err
+	}
+	// Reopened, what is timed next starts as a server's day would, not in a
+	// buffer pool full of the load's work (that made a score run ~40 %
+	// slower).
+	s, err = duckdb.Open(ctx, path, a.log)
+	return s, m, false, err
+}
+
+// loadEmptyCity loads city into s unless s holds events already, and
+// writes the manifest.
+func (a *app) loadEmptyCity(ctx context.Context, s *duckdb.Store, dir string, city benchCity) (cityManifest, error) {
+	if _, err := s.Migrate(ctx); err != nil {
+		return cityManifest{}, err
+	}
 	if st, err := s.Stats(ctx); err != nil || st.Events.Total > 0 {
-		s.Close()
-		return nil, cityManifest{}, false, errors.Join(err, fmt.Errorf("%s holds another warehouse than a bench city of %d enterprises over %d months: use an empty --dir",
+		return cityManifest{}, errors.Join(err, fmt.Errorf("%s holds another warehouse than a bench city of %d enterprises over %d months: use an empty --dir",
 			dir, city.Enterprises, city.Months))
 	}
 	m, err := a.loadBenchCity(ctx, s, city)
-	if err == nil {
-		err = writeCityManifest(dir, m)
-	}
-	if err == nil {
-		// Reopen, so what is timed next starts as a server's day would, not
-		// in a buffer pool full of the load's work (that made a score run
-		// ~40 % slower).
-		if err = s.Close(); err == nil {
-			s, err = duckdb.Open(ctx, path, a.log)
-		}
-	}
 	if err != nil {
-		s.Close()
-		return nil, m, false, err
+		return m, err
 	}
-	return s, m, false, nil
+	return m, writeCityManifest(dir, m)
 }
 
 // loadBenchCity generates city into the empty warehouse s through the
