@@ -106,11 +106,27 @@ func (s *Store) output(ctx context.Context, where string, job string, version in
 // the current ranking first (warehouse.ByRecency), at most limit, without
 // payloads. The ukey condition lets the zone maps skip every row group but
 // the firm's in each run.
+//
+// The run records and the firm's rows are two queries, made at once (about
+// 2 ms each on the 30M-event bench city).
 func (s *Store) OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error) {
-	runs, err := s.Runs(ctx, warehouse.RunFilter{Job: job, Status: warehouse.RunSucceeded})
-	if err != nil {
+	var runs []warehouse.Run
+	var runsErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		runs, runsErr = s.Runs(ctx, warehouse.RunFilter{Job: job, Status: warehouse.RunSucceeded})
+	}()
+	out, err := s.historyRows(ctx, job, uscc)
+	<-read
+	if err := errors.Join(runsErr, err); err != nil {
 		return nil, err
 	}
+	return warehouse.History(runs, out, limit), nil
+}
+
+// historyRows are the enterprise's outputs of job in every run version.
+func (s *Store) historyRows(ctx context.Context, job string, uscc model.USCC) ([]warehouse.VersionedRow, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT version, key, label, value FROM run_outputs
 		WHERE job = ? AND ukey = ? AND uscc = ?`, job, uscc.SortKey(), string(uscc))
 	if err != nil {
@@ -128,5 +144,5 @@ func (s *Store) OutputHistory(ctx context.Context, job string, uscc model.USCC, 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
 	}
-	return warehouse.History(runs, out, limit), nil
+	return out, nil
 }
