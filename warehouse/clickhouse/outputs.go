@@ -154,3 +154,7 @@ func (s *Store) Timeline(ctx context.Context, uscc model.USCC, limit int) ([]mod
 // Optimize does nothing: ClickHouse keeps its tables in key order by itself
 // (background merges).
 func (s *Store) Optimize(context.Context) error { return nil }
+
+// ReleaseMemory does nothing: this process caches nothing of ClickHouse's
+// tables (the server manages its own caches).
+func (s *Store) ReleaseMemory(context.Context) error { return nil }

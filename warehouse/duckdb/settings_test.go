@@ -9,31 +9,63 @@ import (
 	"github.com/qcredit/qcredit/warehouse/duckdb"
 )
 
-func TestMemoryLimitDefaultsToOneGigabyte(t *testing.T) {
-	// given a warehouse path without settings, and one with memory_limit,
-	// when opened, then DuckDB's memory is bounded to 1 GB, or as the path
-	// says, and the file is the path before the settings.
+func TestSettingsFollowTheFile(t *testing.T) {
+	// given a warehouse path with DuckDB settings after '?', when opened,
+	// then DuckDB runs with them and the file is the path before them.
 	dir := t.TempDir()
-	for _, c := range []struct{ path, want string }{
-		{filepath.Join(dir, "a.duckdb"), "953.6 MiB"}, // 1 GB, as DuckDB prints it
-		{filepath.Join(dir, "b.duckdb") + "?memory_limit=2GB&threads=1", "1.8 GiB"},
-	} {
-		s, err := duckdb.Open(t.Context(), c.path, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var limit string
-		if err := s.DB().QueryRowContext(t.Context(), `SELECT current_setting('memory_limit')`).Scan(&limit); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
-		if limit != c.want {
-			t.Errorf("%s: memory_limit %q, want %q", c.path, limit, c.want)
-		}
+	s, err := duckdb.Open(t.Context(), filepath.Join(dir, "b.duckdb")+"?memory_limit=2GB&threads=1", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range []string{"a.duckdb", "b.duckdb"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Errorf("no warehouse file %s: %v", f, err)
+	defer s.Close()
+	var limit, threads string
+	if err := s.DB().QueryRowContext(t.Context(), `SELECT current_setting('memory_limit'), current_setting('threads')`).
+		Scan(&limit, &threads); err != nil {
+		t.Fatal(err)
+	}
+	if limit != "1.8 GiB" || threads != "1" { // 2 GB as DuckDB prints it
+		t.Errorf("memory_limit %q, threads %q: want 1.8 GiB and 1", limit, threads)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b.duckdb")); err != nil {
+		t.Errorf("no warehouse file b.duckdb: %v", err)
+	}
+}
+
+func TestReleaseMemoryEmptiesTheBlockCache(t *testing.T) {
+	// given a table read after a reopen (its blocks now cached), when the
+	// store releases memory, then no table block stays cached and the
+	// memory limit is what it was.
+	path := filepath.Join(t.TempDir(), "w.duckdb") + "?memory_limit=3GB"
+	s, err := duckdb.Open(t.Context(), path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(t.Context(), `CREATE TABLE t AS SELECT range AS x, md5(range::VARCHAR) AS y FROM range(2000000)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = duckdb.Open(t.Context(), path, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cached := func() (n int64, limit string) {
+		t.Helper()
+		if err := s.DB().QueryRowContext(t.Context(), `SELECT (SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'BASE_TABLE'),
+			current_setting('memory_limit')`).Scan(&n, &limit); err != nil {
+			t.Fatal(err)
 		}
+		return n, limit
+	}
+	var distinct int64
+	if err := s.DB().QueryRowContext(t.Context(), `SELECT count(DISTINCT y) FROM t`).Scan(&distinct); err != nil {
+		t.Fatal(err)
+	}
+	before, limit := cached()
+	if err := s.ReleaseMemory(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	after, limitAfter := cached()
+	if before < 10<<20 || after > before/10 || limitAfter != limit {
+		t.Errorf("cached %d bytes, then %d after releasing; memory_limit %s, then %s", before, after, limit, limitAfter)
 	}
 }
