@@ -120,8 +120,9 @@ func (s *Store) ReleaseMemory(ctx context.Context) error {
 	}
 	defer c.Close()
 	// DuckDB evicts cached blocks down to a lowered limit; the limit is
-	// then put back as the path set it, or to DuckDB's default.
-	_, err = c.ExecContext(ctx, `SET memory_limit = '1MB'`)
+	// then put back as the path set it, or to DuckDB's default. At 1 MB the
+	// statement putting it back could fail for want of memory itself.
+	_, err = c.ExecContext(ctx, `SET memory_limit = '64MB'`)
 	restore := `RESET memory_limit`
 	if s.memoryLimit != "" {
 		restore = `SET memory_limit = ` + quote(s.memoryLimit)
