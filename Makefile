@@ -34,8 +34,9 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest $(PKGS)
 
+# import, score, lookup and creditfile (scripts/bench.sh): about half an hour.
 bench: build
-	./$(BIN) bench import
+	scripts/bench.sh
 
 clean:
 	rm -rf bin data dashboards/dist/app dashboards/node_modules

@@ -41,10 +41,11 @@ if ! command -v python3 >/dev/null; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-minimal >/dev/null
 fi
-# Headless Chromium and CJK fonts print the warning letters to PDF (api tests).
-if ! dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1; then
+# Headless Chromium and CJK fonts print the warning letters to PDF (api
+# tests); the HTTP benchmarks' tests drive servers with wrk.
+if ! dpkg -s chromium fonts-noto-cjk wrk >/dev/null 2>&1; then
 	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-noto-cjk wrk >/dev/null
 fi
 
 [ -x scripts/kafka.sh ] && scripts/kafka.sh start

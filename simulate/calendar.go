@@ -19,11 +19,11 @@ type calendar struct {
 	dates []string  // YYYY-MM-DD of day 0 … days+extra
 }
 
-// newCalendar covers years ending on end's date, plus six years after it for
-// deadlines and licence expiry dates.
-func newCalendar(end time.Time, years int) calendar {
+// newCalendar covers months ending on end's date, plus six years after it
+// for deadlines and licence expiry dates.
+func newCalendar(end time.Time, months int) calendar {
 	last := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, china)
-	start := last.AddDate(-years, 0, 1)
+	start := last.AddDate(0, -months, 1)
 	days := int(last.Sub(start).Hours()/24+0.5) + 1
 	c := calendar{start: start, days: days, dates: make([]string, days+6*366)}
 	for i := range c.dates {

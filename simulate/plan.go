@@ -28,7 +28,7 @@ func NewPlan(cfg Config) (*Plan, error) {
 	if cfg.Events > 0 {
 		cfg.Limit = cfg.Events
 	}
-	p := &Plan{cfg: cfg, cal: newCalendar(cfg.End, cfg.Years)}
+	p := &Plan{cfg: cfg, cal: newCalendar(cfg.End, cfg.months())}
 	p.rising = p.pickRising()
 	p.planEvents()
 	return p, nil

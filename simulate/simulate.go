@@ -15,10 +15,13 @@ import (
 // Config says what to generate.
 type Config struct {
 	Enterprises int
-	Years       int
-	Seed        int64
-	End         time.Time // last day of the simulated period (its date is used)
-	BadRate     float64   // share of malformed lines, resends and id conflicts mixed in
+	// Years and Months are the length of the simulated period (Months is
+	// added to Years; benchmarks size a city's history with it).
+	Years   int
+	Months  int
+	Seed    int64
+	End     time.Time // last day of the simulated period (its date is used)
+	BadRate float64   // share of malformed lines, resends and id conflicts mixed in
 	// Events, when > 0, sizes the run to about this many lines (Enterprises is
 	// ignored) and stops after exactly this many, so benchmarks get what they ask.
 	Events int
@@ -32,8 +35,8 @@ func (c Config) Validate() error {
 	if c.Enterprises < 1 && c.Events < 1 {
 		errs = append(errs, errors.New("enterprises must be at least 1 (or set events)"))
 	}
-	if c.Years < 1 || c.Years > 30 {
-		errs = append(errs, fmt.Errorf("years must be 1–30, got %d", c.Years))
+	if m := c.months(); c.Years < 0 || c.Months < 0 || m < 12 || m > 360 {
+		errs = append(errs, fmt.Errorf("the period must be 1–30 years, got %d years and %d months", c.Years, c.Months))
 	}
 	if c.BadRate < 0 || c.BadRate > 0.5 {
 		errs = append(errs, fmt.Errorf("bad rate must be 0–0.5, got %g", c.BadRate))
@@ -46,6 +49,8 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+func (c Config) months() int { return c.Years*12 + c.Months }
 
 // Generate writes one JSON line per event to emit, in occurred_at order, with
 // malformed lines, resends and conflicts mixed in at cfg.BadRate. The line is

@@ -38,6 +38,13 @@ type streamer struct {
 // Stream writes the plan's lines to emit, in occurred_at order, and returns
 // the truth with exact counts of what was written.
 func (p *Plan) Stream(emit func(Line) error) (Truth, error) {
+	s := newStreamer(p, emit)
+	err := s.run()
+	s.countFirms()
+	return s.truth, err
+}
+
+func newStreamer(p *Plan, emit func(Line) error) *streamer {
 	n := len(p.firms)
 	s := &streamer{p: p, emit: emit, keys: make([][]byte, n), counter: make([]int, len(counties)+1),
 		reg: make([]bool, n), neg: make([]bool, n), buf: make([]byte, 0, 1024)}
@@ -46,9 +53,7 @@ func (p *Plan) Stream(emit func(Line) error) (Truth, error) {
 	}
 	s.truth = Truth{Seed: p.cfg.Seed, End: p.cal.date(p.cal.days - 1), RisingClusters: p.rising,
 		BadReasons: map[model.DeadLetterReason]int{}, BadEnterprises: []model.USCC{}, Accidents: []Accident{}}
-	err := s.run()
-	s.countFirms()
-	return s.truth, err
+	return s
 }
 
 // countFirms counts the firms whose registration was written (a limit may

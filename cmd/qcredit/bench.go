@@ -5,9 +5,10 @@ import "github.com/spf13/cobra"
 func newBenchCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure import, ingest and pipeline speed on this machine",
+		Short: "Measure import, ingest, pipeline and API speed on this machine",
 	}
-	cmd.AddCommand(newBenchImportCmd(a), newBenchIngestCmd(a), newBenchScoreCmd(a), newBenchSearchCmd(a),
-		newBenchHTTPIngestCmd(a), newBenchLoadgenCmd(), newBenchClustersCmd(a), newBenchListsCmd(a))
+	cmd.AddCommand(newBenchImportCmd(a), newBenchIngestCmd(a), newBenchScoreCmd(a), newBenchLookupCmd(a),
+		newBenchCreditFileCmd(a), newBenchBareServerCmd(), newBenchSearchCmd(a), newBenchHTTPIngestCmd(a),
+		newBenchLoadgenCmd(), newBenchClustersCmd(a), newBenchListsCmd(a))
 	return cmd
 }

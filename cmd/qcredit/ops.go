@@ -144,6 +144,7 @@ func (o *opSession) Close() error {
 // path with ".sock" appended. ClickHouse needs none: every process opens it.
 func adminSocket(warehouseURL string) (string, bool) {
 	path, ok := strings.CutPrefix(warehouseURL, "duckdb://")
+	path, _, _ = strings.Cut(path, "?") // DuckDB settings may follow the file
 	if !ok || path == "" || path == ":memory:" {
 		return "", false
 	}

@@ -72,6 +72,12 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 	if err := rm.Load(ctx); err != nil {
 		return err
 	}
+	// Loading read the whole events table; what the warehouse cached of it
+	// is released while nothing else reads (the refresh, the scheduler and
+	// the API start below; a Kafka worker's write meanwhile is retried).
+	if err := s.ReleaseMemory(ctx); err != nil {
+		a.log.Warn("release the warehouse's memory after loading the read model", "err", err)
+	}
 	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	defer stopRefresh()
 	go rm.Run(refreshCtx)

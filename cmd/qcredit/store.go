@@ -34,6 +34,9 @@ type backend interface {
 	deadLetterReader
 	// Optimize reorganises storage for fast reads after bulk writes.
 	Optimize(ctx context.Context) error
+	// ReleaseMemory gives back what the backend cached of tables it read,
+	// while nothing else uses it.
+	ReleaseMemory(ctx context.Context) error
 }
 
 var (

@@ -93,11 +93,27 @@ func (s *Store) Output(ctx context.Context, job string, version int, key string)
 // OutputHistory is an enterprise's outputs of job over its succeeded runs,
 // the current ranking first, at most limit, without payloads; read from the
 // USCC-ordered copy, so it touches the firm's rows only.
+//
+// The run records and the firm's rows are two queries, made at once (on
+// ClickHouse 18.16 each costs a few milliseconds whatever it reads).
 func (s *Store) OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error) {
-	runs, err := s.Runs(ctx, warehouse.RunFilter{Job: job, Status: warehouse.RunSucceeded})
-	if err != nil {
+	var runs []warehouse.Run
+	var runsErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		runs, runsErr = s.Runs(ctx, warehouse.RunFilter{Job: job, Status: warehouse.RunSucceeded})
+	}()
+	out, err := s.historyRows(ctx, job, uscc)
+	<-read
+	if err := errors.Join(runsErr, err); err != nil {
 		return nil, err
 	}
+	return warehouse.History(runs, out, limit), nil
+}
+
+// historyRows are the enterprise's outputs of job in every run version.
+func (s *Store) historyRows(ctx context.Context, job string, uscc model.USCC) ([]warehouse.VersionedRow, error) {
 	rows, err := s.conn.Query(ctx, `SELECT DISTINCT version, key, label, value FROM `+s.table("run_outputs_by_uscc")+`
 		WHERE uscc = ? AND job = ?`, string(uscc), job)
 	if err != nil {
@@ -117,7 +133,7 @@ func (s *Store) OutputHistory(ctx context.Context, job string, uscc model.USCC, 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
 	}
-	return warehouse.History(runs, out, limit), nil
+	return out, nil
 }
 
 // Timeline is the enterprise's events in (occurred_at, id) order, from the
@@ -146,3 +162,7 @@ func (s *Store) Timeline(ctx context.Context, uscc model.USCC, limit int) ([]mod
 // Optimize does nothing: ClickHouse keeps its tables in key order by itself
 // (background merges).
 func (s *Store) Optimize(context.Context) error { return nil }
+
+// ReleaseMemory does nothing: this process caches nothing of ClickHouse's
+// tables (the server manages its own caches).
+func (s *Store) ReleaseMemory(context.Context) error { return nil }

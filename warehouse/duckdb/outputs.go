@@ -78,12 +78,28 @@ func (s *Store) ReadOutputs(ctx context.Context, q warehouse.OutputQuery, fn fun
 	return rows.Err()
 }
 
-// Output is one output of a run version, or ErrNotFound.
+// Output is one output of a run version, or ErrNotFound. DuckDB's zone
+// maps keep an 8-byte prefix of a string (for a USCC, about its county), so
+// a lookup by key alone scans every key of the version: 10 ms among the
+// 1M scores of the bench city, the largest part of a credit file. An
+// output keyed by its enterprise's USCC (a score) is looked for first by
+// ukey, whose zone maps narrow the scan to one row group.
 func (s *Store) Output(ctx context.Context, job string, version int, key string) (warehouse.OutputRow, error) {
+	if len(key) == 18 { // the length of a USCC
+		o, err := s.output(ctx, `AND ukey = ? AND uscc = key AND key = ?`, job, version, model.USCC(key).SortKey(), key)
+		if !errors.Is(err, warehouse.ErrNotFound) {
+			return o, err
+		}
+	}
+	return s.output(ctx, `AND key = ?`, job, version, key)
+}
+
+func (s *Store) output(ctx context.Context, where string, job string, version int, args ...any) (warehouse.OutputRow, error) {
+	key := args[len(args)-1].(string)
 	o := warehouse.OutputRow{Key: key}
 	var p string
-	err := s.db.QueryRowContext(ctx, `SELECT uscc, label, value, payload FROM run_outputs WHERE job = ? AND version = ? AND key = ?`,
-		job, version, key).Scan(&o.USCC, &o.Label, &o.Value, &p)
+	err := s.db.QueryRowContext(ctx, `SELECT uscc, label, value, payload FROM run_outputs WHERE job = ? AND version = ? `+where,
+		append([]any{job, version}, args...)...).Scan(&o.USCC, &o.Label, &o.Value, &p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, warehouse.ErrNotFound
 	}
@@ -98,11 +114,27 @@ func (s *Store) Output(ctx context.Context, job string, version int, key string)
 // the current ranking first (warehouse.ByRecency), at most limit, without
 // payloads. The ukey condition lets the zone maps skip every row group but
 // the firm's in each run.
+//
+// The run records and the firm's rows are two queries, made at once (about
+// 2 ms each on the 30M-event bench city).
 func (s *Store) OutputHistory(ctx context.Context, job string, uscc model.USCC, limit int) ([]warehouse.VersionedOutput, error) {
-	runs, err := s.Runs(ctx, warehouse.RunFilter{Job: job, Status: warehouse.RunSucceeded})
-	if err != nil {
+	var runs []warehouse.Run
+	var runsErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		runs, runsErr = s.Runs(ctx, warehouse.RunFilter{Job: job, Status: warehouse.RunSucceeded})
+	}()
+	out, err := s.historyRows(ctx, job, uscc)
+	<-read
+	if err := errors.Join(runsErr, err); err != nil {
 		return nil, err
 	}
+	return warehouse.History(runs, out, limit), nil
+}
+
+// historyRows are the enterprise's outputs of job in every run version.
+func (s *Store) historyRows(ctx context.Context, job string, uscc model.USCC) ([]warehouse.VersionedRow, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT version, key, label, value FROM run_outputs
 		WHERE job = ? AND ukey = ? AND uscc = ?`, job, uscc.SortKey(), string(uscc))
 	if err != nil {
@@ -120,5 +152,5 @@ func (s *Store) OutputHistory(ctx context.Context, job string, uscc model.USCC, 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s history of %s: %w", job, uscc, err)
 	}
-	return warehouse.History(runs, out, limit), nil
+	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,24 +11,60 @@ import (
 	"github.com/qcredit/qcredit/warehouse"
 )
 
-// Enterprise returns one enterprise's latest state.
+// Enterprise returns one enterprise's latest state: what the enterprises
+// view says of it (see its migration), folded here from the firm's own
+// enterprise.* events. Through the view, one firm cost 7 ms on the 30M-event
+// bench city, mostly setting up its grouped aggregation; its rows alone, 2 ms.
 func (s *Store) Enterprise(ctx context.Context, uscc model.USCC) (model.Enterprise, error) {
-	var e model.Enterprise
-	var name, region, industry, cluster, scale sql.NullString
-	var registered sql.NullTime
-	var updated time.Time
-	err := s.db.QueryRowContext(ctx, `SELECT uscc, name, region, industry, cluster, scale, registered_at, deregistered, updated_at
-		FROM enterprises WHERE ukey = ? AND uscc = ?`, uscc.SortKey(), string(uscc)).
-		Scan(&e.USCC, &name, &region, &industry, &cluster, &scale, &registered, &e.Deregistered, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return e, warehouse.ErrNotFound
-	}
+	rows, err := s.db.QueryContext(ctx, `SELECT type, occurred_at, data->>'name', data->>'region', data->>'industry',
+		data->>'cluster', data->>'scale' FROM events
+		WHERE ukey = ? AND uscc = ? AND type IN ('enterprise.registered', 'enterprise.updated', 'enterprise.deregistered')
+		ORDER BY occurred_at, id`, uscc.SortKey(), string(uscc))
 	if err != nil {
+		return model.Enterprise{}, fmt.Errorf("read enterprise %s: %w", uscc, err)
+	}
+	defer rows.Close()
+	e := model.Enterprise{USCC: uscc}
+	found := false
+	for rows.Next() {
+		var typ string
+		var at time.Time
+		var fields [5]sql.NullString // name, region, industry, cluster, scale
+		if err := rows.Scan(&typ, &at, &fields[0], &fields[1], &fields[2], &fields[3], &fields[4]); err != nil {
+			return e, fmt.Errorf("read enterprise %s: %w", uscc, err)
+		}
+		found = true
+		foldEnterprise(&e, model.EventType(typ), at, fields)
+	}
+	if err := rows.Err(); err != nil {
 		return e, fmt.Errorf("read enterprise %s: %w", uscc, err)
 	}
-	e.Name, e.Region, e.Industry, e.Cluster, e.Scale = name.String, region.String, industry.String, cluster.String, model.Scale(scale.String)
-	e.RegisteredAt, e.UpdatedAt = registered.Time, updated
+	if !found {
+		return e, warehouse.ErrNotFound
+	}
 	return e, nil
+}
+
+// foldEnterprise applies one enterprise.* event, in (occurred_at, id)
+// order, as the enterprises view does: each field takes its latest value
+// outside deregistrations; registered_at is the first registration;
+// deregistered whether the latest registration or deregistration is one;
+// updated_at the latest event.
+func foldEnterprise(e *model.Enterprise, typ model.EventType, at time.Time, f [5]sql.NullString) {
+	if typ != model.EventEnterpriseDeregistered {
+		for i, dst := range []*string{&e.Name, &e.Region, &e.Industry, &e.Cluster, (*string)(&e.Scale)} {
+			if f[i].Valid {
+				*dst = f[i].String
+			}
+		}
+	}
+	if typ == model.EventEnterpriseRegistered && e.RegisteredAt.IsZero() {
+		e.RegisteredAt = at
+	}
+	if typ != model.EventEnterpriseUpdated {
+		e.Deregistered = typ == model.EventEnterpriseDeregistered
+	}
+	e.UpdatedAt = at
 }
 
 // Stats counts events, enterprises and dead letters.
