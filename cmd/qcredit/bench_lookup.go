@@ -43,8 +43,8 @@ type lookupBench struct {
 	Rounds  [][2]wrkResult `json:"rounds"`
 	Serve   wrkResult      `json:"serve"`
 	Bare    wrkResult      `json:"bare"`
-	Ratio   float64         `json:"ratio"`
-	Targets string          `json:"targets"`
+	Ratio   float64        `json:"ratio"`
+	Targets string         `json:"targets"`
 }
 
 const publicLookupPath = "/api/v1/public/enterprises/"
