@@ -67,16 +67,21 @@ async function render(): Promise<void> {
   disposeAll();
   delete document.body.dataset.ready;
   document.body.dataset.page = r.page;
+  let signedIn = true;
   if (!publicPages.has(r.page)) {
     await loadSession();
     if (gen !== generation) return;
-    if (!session.dev && !key()) signIn();
+    signedIn = session.dev || !!key();
   }
   chrome(r.page);
   const root = document.getElementById('app')!;
   root.replaceChildren();
   const page = pages[r.page];
-  if (!page) {
+  if (!signedIn) {
+    // No request before a key: the sign-in renders the page once it holds.
+    root.append(h('p', { class: 'state', 'data-state': 'signin' }, t('signin.help')));
+    signIn();
+  } else if (!page) {
     root.append(h('p', { class: 'state empty' }, '404'));
   } else {
     await page(root, r);
