@@ -423,6 +423,14 @@ func testSignIn(t *testing.T, chromium, bin, base, dir, out string) {
 	b.screenshot(t, out, "signin-serve-overview")
 	b.open(t, base+"/counties")
 	b.checkCharts(t, "counties under serve", "kpi", "plan")
+	// A warning letter opens with the key (a plain link would carry none).
+	b.open(t, base+"/clusters")
+	if eval[int](t, b, `document.querySelectorAll('a.letter').length`) > 0 {
+		b.run(t, chromedp.Click(chromedp.CSS("a.letter")))
+		b.waitResponse(t, "/letter", http.StatusOK)
+	} else {
+		t.Log("no warning with a letter in this city: the letter's sign-in not checked")
+	}
 
 	b.run(t, chromedp.Click(chromedp.CSS("#sign-out")))
 	b.run(t, chromedp.WaitVisible(chromedp.CSS("#sign-in"))) // on the reloaded page

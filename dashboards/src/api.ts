@@ -113,6 +113,21 @@ export async function publicBytes(path: string): Promise<Uint8Array<ArrayBuffer>
   }
 }
 
+// openDocument shows a document the API serves (a warning letter) in a new
+// tab, fetched with the analyst's key: a plain link would carry none under
+// qcredit serve. The tab opens at the click, so no popup blocker stops it.
+export async function openDocument(path: string): Promise<void> {
+  const tab = window.open('', '_blank');
+  try {
+    const res = await request(path.replace(/^\/api\/v1/, ''), {});
+    const blob = await res.blob();
+    if (tab) tab.location.href = URL.createObjectURL(blob);
+  } catch (e) {
+    tab?.close();
+    throw e;
+  }
+}
+
 // download saves an export (CSV, XLSX) fetched with the analyst's key.
 export async function download(path: string, params: Params, filename: string): Promise<void> {
   const res = await request(path, params);
