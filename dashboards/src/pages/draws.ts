@@ -3,7 +3,7 @@ import { gradeColors } from '../charts';
 import { num, t } from '../i18n';
 import { Route, setQuery } from '../router';
 import { card, h, link, load, state, table } from '../ui';
-import { Check, CheckName, DrawnFirm, drawKind, RecomputedFirm, Verification, verifyDraw } from '../verify/draw';
+import { Check, CheckName, DrawnFirm, drawKind, RecomputedFirm, Verification, verify } from '../verify/draw';
 import { str } from './shared';
 
 // The random inspection draws (摇号, 双随机) as published for anyone: the
@@ -111,18 +111,18 @@ export async function renderVerify(root: HTMLElement, r: Route): Promise<void> {
   try {
     const doc = await publicBytes(base);
     const kind = drawKind(doc);
-    if (kind !== 'inspection') {
-      state(body, 'empty', t('vf.otherKind', { kind: t(`dr.kind.${kind}`), id }));
+    if (kind === 'assignment') {
+      state(body, 'empty', t('vf.otherKind', { kind: t('dr.kind.assignment'), id }));
       document.body.dataset.verified = 'unavailable';
       return;
     }
     const [pool, inspectors] = await Promise.all([publicBytes(base + '/pool.csv'), publicBytes(base + '/inspectors.csv')]);
     const progress = h('small');
     body.querySelector('.state')?.append(' ', progress);
-    const v = await verifyDraw(doc, pool, inspectors, (what, done, total) => (progress.textContent = `${t(what === 'firms' ? 'vf.hashingFirms' : 'vf.hashingInspectors')} ${num(done)} / ${num(total)}`));
+    const v = await verify(doc, pool, inspectors, (what, done, total) => (progress.textContent = `${t(what === 'firms' ? 'vf.hashingFirms' : 'vf.hashingInspectors')} ${num(done)} / ${num(total)}`));
     body.replaceChildren();
     renderVerification(head, body, id, v);
-    qc.qcredit.verification = { ok: v.ok, checks: v.checks, strata: v.strata, recomputed: v.recomputed, hashes: v.hashes, canonicalRules: v.canonicalRules };
+    qc.qcredit.verification = { ok: v.ok, kind: v.doc?.kind, checks: v.checks, strata: v.strata, recomputed: v.recomputed, added: v.added, hashes: v.hashes, canonicalRules: v.canonicalRules };
     document.body.dataset.verified = v.ok ? 'ok' : 'failed';
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) state(body, 'empty', e.message);
@@ -132,11 +132,12 @@ export async function renderVerify(root: HTMLElement, r: Route): Promise<void> {
 }
 
 function renderVerification(head: HTMLElement, body: HTMLElement, id: string, v: Verification): void {
-  const d = v.draw;
+  const d = v.doc;
   const files = ['pool.csv', 'inspectors.csv'];
+  const span = d?.kind === 'recheck' ? `${t('dr.kind.recheck')} · ${t('vf.year')} ${d.year}` : `${t('dr.period')} ${d?.period.from} – ${d?.period.to}`;
   head.append(
-    h('p', {}, h('strong', {}, d?.name ?? id), ' ', h('code', {}, id)),
-    d ? h('p', { class: 'sub' }, `${t('status')} ${t(`dr.status.${d.status === 'drawn' ? 'drawn' : 'committed'}`)} · ${t('dr.period')} ${d.period.from} – ${d.period.to} · ${t('dr.beaconSource')} ${d.beacon_source}`) : '',
+    h('p', {}, h('strong', {}, d?.name || id), ' ', h('code', {}, id)),
+    d ? h('p', { class: 'sub' }, `${t('status')} ${t(`dr.status.${d.status === 'drawn' ? 'drawn' : 'committed'}`)} · ${span} · ${t('dr.beaconSource')} ${d.beacon_source}`) : '',
     h('p', { class: 'sub' }, t('vf.intro'), ' ', fileLinks({ id, files, kind: 'inspection', name: '', status: 'drawn' })),
   );
   const failed = v.checks.filter((c) => !c.ok);
@@ -157,26 +158,34 @@ function renderVerification(head: HTMLElement, body: HTMLElement, id: string, v:
     v.canonicalRules ? h('p', { class: 'sub' }, t('vf.canonical'), ' ', h('code', {}, v.canonicalRules)) : null),
   );
   if (v.strata.length) {
-    body.append(card(t('vf.strata'), h('p', { class: 'sub' }, t('vf.kRule')), table([
-      { title: t('grade'), cell: (s) => gradeBadge(s.grade) },
-      { title: 'N_g', num: true, cell: (s) => num(s.firms) },
-      { title: 'p_g', num: true, cell: (s) => s.probability },
-      { title: 'k_g', num: true, cell: (s) => num(s.drawn) },
+    body.append(card(t('vf.strata'), h('p', { class: 'sub' }, t(d?.kind === 'recheck' ? 'vf.kRecheck' : 'vf.kRule')), table([
+      { title: t('grade'), cell: (s) => (s.grade ? gradeBadge(s.grade) : '–') },
+      { title: 'N', num: true, cell: (s) => num(s.firms) },
+      { title: 'p', num: true, cell: (s) => s.probability },
+      { title: 'k', num: true, cell: (s) => num(s.drawn) },
     ], v.strata)));
   }
+  const published = new Map([...(d?.drawn ?? []), ...(d?.added ?? [])].map((f) => [f.uscc, f]));
+  const mark = (f: DrawnFirm): HTMLElement => {
+    const p = published.get(f.uscc);
+    const same = p && ('grade' in p ? p.grade : '') === f.grade && p.inspectors.join(' ') === f.inspectors.join(' ');
+    return h('span', { class: same ? 'pos' : 'neg' }, same ? '✓' : p ? `✗ ${'grade' in p ? p.grade : ''} ${p.inspectors.join(', ')}` : '✗ ' + t('vf.missing'));
+  };
   if (v.recomputed) {
-    const published = new Map((d?.drawn ?? []).map((f) => [f.uscc, f]));
     body.append(card(t('vf.drawn'), table<RecomputedFirm>([
       { title: t('uscc'), cell: (f) => h('code', {}, f.uscc) },
-      { title: t('grade'), cell: (f) => gradeBadge(f.grade) },
+      { title: t('grade'), cell: (f) => (f.grade ? gradeBadge(f.grade) : '–') },
       { title: 'u', cell: (f) => h('code', {}, f.u) },
       { title: t('dr.inspectors'), cell: (f) => f.inspectors.join(', ') },
-      { title: t('vf.published'), cell: (f) => {
-        const p = published.get(f.uscc);
-        const same = p && p.grade === f.grade && p.inspectors.join(' ') === f.inspectors.join(' ');
-        return h('span', { class: same ? 'pos' : 'neg' }, same ? '✓' : p ? `✗ ${p.grade} ${p.inspectors.join(', ')}` : '✗ ' + t('vf.missing'));
-      } },
+      { title: t('vf.published'), cell: mark },
     ], v.recomputed)));
+  }
+  if (v.added?.length) {
+    body.append(card(t('vf.added'), table<DrawnFirm>([
+      { title: t('uscc'), cell: (f) => h('code', {}, f.uscc) },
+      { title: t('dr.inspectors'), cell: (f) => f.inspectors.join(', ') },
+      { title: t('vf.published'), cell: mark },
+    ], v.added)));
   }
 }
 

@@ -1,10 +1,11 @@
-// Recomputes a random inspection draw (摇号, 双随机) from what the bureau
-// publishes — the document, pool.csv and inspectors.csv — exactly as
-// DOMAIN.md ("The random inspection draw") specifies, with WebCrypto for
-// SHA-256 and HMAC-SHA256 and integer millionths for the decimals. It is a
-// second implementation beside the Go one (planning.VerifyDraw): the checks
-// have the same names and are made in the same order, so the browser, the
-// CLI (qcredit lottery verify) and planning/testdata/verify_draw.py can be
+// Recomputes a random inspection draw (摇号, 双随机) — or a re-check of newly
+// licensed firms, drawn the same way — from what the bureau publishes: the
+// document, pool.csv and inspectors.csv, exactly as DOMAIN.md ("The random
+// inspection draw") specifies, with WebCrypto for SHA-256 and HMAC-SHA256
+// and integer millionths for the decimals. It is a second implementation
+// beside the Go one (planning.VerifyDraw, VerifyRecheck): the checks have
+// the same names and are made in the same order, so the browser, the CLI
+// (qcredit lottery verify) and planning/testdata/verify_draw.py can be
 // compared check by check.
 import { JSONNumber, JSONValue, parseJSON } from './json';
 
@@ -32,18 +33,33 @@ export interface Check {
 
 export interface DrawnFirm {
   uscc: string;
-  grade: string;
+  grade: string; // "" in a re-check: its pool has no grades
   inspectors: string[];
 }
 
-export interface PublishedDraw {
+// AddedFirm is a firm a re-check adds for its complaints or problems (fixed
+// at creation with its county; it gets inspectors at the draw).
+export interface AddedFirm {
+  uscc: string;
+  county: string;
+  inspectors: string[];
+}
+
+export type Kind = 'inspection' | 'recheck';
+
+// Published is a draw's document as read: an inspection draw's or a
+// re-check's (the fields of the other kind left empty).
+export interface Published {
+  kind: Kind;
   id: string;
   name: string;
   status: string;
-  period: { from: string; to: string };
+  period: { from: string; to: string }; // an inspection draw's
+  year: number; // a re-check's licensing year
   pool_sha256: string;
   inspectors_sha256: string;
-  probabilities: Record<Grade, bigint>; // millionths
+  probabilities: Record<Grade, bigint>; // an inspection draw's, millionths
+  rate: bigint; // a re-check's, millionths
   exclude_own_county: boolean;
   rules_sha256: string;
   beacon_source: string;
@@ -51,10 +67,13 @@ export interface PublishedDraw {
   seed: string;
   beacon: string;
   drawn: DrawnFirm[] | null;
+  added: AddedFirm[];
 }
 
+// Stratum is how many firms of a grade were drawn (a re-check has one,
+// with grade "": k = ⌈rate × N⌉).
 export interface Stratum {
-  grade: Grade;
+  grade: Grade | '';
   firms: number;
   probability: string;
   drawn: number;
@@ -69,12 +88,13 @@ export interface RecomputedFirm extends DrawnFirm {
 export interface Verification {
   ok: boolean;
   checks: Check[];
-  draw: PublishedDraw | null;
+  doc: Published | null;
   // The SHA-256 of the files and of the rules' canonical encoding, as computed here.
   hashes: { pool?: string; inspectors?: string; rules?: string };
   canonicalRules?: string;
   strata: Stratum[];
   recomputed: RecomputedFirm[] | null;
+  added: DrawnFirm[] | null; // a re-check's added firms with their recomputed inspectors
 }
 
 // Bytes are a file's bytes as fetched (WebCrypto takes them as they are).
@@ -106,9 +126,16 @@ export function roundHalfUp(p: bigint, n: number): number {
   return Number((2n * p * BigInt(n) + one) / (2n * one));
 }
 
-export function canonicalRules(probabilities: Record<Grade, bigint>, excludeOwnCounty: boolean): string {
-  const ps = grades.map((g) => `"${g}":${canonicalDecimal(probabilities[g])}`).join(',');
-  return `{"probabilities":{${ps}},"exclude_own_county":${excludeOwnCounty}}`;
+// ceil is a re-check's k = ⌈rate × n⌉ ("at least 10 %"), exactly.
+export function ceil(rate: bigint, n: number): number {
+  return Number((rate * BigInt(n) + one - 1n) / one);
+}
+
+// canonicalRules is the rules' one encoding, the bytes rules_sha256 hashes.
+export function canonicalRules(d: Published): string {
+  if (d.kind === 'recheck') return `{"rate":${canonicalDecimal(d.rate)},"exclude_own_county":${d.exclude_own_county}}`;
+  const ps = grades.map((g) => `"${g}":${canonicalDecimal(d.probabilities[g])}`).join(',');
+  return `{"probabilities":{${ps}},"exclude_own_county":${d.exclude_own_county}}`;
 }
 
 // --- the document -----------------------------------------------------------
@@ -144,48 +171,77 @@ function strings(v: JSONValue | undefined, what: string): string[] {
   return v as string[];
 }
 
-const drawFields = ['id', 'name', 'status', 'period', 'pool_sha256', 'inspectors_sha256', 'rules', 'rules_sha256', 'beacon_source', 'commitment', 'seed', 'beacon', 'drawn'];
-
-// parseDraw reads a published document as planning.ParseDraw does: unknown
-// fields refused, absent ones empty (Validate then says what is missing).
-export function parseDraw(body: string): PublishedDraw {
-  const o = object(parseJSON(body), 'draw document', null);
-  object(o, 'draw document', drawFields);
-  const period = object(o.period ?? {}, 'period', null);
-  const rules = object(o.rules ?? {}, 'rules', ['probabilities', 'exclude_own_county']);
-  const probs = object(rules.probabilities ?? {}, 'probabilities', [...grades]);
-  const probabilities = {} as Record<Grade, bigint>;
-  for (const g of grades) {
-    const v = probs[g];
-    if (!(v instanceof JSONNumber)) throw new Error(`probabilities: want A, B, C and D as numbers`);
-    probabilities[g] = parseDecimal(v.text);
-  }
-  let drawn: DrawnFirm[] | null = null;
-  if (o.drawn !== undefined && o.drawn !== null) {
-    if (!Array.isArray(o.drawn)) throw new Error('drawn: want a list');
-    drawn = o.drawn.map((f, i) => {
-      const x = object(f, `drawn[${i}]`, ['uscc', 'grade', 'inspectors']);
-      return { uscc: text(x, 'uscc'), grade: text(x, 'grade'), inspectors: strings(x.inspectors, `drawn[${i}].inspectors`) };
-    });
-  }
-  return {
-    id: text(o, 'id'), name: text(o, 'name'), status: text(o, 'status'),
-    period: { from: text(period, 'from', 'period'), to: text(period, 'to', 'period') },
-    pool_sha256: text(o, 'pool_sha256'), inspectors_sha256: text(o, 'inspectors_sha256'),
-    probabilities, exclude_own_county: bool(rules, 'exclude_own_county'), rules_sha256: text(o, 'rules_sha256'),
-    beacon_source: text(o, 'beacon_source'), commitment: text(o, 'commitment'), seed: text(o, 'seed'), beacon: text(o, 'beacon'),
-    drawn,
-  };
+function integer(o: Obj, k: string): number {
+  const v = o[k];
+  if (v === undefined || v === null) return 0;
+  if (!(v instanceof JSONNumber) || !/^-?\d+$/.test(v.text)) throw new Error(`${k}: want a whole number`);
+  return Number(v.text);
 }
 
-// drawKind tells an inspection draw from a re-check (its pool is the
-// firms licensed in a year: "year", "added") and an agency assignment
-// ("batches_sha256"), which this page does not recompute.
+function decimal(v: JSONValue | undefined, what: string): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (!(v instanceof JSONNumber)) throw new Error(`${what}: want a number`);
+  return parseDecimal(v.text);
+}
+
+function firms<T>(v: JSONValue | undefined, what: string, fields: string[], read: (x: Obj, at: string) => T): T[] | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) throw new Error(`${what}: want a list`);
+  return v.map((f, i) => read(object(f, `${what}[${i}]`, fields), `${what}[${i}]`));
+}
+
+const common = ['id', 'name', 'status', 'pool_sha256', 'inspectors_sha256', 'rules', 'rules_sha256', 'beacon_source', 'commitment', 'seed', 'beacon', 'drawn'];
+const reasonFields = ['rule', 'points', 'count', 'events', 'basis', 'windows', 'detail'];
+
+// parseDocument reads a published document as planning.ParseDraw (or
+// ParseRecheck) does: unknown fields refused, absent ones empty (the
+// validation then says what is missing).
+export function parseDocument(body: string, kind: Kind): Published {
+  const o = object(parseJSON(body), kind === 'recheck' ? 're-check document' : 'draw document', null);
+  const d: Published = {
+    kind, id: '', name: '', status: '', period: { from: '', to: '' }, year: 0, pool_sha256: '', inspectors_sha256: '',
+    probabilities: { A: 0n, B: 0n, C: 0n, D: 0n }, rate: 0n, exclude_own_county: false, rules_sha256: '', beacon_source: '',
+    commitment: '', seed: '', beacon: '', drawn: null, added: [],
+  };
+  for (const k of ['id', 'name', 'status', 'pool_sha256', 'inspectors_sha256', 'rules_sha256', 'beacon_source', 'commitment', 'seed', 'beacon'] as const) d[k] = text(o, k);
+  if (kind === 'inspection') {
+    object(o, 'draw document', [...common, 'period']);
+    const period = object(o.period ?? {}, 'period', null);
+    d.period = { from: text(period, 'from', 'period'), to: text(period, 'to', 'period') };
+    const rules = object(o.rules ?? {}, 'rules', ['probabilities', 'exclude_own_county']);
+    const probs = object(rules.probabilities ?? {}, 'probabilities', [...grades]);
+    for (const g of grades) {
+      if (!(probs[g] instanceof JSONNumber)) throw new Error('probabilities: want A, B, C and D as numbers');
+      d.probabilities[g] = decimal(probs[g], 'probability of ' + g);
+    }
+    d.exclude_own_county = bool(rules, 'exclude_own_county');
+    d.drawn = firms(o.drawn, 'drawn', ['uscc', 'grade', 'inspectors'], (x, at) => ({ uscc: text(x, 'uscc'), grade: text(x, 'grade'), inspectors: strings(x.inspectors, at + '.inspectors') }));
+  } else {
+    object(o, 're-check document', [...common, 'year', 'added']);
+    d.year = integer(o, 'year');
+    const rules = object(o.rules ?? {}, 'rules', ['rate', 'exclude_own_county']);
+    d.rate = decimal(rules.rate, 'rate');
+    d.exclude_own_county = bool(rules, 'exclude_own_county');
+    d.drawn = firms(o.drawn, 'drawn', ['uscc', 'inspectors'], (x, at) => ({ uscc: text(x, 'uscc'), grade: '', inspectors: strings(x.inspectors, at + '.inspectors') }));
+    d.added = firms(o.added, 'added', ['uscc', 'county', 'reasons', 'inspectors'], (x, at) => {
+      const reasons = x.reasons ?? [];
+      if (!Array.isArray(reasons)) throw new Error(at + '.reasons: want a list');
+      reasons.forEach((r, i) => object(r, `${at}.reasons[${i}]`, reasonFields));
+      if (!reasons.length) throw new Error(`added firm ${text(x, 'uscc')} has no reason`);
+      return { uscc: text(x, 'uscc'), county: text(x, 'county'), inspectors: strings(x.inspectors, at + '.inspectors') };
+    }) ?? [];
+  }
+  return d;
+}
+
+// drawKind tells an inspection draw from a re-check (it names the
+// licensing year of its pool) and an agency assignment (it names its plan;
+// this module does not recompute those), as pipelines.KindOf does.
 export function drawKind(document: Bytes): 'inspection' | 'recheck' | 'assignment' {
   try {
     const o = JSON.parse(utf8Text(document)) as Record<string, unknown>;
-    if ('batches_sha256' in o) return 'assignment';
-    if ('year' in o || 'added' in o) return 'recheck';
+    if (o && typeof o === 'object' && 'year' in o) return 'recheck';
+    if (o && typeof o === 'object' && 'plan' in o) return 'assignment';
   } catch {
     /* not JSON: the document check says so */
   }
@@ -200,19 +256,29 @@ function civilDay(s: string): number | null {
   return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3] ? t / 86_400_000 : null;
 }
 
-// validateDraw says what is wrong with the document's own fields (planning.Draw.Validate).
-export function validateDraw(d: PublishedDraw): string[] {
+// validateDocument says what is wrong with the document's own fields
+// (planning.Draw.Validate, Recheck.Validate).
+export function validateDocument(d: Published): string[] {
   const errs: string[] = [];
   if (!drawIDRe.test(d.id)) errs.push(`draw id ${JSON.stringify(d.id)}: want 1–64 characters of a–z, 0–9 and -`);
-  const from = civilDay(d.period.from);
-  const to = civilDay(d.period.to);
-  if (from === null || to === null) errs.push(`period ${d.period.from} to ${d.period.to}: want YYYY-MM-DD`);
-  else if (to < from) errs.push(`period ends (${d.period.to}) before it starts (${d.period.from})`);
-  else if (to - from + 1 > 3660) errs.push(`period of ${to - from + 1} days is longer than ten years`);
-  for (const g of grades) if (d.probabilities[g] > one) errs.push(`probability of grade ${g} is ${canonicalDecimal(d.probabilities[g])}, want 0–1`);
+  if (d.kind === 'inspection') {
+    const from = civilDay(d.period.from);
+    const to = civilDay(d.period.to);
+    if (from === null || to === null) errs.push(`period ${d.period.from} to ${d.period.to}: want YYYY-MM-DD`);
+    else if (to < from) errs.push(`period ends (${d.period.to}) before it starts (${d.period.from})`);
+    else if (to - from + 1 > 3660) errs.push(`period of ${to - from + 1} days is longer than ten years`);
+    for (const g of grades) if (d.probabilities[g] > one) errs.push(`probability of grade ${g} is ${canonicalDecimal(d.probabilities[g])}, want 0–1`);
+  } else {
+    if (d.rate <= 0n || d.rate > one) errs.push(`rate ${canonicalDecimal(d.rate)}: want more than 0, at most 1`);
+    if (d.year < 2000 || d.year > 9999) errs.push(`year ${d.year}: want the licensing year`);
+    for (const a of d.added) {
+      if (!usccAlphabet.test(a.uscc)) errs.push(`added firm ${JSON.stringify(a.uscc)}: want 18 characters of 0–9 and A–Y without I, O, S, V, Z`);
+      if (!countyRe.test(a.county)) errs.push(`added firm ${a.uscc}: county ${JSON.stringify(a.county)}: want a six-digit GB/T 2260 code`);
+    }
+  }
   for (const [k, v] of [['pool_sha256', d.pool_sha256], ['inspectors_sha256', d.inspectors_sha256], ['rules_sha256', d.rules_sha256], ['commitment', d.commitment]])
     if (!hashRe.test(v)) errs.push(`${k}: want 64 lowercase hex digits`);
-  if (!d.name.trim()) errs.push('draw name is required');
+  if (!d.name.trim()) errs.push('name is required');
   if (!d.beacon_source.trim()) errs.push('beacon source is required');
   if (d.status !== 'committed' && d.status !== 'drawn') errs.push(`status ${JSON.stringify(d.status)}: want committed or drawn`);
   if (d.status === 'committed' && (d.drawn !== null || d.seed || d.beacon)) errs.push('a committed draw publishes no seed, beacon or result yet');
@@ -263,7 +329,7 @@ function sortedOnce(name: string, rows: string[][], what: string): void {
 
 export interface PoolFirm {
   uscc: string;
-  grade: Grade;
+  grade: Grade | ''; // "" in a re-check's pool (uscc,county)
   county: string;
 }
 
@@ -277,6 +343,18 @@ export function parsePool(b: Bytes): PoolFirm[] {
   });
   sortedOnce('pool.csv', rows, 'USCC');
   return rows.map(([uscc, grade, county]) => ({ uscc, grade: grade as Grade, county }));
+}
+
+// parseRecheckPool reads a re-check's pool: `uscc,county`, by USCC.
+export function parseRecheckPool(b: Bytes): PoolFirm[] {
+  const rows = parseCSV('pool.csv', b, ['uscc', 'county']);
+  rows.forEach(([uscc, county], i) => {
+    const at = `pool.csv line ${i + 2}`;
+    if (!usccAlphabet.test(uscc)) throw new Error(`${at}: uscc ${JSON.stringify(uscc)}: want 18 characters of 0–9 and A–Y without I, O, S, V, Z`);
+    if (!countyRe.test(county)) throw new Error(`${at}: county ${JSON.stringify(county)}: want a six-digit GB/T 2260 code`);
+  });
+  sortedOnce('pool.csv', rows, 'USCC');
+  return rows.map(([uscc, county]) => ({ uscc, grade: '', county }));
 }
 
 export interface Inspector {
@@ -355,86 +433,122 @@ export interface Progress {
   (what: 'firms' | 'inspectors', done: number, total: number): void;
 }
 
-// recompute is steps 2–3: per grade the k_g = floor(p_g × N_g + 1/2) firms
-// with the smallest u (ties by USCC), listed by grade then u; each with the
-// two eligible inspectors of smallest score (ties by id), eligible meaning
-// not of the firm's county when the rule says so.
-export async function recompute(key: CryptoKey, d: PublishedDraw, pool: PoolFirm[], inspectors: Inspector[], progress?: Progress): Promise<{ strata: Stratum[]; drawn: RecomputedFirm[] }> {
+type Scored = { firm: PoolFirm; u: bigint; id: string };
+
+// smallest is the k firms with the smallest u (ties by USCC), by u.
+function smallest(firms: Scored[], k: number): Scored[] {
+  return [...firms].sort(byScore).slice(0, k);
+}
+
+// pickInspectors is a firm's two eligible inspectors with the smallest
+// score (ties by id); eligible: not of the firm's county when the rule
+// says so; fewer than two eligible gives those there are.
+async function pickInspectors(key: CryptoKey, d: Published, uscc: string, county: string, inspectors: Inspector[]): Promise<string[]> {
+  const eligible = inspectors.filter((x) => !(d.exclude_own_county && x.county === county));
+  const su = await scores(key, eligible.map((x) => `${d.id}\ninspector\n${uscc}\n${x.id}`));
+  return eligible.map((x, j) => ({ id: x.id, u: su[j] })).sort(byScore).slice(0, inspectorsPerFirm).map((x) => x.id);
+}
+
+// recompute is steps 2–3: an inspection draw takes per grade the
+// k_g = floor(p_g × N_g + 1/2) firms with the smallest u, listed by grade
+// then u; a re-check the k = ⌈rate × N⌉ firms of its pool with the smallest
+// u. Each drawn (and added) firm gets its inspectors.
+export async function recompute(key: CryptoKey, d: Published, pool: PoolFirm[], inspectors: Inspector[], progress?: Progress):
+  Promise<{ strata: Stratum[]; drawn: RecomputedFirm[]; added: DrawnFirm[] }> {
   const u = await scores(key, pool.map((f) => d.id + '\n' + f.uscc), (n) => progress?.('firms', n, pool.length));
+  const all = pool.map((firm, i) => ({ firm, u: u[i], id: firm.uscc }));
   const strata: Stratum[] = [];
-  const chosen: { firm: PoolFirm; u: bigint }[] = [];
-  for (const g of grades) {
-    const firms = pool.map((firm, i) => ({ firm, u: u[i], id: firm.uscc })).filter((x) => x.firm.grade === g);
-    const k = roundHalfUp(d.probabilities[g], firms.length);
-    strata.push({ grade: g, firms: firms.length, probability: canonicalDecimal(d.probabilities[g]), drawn: k });
-    chosen.push(...firms.sort(byScore).slice(0, k));
+  const chosen: Scored[] = [];
+  if (d.kind === 'recheck') {
+    const k = ceil(d.rate, all.length);
+    strata.push({ grade: '', firms: all.length, probability: canonicalDecimal(d.rate), drawn: k });
+    chosen.push(...smallest(all, k));
+  } else {
+    for (const g of grades) {
+      const of = all.filter((x) => x.firm.grade === g);
+      const k = roundHalfUp(d.probabilities[g], of.length);
+      strata.push({ grade: g, firms: of.length, probability: canonicalDecimal(d.probabilities[g]), drawn: k });
+      chosen.push(...smallest(of, k));
+    }
   }
   const drawn: RecomputedFirm[] = [];
   for (const [i, c] of chosen.entries()) {
-    const eligible = inspectors.filter((x) => !(d.exclude_own_county && x.county === c.firm.county));
-    const su = await scores(key, eligible.map((x) => `${d.id}\ninspector\n${c.firm.uscc}\n${x.id}`));
-    const best = eligible.map((x, j) => ({ id: x.id, u: su[j] })).sort(byScore).slice(0, inspectorsPerFirm);
-    drawn.push({ uscc: c.firm.uscc, grade: c.firm.grade, inspectors: best.map((x) => x.id), u: c.u.toString(16).padStart(16, '0') });
-    progress?.('inspectors', i + 1, chosen.length);
+    drawn.push({ uscc: c.firm.uscc, grade: c.firm.grade, inspectors: await pickInspectors(key, d, c.firm.uscc, c.firm.county, inspectors), u: c.u.toString(16).padStart(16, '0') });
+    progress?.('inspectors', i + 1, chosen.length + d.added.length);
   }
-  return { strata, drawn };
+  const added: DrawnFirm[] = [];
+  for (const a of d.added) added.push({ uscc: a.uscc, grade: '', inspectors: await pickInspectors(key, d, a.uscc, a.county, inspectors) });
+  return { strata, drawn, added };
 }
 
-// compareDrawn reports the drawn list (set, grades, order), then each firm's
-// inspectors, as planning's compareSelection and compareInspectors do.
-function compareDrawn(checks: Check[], published: DrawnFirm[], want: DrawnFirm[]): void {
+// compareSelection reports the drawn list (set, grades, order) as
+// planning's compareSelection does.
+function compareSelection(checks: Check[], published: DrawnFirm[], want: DrawnFirm[]): void {
+  const label = (f: DrawnFirm) => f.grade || 'drawn';
   const pubBy = new Map(published.map((f) => [f.uscc, f]));
   const wantBy = new Map(want.map((f) => [f.uscc, f]));
   const problems: string[] = [];
   for (const w of want) {
     const p = pubBy.get(w.uscc);
-    if (!p) problems.push(`${w.uscc} (${w.grade}) is missing`);
-    else if (p.grade !== w.grade) problems.push(`${w.uscc} is published as ${p.grade}, recomputed as ${w.grade}`);
+    if (!p) problems.push(`${w.uscc} (${label(w)}) is missing`);
+    else if (label(p) !== label(w)) problems.push(`${w.uscc} is published as ${label(p)}, recomputed as ${label(w)}`);
   }
-  for (const p of published) if (!wantBy.has(p.uscc)) problems.push(`${p.uscc} (${p.grade}) was not drawn`);
+  for (const p of published) if (!wantBy.has(p.uscc)) problems.push(`${p.uscc} (${label(p)}) was not drawn`);
   if (pubBy.size !== published.length) problems.push('an entry appears twice');
   if (!problems.length && published.some((p, i) => p.uscc !== want[i].uscc)) problems.push('the right entries in the wrong order');
   if (problems.length) checks.push({ check: 'drawn', ok: false, detail: `published ${published.length} firms, recomputed ${want.length}: ${problems.join('; ')}` });
   else checks.push({ check: 'drawn', ok: true, detail: `${want.length} firms recomputed, the same and in the same order` });
+}
+
+// compareInspectors checks the inspectors of every firm published and
+// recomputed alike (a later entry of the same firm wins, as in Go).
+function compareInspectors(checks: Check[], published: DrawnFirm[], want: DrawnFirm[]): void {
+  const wantBy = new Map(want.map((f) => [f.uscc, f.inspectors]));
   let checked = 0;
   let failed = false;
   for (const p of published) {
     const w = wantBy.get(p.uscc);
     if (!w) continue;
     checked++;
-    if (p.inspectors.join(' ') !== w.inspectors.join(' ')) {
+    if (p.inspectors.join(' ') !== w.join(' ')) {
       failed = true;
-      checks.push({ check: 'inspectors', subject: p.uscc, ok: false, detail: `published [${p.inspectors.join(' ')}], recomputed [${w.inspectors.join(' ')}]` });
+      checks.push({ check: 'inspectors', subject: p.uscc, ok: false, detail: `published [${p.inspectors.join(' ')}], recomputed [${w.join(' ')}]` });
     }
   }
   if (!failed) checks.push({ check: 'inspectors', ok: true, detail: `the inspectors of ${checked} firms recomputed, the same` });
 }
 
-// verifyDraw recomputes a draw from its three published files alone. A
-// committed draw verifies its files and rules; a drawn one also its
-// commitment, beacon, drawn firms and every firm's inspectors.
-export async function verifyDraw(document: Bytes, poolCSV: Bytes, inspectorsCSV: Bytes, progress?: Progress): Promise<Verification> {
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+// verify recomputes an inspection draw or a re-check from its three
+// published files alone. A committed one verifies its files and rules; a
+// drawn one also its commitment, beacon, drawn firms and every firm's
+// inspectors.
+export async function verify(document: Bytes, poolCSV: Bytes, inspectorsCSV: Bytes, progress?: Progress): Promise<Verification> {
   const checks: Check[] = [];
-  const v: Verification = { ok: false, checks, draw: null, hashes: {}, strata: [], recomputed: null };
+  const v: Verification = { ok: false, checks, doc: null, hashes: {}, strata: [], recomputed: null, added: null };
   const done = (): Verification => ((v.ok = checks.length > 0 && checks.every((c) => c.ok)), v);
-  let d: PublishedDraw;
+  const kind = drawKind(document) === 'recheck' ? 'recheck' : 'inspection';
+  let d: Published;
   try {
-    d = parseDraw(utf8Text(document));
+    d = parseDocument(utf8Text(document), kind);
   } catch (e) {
-    checks.push({ check: 'document', ok: false, detail: e instanceof Error ? e.message : String(e) });
+    checks.push({ check: 'document', ok: false, detail: message(e) });
     return done();
   }
-  v.draw = d;
-  const errs = validateDraw(d);
+  v.doc = d;
+  const errs = validateDocument(d);
   checks.push(errs.length ? { check: 'document', ok: false, detail: errs.join('; ') } : { check: 'document', ok: true, detail: 'the document is well formed' });
   if (errs.length) return done();
 
   let pool: PoolFirm[] | null = null;
   try {
-    pool = parsePool(poolCSV);
+    pool = kind === 'recheck' ? parseRecheckPool(poolCSV) : parsePool(poolCSV);
     checks.push({ check: 'pool.csv', ok: true, detail: `${pool.length} firms, sorted by USCC` });
   } catch (e) {
-    checks.push({ check: 'pool.csv', ok: false, detail: (e as Error).message });
+    checks.push({ check: 'pool.csv', ok: false, detail: message(e) });
   }
   v.hashes.pool = await sha256Hex(poolCSV);
   checks.push(hashCheck('pool_sha256', 'pool.csv', v.hashes.pool, d.pool_sha256));
@@ -443,20 +557,38 @@ export async function verifyDraw(document: Bytes, poolCSV: Bytes, inspectorsCSV:
     inspectors = parseInspectors(inspectorsCSV);
     checks.push({ check: 'inspectors.csv', ok: true, detail: `${inspectors.length} inspectors, sorted by id` });
   } catch (e) {
-    checks.push({ check: 'inspectors.csv', ok: false, detail: (e as Error).message });
+    checks.push({ check: 'inspectors.csv', ok: false, detail: message(e) });
   }
   v.hashes.inspectors = await sha256Hex(inspectorsCSV);
   checks.push(hashCheck('inspectors_sha256', 'inspectors.csv', v.hashes.inspectors, d.inspectors_sha256));
-  v.canonicalRules = canonicalRules(d.probabilities, d.exclude_own_county);
+  v.canonicalRules = canonicalRules(d);
   v.hashes.rules = await sha256Hex(v.canonicalRules);
   checks.push(v.hashes.rules === d.rules_sha256
     ? { check: 'rules_sha256', ok: true, detail: "the rules' canonical encoding hashes to the published SHA-256" }
     : { check: 'rules_sha256', ok: false, detail: `the rules' canonical encoding ${v.canonicalRules} hashes to ${v.hashes.rules}, published ${d.rules_sha256}` });
   if (d.status !== 'drawn') return done();
 
+  const key = await revealedKey(checks, d);
+  if (!key || !pool || !inspectors) return done(); // nothing to recompute from
+  const r = await recompute(key, d, pool, inspectors, progress);
+  v.strata = r.strata;
+  v.recomputed = r.drawn;
+  compareSelection(checks, d.drawn ?? [], r.drawn);
+  if (kind === 'recheck') {
+    v.added = r.added;
+    compareInspectors(checks, [...(d.drawn ?? []), ...d.added.map((a) => ({ uscc: a.uscc, grade: '', inspectors: a.inspectors }))], [...r.drawn, ...r.added]);
+  } else {
+    compareInspectors(checks, d.drawn ?? [], r.drawn);
+  }
+  return done();
+}
+
+// revealedKey checks the seed against the commitment and the beacon's form,
+// and returns the draw's key (null when none can be made).
+async function revealedKey(checks: Check[], d: Published): Promise<CryptoKey | null> {
   if (!hashRe.test(d.seed)) {
     checks.push({ check: 'commitment', ok: false, detail: `seed ${JSON.stringify(d.seed)}: want 64 lowercase hex digits` });
-    return done();
+    return null;
   }
   const seed = Uint8Array.from(d.seed.match(/../g)!.map((x) => parseInt(x, 16)));
   const commitment = await sha256Hex(seed);
@@ -466,18 +598,12 @@ export async function verifyDraw(document: Bytes, poolCSV: Bytes, inspectorsCSV:
   const beacon = normaliseBeacon(d.beacon);
   if (!beacon) {
     checks.push({ check: 'beacon', ok: false, detail: 'beacon is empty' });
-    return done();
+    return null;
   }
   checks.push(beacon === d.beacon
     ? { check: 'beacon', ok: true, detail: 'beacon is NFC and trimmed' }
     : { check: 'beacon', ok: false, detail: `published beacon ${JSON.stringify(d.beacon)} is not in normal form (NFC, trimmed): ${JSON.stringify(beacon)}` });
-  if (!pool || !inspectors) return done(); // nothing to recompute from
-
-  const r = await recompute(await drawKey(seed, beacon), d, pool, inspectors, progress);
-  v.strata = r.strata;
-  v.recomputed = r.drawn;
-  compareDrawn(checks, d.drawn ?? [], r.drawn);
-  return done();
+  return drawKey(seed, beacon);
 }
 
 function hashCheck(check: CheckName, file: string, got: string, published: string): Check {
