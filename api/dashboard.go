@@ -457,33 +457,38 @@ type FirmHit struct {
 	Score      model.Points `json:"score,omitempty"`
 }
 
-// FirmSearch are the hits of a search, exact matches first.
+// FirmSearch are the hits of a search: the enterprise whose USCC is q, then
+// the names containing q, shortest first, then by USCC (so an exact name
+// comes first). More: there were more hits than the limit.
 type FirmSearch struct {
 	Query string    `json:"q"`
 	Items []FirmHit `json:"items"`
+	More  bool      `json:"more"`
 }
 
-const maxFirmHits = 50
-
+// dashboardSearch is the credit file's search: the public search's bigram
+// index (serving.SearchNames: no scan of every firm, whatever the city's
+// size) with what analysts see besides, the score and the region's name.
 func (s *Server) dashboardSearch(c *gin.Context) {
+	q, limit, err := searchQuery(c)
+	if err != nil {
+		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
+		return
+	}
 	m, ok := s.currentModel(c)
 	if !ok {
 		return
 	}
-	q := strings.TrimSpace(c.Query("q"))
-	limit, err := intParam(c, "limit", 20, 1, maxFirmHits)
-	switch {
-	case err != nil:
+	res, err := m.SearchNames(q, limit)
+	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
-	case q == "" || len([]rune(q)) > 100:
-		abort(c, http.StatusBadRequest, "invalid_query", "q must be a USCC or a part of a name, 1 to 100 characters")
-		return
 	}
-	out := FirmSearch{Query: q, Items: []FirmHit{}}
-	for _, f := range m.FindFirms(q, limit) {
+	out := FirmSearch{Query: q, Items: make([]FirmHit, 0, len(res.Hits)), More: res.More}
+	for _, f := range res.Hits {
 		out.Items = append(out.Items, FirmHit{USCC: f.USCC, Name: f.Name, Region: f.Region, RegionName: regionName(f.Region),
 			Industry: f.Industry, Grade: f.Grade, Score: f.Score})
 	}
+	auditItems(c, len(out.Items))
 	c.JSON(http.StatusOK, out)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"testing"
 
@@ -125,6 +126,17 @@ func TestDashboardStatistics(t *testing.T) {
 		t.Errorf("search by USCC: %+v", found)
 	}
 	dashGet(t, srv, "/api/v1/dashboard/enterprises?q=", http.StatusBadRequest, nil)
+	// The name index: the shorter name first, a limit that cuts says so,
+	// and one character is too short a query (a USCC is not).
+	dashGet(t, srv, "/api/v1/dashboard/enterprises?q="+url.QueryEscape("有限公司")+"&limit=1", http.StatusOK, &found)
+	if len(found.Items) != 1 || found.Items[0].Name != "淮安特钢有限公司" || !found.More {
+		t.Errorf("search 有限公司, limit 1: %+v", found)
+	}
+	dashGet(t, srv, "/api/v1/dashboard/enterprises?q="+url.QueryEscape("有限公司"), http.StatusOK, &found)
+	if len(found.Items) != 2 || found.More {
+		t.Errorf("search 有限公司: %+v", found)
+	}
+	dashGet(t, srv, "/api/v1/dashboard/enterprises?q="+url.QueryEscape("龙"), http.StatusBadRequest, nil)
 }
 
 func TestDevSession(t *testing.T) {

@@ -10,8 +10,10 @@ import (
 )
 
 // The dashboards' pages (Options.UI) are served at these paths, each
-// opening its page directly; their assets under /assets/.
-var uiPages = []string{"/", "/clusters", "/enterprises", "/enterprises/:uscc", "/lists", "/counties"}
+// opening its page directly; their assets under /assets/. /draws and
+// /draws/{id}/verify are public (the draws and their verification in the
+// browser): the page asks for no key there.
+var uiPages = []string{"/", "/clusters", "/enterprises", "/enterprises/:uscc", "/lists", "/counties", "/draws", "/draws/:id/verify"}
 
 func (s *Server) uiRoutes(ui http.Handler) {
 	if ui == nil {

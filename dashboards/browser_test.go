@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -26,10 +29,12 @@ import (
 )
 
 // The dashboards in Debian's headless Chromium against `qcredit dev` on a
-// small simulated city (QCREDIT_TEST_DASHBOARD_ENTERPRISES, default 1500;
-// 20000 for the dev city's load figure). Screenshots of every page go to
-// QCREDIT_TEST_OUTPUT (default test-output/dashboards at the repository's
-// root, which git ignores).
+// simulated city (QCREDIT_TEST_DASHBOARD_ENTERPRISES, default 1500; 20000
+// for the dev city of `make run` and its load figure: run it with
+// -timeout 60m), then against `qcredit serve` on the same warehouse, signing
+// in with a key. Screenshots of every page go to QCREDIT_TEST_OUTPUT
+// (default test-output/dashboards at the repository's root, which git
+// ignores).
 
 func TestDashboardsInBrowser(t *testing.T) {
 	bin := testenv.Binary(t)
@@ -38,7 +43,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("QCREDIT_TEST_DASHBOARD_ENTERPRISES")); err == nil && n > 0 {
 		enterprises = n
 	}
-	base := devCity(t, bin, enterprises)
+	dev, base, dir := devCity(t, bin, enterprises)
 	out := screenshotDir(t)
 	b := newBrowser(t, chromium)
 
@@ -53,12 +58,20 @@ func TestDashboardsInBrowser(t *testing.T) {
 	})
 	t.Run("EveryPage", func(t *testing.T) {
 		for _, p := range []struct{ name, path string }{
-			{"clusters", "/clusters"}, {"lists", "/lists"}, {"counties", "/counties"}, {"enterprises", "/enterprises"},
+			{"clusters", "/clusters"}, {"lists", "/lists"}, {"counties", "/counties"}, {"enterprises", "/enterprises"}, {"draws", "/draws"},
 		} {
 			b.open(t, base+p.path)
 			b.checkCharts(t, p.name)
 			b.screenshot(t, out, p.name)
 		}
+	})
+	t.Run("PlanDrawsAndKPIs", func(t *testing.T) {
+		// Given the dev city's plan, kpi and demonstration draw, when the
+		// counties page opens, then the KPIs by county, the overdue
+		// complaints, the units under 90 %, the plan with its reasons and
+		// the drawn draw with its firms are shown, every chart drawn, and
+		// the plan exports as CSV and XLSX.
+		testPlanning(t, b, base, out)
 	})
 	t.Run("SearchOpensCreditFile", func(t *testing.T) {
 		// Given a simulated firm, when an analyst searches a part of its
@@ -83,6 +96,9 @@ func TestDashboardsInBrowser(t *testing.T) {
 		}
 		b.checkCharts(t, "credit file", "score-history")
 		b.screenshot(t, out, "enterprise")
+	})
+	t.Run("VerifyDraw", func(t *testing.T) {
+		testVerifyDraw(t, b, base, out)
 	})
 	t.Run("EnglishSwitch", func(t *testing.T) {
 		b.open(t, base+"/counties")
@@ -124,68 +140,155 @@ func TestDashboardsInBrowser(t *testing.T) {
 		if active != "industry" || county != "320830" || freshPoints != points {
 			t.Errorf("reopened %s: tab %q, county %q, %d groups (had %d)", shared, active, county, freshPoints, points)
 		}
-		fresh.open(t, base+"/counties?months=6")
+		fresh.open(t, base+"/counties?months=6&kpi=self_correction")
 		months := get(t, fresh, chromedp.Value(chromedp.CSS("#months")))
-		if months != "6" {
-			t.Errorf("/counties?months=6 shows %q months", months)
+		kpi := get(t, fresh, chromedp.Value(chromedp.CSS("#kpi-chart")))
+		if months != "6" || kpi != "self_correction" {
+			t.Errorf("/counties?months=6&kpi=self_correction shows %q months, KPI %q", months, kpi)
 		}
 	})
 	b.checkProblems(t)
+
+	t.Run("SignInUnderServe", func(t *testing.T) {
+		// Given the same warehouse under `qcredit serve` (no development
+		// session) and keys made with `qcredit keys create` through it,
+		// when an analyst opens the dashboards, then the page asks for a key
+		// and fetches nothing; a wrong key and a partner key are refused
+		// with a message saying why; an analyst key shows the data, is kept
+		// for the browser session only, and signing out forgets it.
+		dev.stop(t)
+		testSignIn(t, chromium, bin, serveCity(t, bin, dir), dir, out)
+	})
 }
 
-// devCity runs `qcredit dev` on a simulated city in a temporary directory
-// and returns its address once it serves.
-func devCity(t *testing.T, bin string, enterprises int) string {
+// process is a qcredit command the test started, with its log.
+type process struct {
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan error
+}
+
+// start runs bin with args in dir; every line of its stderr goes to the
+// log, and the first match of re on stdout or stderr is sent to found.
+func start(t *testing.T, bin, dir, logName string, re *regexp.Regexp, args ...string) (*process, <-chan string) {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "dev", "--enterprises", strconv.Itoa(enterprises), "--listen", "127.0.0.1:0", "--broker", "127.0.0.1:0")
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	logf, err := os.Create(filepath.Join(dir, "dev.log"))
+	logf, err := os.Create(filepath.Join(dir, logName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("qcredit dev's log (end):\n%s", tail(string(b), 4000))
-		}
-	})
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`dashboards: (http://\S+)/`)
-		sc := bufio.NewScanner(stdout)
+	p := &process{cmd: cmd, log: logf, done: make(chan error, 1)}
+	found := make(chan string, 2)
+	var mu sync.Mutex
+	scan := func(r io.Reader, keep bool) {
+		sc := bufio.NewScanner(r)
 		for sc.Scan() {
+			if keep {
+				mu.Lock()
+				fmt.Fprintln(logf, sc.Text())
+				mu.Unlock()
+			}
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+				select {
+				case found <- m[1]:
+				default:
+				}
 			}
 		}
-	}()
+	}
+	var scanned sync.WaitGroup
+	scanned.Add(2)
+	go func() { defer scanned.Done(); scan(stdout, false) }()
+	go func() { defer scanned.Done(); scan(stderr, true) }()
+	go func() { scanned.Wait(); p.done <- cmd.Wait() }()
+	t.Cleanup(func() { p.stop(t) })
+	return p, found
+}
+
+// stop interrupts the process and waits for it (killed after 30 s); on a
+// failed test it logs the end of its log.
+func (p *process) stop(t *testing.T) {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGINT)
 	select {
-	case a := <-addr:
-		checkBuilt(t, a)
-		return a
-	case <-time.After(8 * time.Minute):
-		t.Fatal("qcredit dev did not serve within 8 minutes")
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+	p.log.Close()
+	if t.Failed() {
+		b, _ := os.ReadFile(p.log.Name())
+		t.Logf("%s (end):\n%s", filepath.Base(p.log.Name()), tail(string(b), 4000))
+	}
+}
+
+// wait returns what start found, or fails after limit.
+func wait(t *testing.T, p *process, found <-chan string, limit time.Duration, what string) string {
+	t.Helper()
+	select {
+	case v := <-found:
+		return v
+	case err := <-p.done:
+		p.done <- err
+		t.Fatalf("%s: the process ended (%v) first", what, err)
+	case <-time.After(limit):
+		t.Fatalf("%s: not within %s", what, limit)
 	}
 	return ""
+}
+
+// devCity runs `qcredit dev` on a simulated city in a temporary directory
+// and returns it and its address once it serves.
+func devCity(t *testing.T, bin string, enterprises int) (*process, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	started := time.Now()
+	p, found := start(t, bin, dir, "dev.log", regexp.MustCompile(`dashboards: (http://\S+)/`),
+		"dev", "--enterprises", strconv.Itoa(enterprises), "--listen", "127.0.0.1:0", "--broker", "127.0.0.1:0")
+	base := wait(t, p, found, 20*time.Minute, "qcredit dev serving the dashboards")
+	t.Logf("qcredit dev served %d enterprises after %s (simulation, import, history)", enterprises, time.Since(started).Round(time.Second))
+	checkBuilt(t, base)
+	return p, base, dir
+}
+
+// serveCity runs `qcredit serve` on the warehouse in dir (a dev city's,
+// stopped) and returns its address.
+func serveCity(t *testing.T, bin, dir string) string {
+	t.Helper()
+	p, found := start(t, bin, dir, "serve.log", regexp.MustCompile(`msg=serving addr=(\S+)`), "serve", "--listen", "127.0.0.1:0")
+	base := "http://" + wait(t, p, found, 5*time.Minute, "qcredit serve listening")
+	checkBuilt(t, base)
+	return base
+}
+
+// createKey makes a key with `qcredit keys create` in dir, which goes
+// through the running server's admin socket.
+func createKey(t *testing.T, bin, dir, name, scope string, extra ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"keys", "create", "--name", name, "--scope", scope}, extra...)...)
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("qcredit keys create --name %s --scope %s: %v: %s", name, scope, err, stderr.String())
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // checkBuilt fails when the binary was built without the dashboards.
@@ -252,11 +355,16 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-// browser is one headless Chromium with what went wrong on its pages.
+// browser is one headless Chromium with what went wrong on its pages, the
+// API requests they made and the responses they got, and the answers it
+// gives in the server's place (fulfil).
 type browser struct {
-	ctx      context.Context
-	mu       sync.Mutex
-	problems []string
+	ctx       context.Context
+	mu        sync.Mutex
+	problems  []string
+	requests  []string         // URLs of /api/ requests, in order
+	responses map[string]int64 // URL → status of /api/ responses
+	answers   map[string][]byte
 }
 
 func newBrowser(t *testing.T, chromium string) *browser {
@@ -268,7 +376,7 @@ func newBrowser(t *testing.T, chromium string) *browser {
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
 		chromedp.WindowSize(1440, 1000))
 	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	b := &browser{}
+	b := &browser{responses: map[string]int64{}}
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.listen))
 	t.Cleanup(func() { cancel(); cancelAlloc() })
 	b.ctx = ctx
@@ -300,8 +408,84 @@ func (b *browser) listen(ev any) {
 			if e.Response.Status >= 400 {
 				b.problem("%d %s", int(e.Response.Status), e.Response.URL)
 			}
+			if strings.Contains(e.Response.URL, "/api/") {
+				b.mu.Lock()
+				b.responses[e.Response.URL] = e.Response.Status
+				b.mu.Unlock()
+			}
+		case *network.EventRequestWillBeSent:
+			if strings.Contains(e.Request.URL, "/api/") {
+				b.mu.Lock()
+				b.requests = append(b.requests, e.Request.URL)
+				b.mu.Unlock()
+			}
+		case *fetch.EventRequestPaused:
+			go b.answer(e)
 		}
 	}
+}
+
+// fulfil answers the page's requests for these paths (with their query)
+// with the bytes given, in the server's place, until the returned func is
+// called: Chromium's Fetch domain pauses each request to the draw routes.
+func (b *browser) fulfil(t *testing.T, answers map[string][]byte) func() {
+	t.Helper()
+	b.mu.Lock()
+	b.answers = answers
+	b.mu.Unlock()
+	if _, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/api/v1/public/draws/*"}}}); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := chromedp.Call(b.ctx, fetch.Disable, cdp.Empty{}); err != nil {
+			t.Error(err)
+		}
+		b.mu.Lock()
+		b.answers = nil
+		b.mu.Unlock()
+	}
+}
+
+// answer fulfils a paused request from answers, or lets it through.
+func (b *browser) answer(e *fetch.EventRequestPaused) {
+	u, err := url.Parse(e.Request.URL)
+	b.mu.Lock()
+	body, ok := b.answers[u.RequestURI()]
+	b.mu.Unlock()
+	if err == nil && ok {
+		_, err = chromedp.Call(b.ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: e.RequestID, ResponseCode: 200,
+			ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/octet-stream"}}, Body: body})
+	} else {
+		_, err = chromedp.Call(b.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
+	}
+	if err != nil && b.ctx.Err() == nil {
+		b.problem("answering %s: %v", e.Request.URL, err)
+	}
+}
+
+// apiRequests returns the /api/ requests made since the last call.
+func (b *browser) apiRequests() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r := b.requests
+	b.requests = nil
+	return r
+}
+
+// forgive drops the problems that match re (responses a step expects,
+// such as the 401 of a wrong key) and returns how many it dropped.
+func (b *browser) forgive(re *regexp.Regexp) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kept := b.problems[:0]
+	for _, p := range b.problems {
+		if !re.MatchString(p) {
+			kept = append(kept, p)
+		}
+	}
+	n := len(b.problems) - len(kept)
+	b.problems = kept
+	return n
 }
 
 func consoleText(args []*cdpruntime.RemoteObject) string {

@@ -81,35 +81,6 @@ func sortedRows(groups map[string]*GradeRow) []GradeRow {
 	return out
 }
 
-// FindFirms are the enterprises whose USCC is q or whose name contains q,
-// the exact USCC and exact names first, then in USCC order; at most limit.
-// A linear scan of the snapshot.
-func (m *Model) FindFirms(q string, limit int) []Firm {
-	q = strings.TrimSpace(q)
-	if q == "" || limit <= 0 {
-		return nil
-	}
-	var exact, partial []Firm
-	uscc := model.USCC(strings.ToUpper(q))
-	if f, ok := m.Firm(uscc); ok {
-		exact = append(exact, f)
-	}
-	m.each(func(f Firm) {
-		switch {
-		case f.USCC == uscc: // already first
-		case f.Name == q:
-			exact = append(exact, f)
-		case len(partial) < limit && strings.Contains(f.Name, q):
-			partial = append(partial, f)
-		}
-	})
-	out := append(exact, partial...)
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out
-}
-
 // Movement is how the grades moved between the previous score run (by
 // as_of) and the current one: Flows[from][to], from A–D or 4 for
 // enterprises the previous run did not grade, to A–D.

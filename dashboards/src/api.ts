@@ -69,23 +69,27 @@ export function url(path: string, params: Params = {}): string {
   return '/api/v1' + path + (s ? '?' + s : '');
 }
 
+// apiError reads the API's one error shape ({"error": {"code", "message"}}).
+async function apiError(res: Response): Promise<ApiError> {
+  try {
+    const body = await res.json();
+    return new ApiError(res.status, body?.error?.code ?? 'http_' + res.status, body?.error?.message ?? res.statusText);
+  } catch {
+    return new ApiError(res.status, 'http_' + res.status, res.statusText); // not the API's error shape
+  }
+}
+
 async function request(path: string, params: Params): Promise<Response> {
   if (!exists(path)) throw new ApiError(404, 'not_found', path);
   progress(1);
   try {
     const res = await fetch(url(path, params), { headers: headers(), credentials: 'same-origin' });
     if (res.ok) return res;
-    let code = 'http_' + res.status;
-    let message = res.statusText;
-    try {
-      const body = await res.json();
-      code = body?.error?.code ?? code;
-      message = body?.error?.message ?? message;
-    } catch {
-      /* not the API's error shape */
-    }
-    if (res.status === 401 || res.status === 403) onAuth();
-    throw new ApiError(res.status, code, message);
+    const err = await apiError(res);
+    // No key, a bad one, or one of another scope: ask for an analyst key. A
+    // county-bound key outside its county (403 outside_region) is not that.
+    if (res.status === 401 || err.code === 'forbidden') onAuth();
+    throw err;
   } finally {
     progress(-1);
   }
@@ -94,6 +98,34 @@ async function request(path: string, params: Params): Promise<Response> {
 export async function get<T>(path: string, params: Params = {}): Promise<T> {
   const res = await request(path, params);
   return (await res.json()) as T;
+}
+
+// publicBytes fetches a public file (a draw's document or CSV) as its exact
+// bytes, with no key: anyone may fetch it, and the hashes are of the bytes.
+export async function publicBytes(path: string): Promise<Uint8Array<ArrayBuffer>> {
+  progress(1);
+  try {
+    const res = await fetch('/api/v1' + path, { credentials: 'omit', cache: 'no-store' });
+    if (!res.ok) throw await apiError(res);
+    return new Uint8Array(await res.arrayBuffer());
+  } finally {
+    progress(-1);
+  }
+}
+
+// openDocument shows a document the API serves (a warning letter) in a new
+// tab, fetched with the analyst's key: a plain link would carry none under
+// qcredit serve. The tab opens at the click, so no popup blocker stops it.
+export async function openDocument(path: string): Promise<void> {
+  const tab = window.open('', '_blank');
+  try {
+    const res = await request(path.replace(/^\/api\/v1/, ''), {});
+    const blob = await res.blob();
+    if (tab) tab.location.href = URL.createObjectURL(blob);
+  } catch (e) {
+    tab?.close();
+    throw e;
+  }
 }
 
 // download saves an export (CSV, XLSX) fetched with the analyst's key.
@@ -245,4 +277,94 @@ export interface CreditFile {
   records_truncated?: boolean;
   // listings: the listing history, once the lists routes add it.
   listings?: Record<string, unknown>[];
+}
+
+// The planning routes (api/openapi/planning.yaml).
+export interface PlanningRun {
+  id: string;
+  as_of: string;
+  model_version: string;
+}
+
+// Fraction is num/den with its value (half up to 6 decimals; null when den is 0).
+export interface Fraction {
+  num: number;
+  den: number;
+  value: number | null;
+}
+
+export interface PlanReason {
+  rule: string;
+  count?: number;
+  basis: string;
+  detail?: string;
+}
+
+export interface CountyKPI {
+  county: string;
+  month: string;
+  coverage: Fraction;
+  complaint_timeliness: Fraction;
+  complaint_closure: Fraction;
+  hazard_correction: Fraction;
+  self_correction: Fraction;
+  mean_delay_seconds: number;
+  late_reports: Fraction;
+  dead_letter_rate: Fraction;
+}
+
+export interface KPIView {
+  run: PlanningRun;
+  kpis: CountyKPI[];
+}
+
+export interface OverdueComplaint {
+  complaint_id: string;
+  uscc?: string;
+  county: string;
+  stage: 'decision' | 'closure';
+  since: string;
+  deadline: string;
+  estimated?: boolean;
+  working_days_late: number;
+  reason: PlanReason;
+}
+
+export interface SelfCorrectionUnit {
+  uscc: string;
+  county: string;
+  hazards: number;
+  self_corrected: number;
+  corrected: number;
+  open: number;
+  rate: number;
+  below: boolean;
+  reasons?: PlanReason[];
+}
+
+export interface OverdueHazard {
+  hazard_id: string;
+  uscc: string;
+  county: string;
+  equipment_id: string;
+  deadline: string;
+  days_overdue: number;
+  reason: PlanReason;
+}
+
+export interface PlanLine {
+  product: string;
+  industry?: string;
+  checks: number;
+  failures: number;
+  pass_rate?: number;
+  batches: number;
+  quarters: [number, number, number, number];
+  reasons: PlanReason[];
+}
+
+export interface PlanView {
+  run: PlanningRun;
+  summary: { year: number; batches: number; quarters: number[]; products?: number; from?: string; to?: string; warnings?: number; clusters_run?: string; suggestions?: number };
+  lines: PlanLine[];
 }

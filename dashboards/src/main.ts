@@ -1,14 +1,15 @@
 import './style.css';
-import { get, key, onAuthRequired, Session, setKey, setRoutes } from './api';
+import { ApiError, get, key, onAuthRequired, Session, setKey, setRoutes } from './api';
 import { disposeAll } from './charts';
 import { currentLang, setLang, t } from './i18n';
-import { navigate, onNavigate, route } from './router';
+import { navigate, onNavigate, publicPages, route } from './router';
 import { h, link } from './ui';
 import { renderOverview } from './pages/overview';
 import { renderClusters } from './pages/clusters';
 import { renderEnterprise, renderSearch } from './pages/enterprise';
 import { renderLists } from './pages/lists';
 import { renderCounties } from './pages/counties';
+import { renderDraws, renderVerify } from './pages/draws';
 import type { Route } from './router';
 
 type Page = (root: HTMLElement, r: Route) => Promise<void>;
@@ -20,6 +21,8 @@ const pages: Record<string, Page> = {
   enterprise: renderEnterprise,
   lists: renderLists,
   counties: renderCounties,
+  draws: renderDraws,
+  verify: renderVerify,
 };
 
 const navItems: [string, Parameters<typeof t>[0], string][] = [
@@ -28,9 +31,13 @@ const navItems: [string, Parameters<typeof t>[0], string][] = [
   ['/enterprises', 'nav.enterprises', 'enterprise'],
   ['/lists', 'nav.lists', 'lists'],
   ['/counties', 'nav.counties', 'counties'],
+  ['/draws', 'nav.draws', 'draws'],
 ];
 
 let session: Session = { dev: false, analyst: false };
+// sessionLoaded: /session has been asked (the first page that needs a key
+// asks it; the public pages make no request beyond their own data).
+let sessionLoaded = false;
 let generation = 0;
 
 function chrome(page: string): void {
@@ -39,7 +46,7 @@ function chrome(page: string): void {
   nav.replaceChildren(
     ...navItems.map(([href, label, p]) => {
       const a = link(href, t(label));
-      if (page === p || (p === 'enterprise' && page === 'enterprises')) a.className = 'active';
+      if (page === p || (p === 'enterprise' && page === 'enterprises') || (p === 'draws' && page === 'verify')) a.className = 'active';
       return a;
     }),
   );
@@ -60,11 +67,21 @@ async function render(): Promise<void> {
   disposeAll();
   delete document.body.dataset.ready;
   document.body.dataset.page = r.page;
+  let signedIn = true;
+  if (!publicPages.has(r.page)) {
+    await loadSession();
+    if (gen !== generation) return;
+    signedIn = session.dev || !!key();
+  }
   chrome(r.page);
   const root = document.getElementById('app')!;
   root.replaceChildren();
   const page = pages[r.page];
-  if (!page) {
+  if (!signedIn) {
+    // No request before a key: the sign-in renders the page once it holds.
+    root.append(h('p', { class: 'state', 'data-state': 'signin' }, t('signin.help')));
+    signIn();
+  } else if (!page) {
     root.append(h('p', { class: 'state empty' }, '404'));
   } else {
     await page(root, r);
@@ -92,6 +109,17 @@ function chartsDone(root: HTMLElement): Promise<void> {
   });
 }
 
+async function loadSession(): Promise<void> {
+  if (sessionLoaded) return;
+  sessionLoaded = true;
+  try {
+    session = await get<Session>('/session');
+    if (session.routes) setRoutes(session.routes);
+  } catch {
+    /* an older server: sign in with a key */
+  }
+}
+
 function signIn(): void {
   const dlg = document.getElementById('sign-in') as HTMLDialogElement;
   if (dlg.open) return;
@@ -99,6 +127,14 @@ function signIn(): void {
   document.getElementById('sign-in-help')!.textContent = t('signin.help');
   document.getElementById('sign-in-submit')!.textContent = t('signin.submit');
   dlg.showModal();
+}
+
+// signInError says why a key was refused, in the analyst's language, with
+// the server's own words after it.
+function signInError(e: unknown): string {
+  if (!(e instanceof ApiError)) return t('signin.unreachable');
+  const why: Record<string, Parameters<typeof t>[0]> = { invalid_key: 'signin.invalid', key_revoked: 'signin.revoked', key_expired: 'signin.expired', forbidden: 'signin.scope' };
+  return `${t(why[e.code] ?? 'signin.bad')} (${e.code}: ${e.message})`;
 }
 
 async function main(): Promise<void> {
@@ -127,23 +163,16 @@ async function main(): Promise<void> {
       err.hidden = true;
       (document.getElementById('sign-in') as HTMLDialogElement).close();
       render();
-    } catch {
+    } catch (e) {
       setKey(null);
-      err.textContent = t('signin.bad');
+      err.textContent = signInError(e);
       err.hidden = false;
     }
   });
   onAuthRequired(() => {
     if (!session.dev) signIn();
   });
-  try {
-    session = await get<Session>('/session');
-    if (session.routes) setRoutes(session.routes);
-  } catch {
-    /* an older server: sign in with a key */
-  }
   onNavigate(render);
-  if (!session.dev && !key()) signIn();
   await render();
 }
 

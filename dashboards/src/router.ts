@@ -13,7 +13,12 @@ const patterns: [RegExp, string, string[]][] = [
   [/^\/enterprises\/([^/]+)\/?$/, 'enterprise', ['uscc']],
   [/^\/lists\/?$/, 'lists', []],
   [/^\/counties\/?$/, 'counties', []],
+  [/^\/draws\/?$/, 'draws', []],
+  [/^\/draws\/([^/]+)\/verify\/?$/, 'verify', ['id']],
 ];
+
+// publicPages need no key: the published draws and their verification.
+export const publicPages = new Set(['draws', 'verify']);
 
 export function route(): Route {
   const query = new URLSearchParams(location.search);

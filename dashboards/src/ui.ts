@@ -52,13 +52,13 @@ export function state(el: HTMLElement, kind: 'loading' | 'empty' | 'error' | 'un
 
 // load fills box from fetch, showing its loading state meanwhile and its
 // error (or unavailable) state on failure, with a retry.
-export async function load<T>(box: HTMLElement, fetch: () => Promise<T>, render: (v: T) => void): Promise<void> {
+export async function load<T>(box: HTMLElement, fetch: () => Promise<T>, render: (v: T) => void | Promise<void>): Promise<void> {
   state(box, 'loading');
   try {
     const v = await fetch();
     box.replaceChildren();
     delete box.dataset.state;
-    render(v);
+    await render(v);
   } catch (e) {
     if (e instanceof ApiError && e.unavailable) state(box, 'unavailable', e.message);
     else if (e instanceof ApiError && e.status === 404) state(box, 'empty', e.message); // nothing of that name (yet)

@@ -1,4 +1,4 @@
-import { ApiError, get, GradeBreakdown, url } from '../api';
+import { ApiError, get, GradeBreakdown, openDocument } from '../api';
 import { draw } from '../charts';
 import { num, pct, t } from '../i18n';
 import { Route, setQuery } from '../router';
@@ -110,11 +110,19 @@ function drawFunnel(box: HTMLElement, fp: unknown): void {
     yAxis: { type: 'value', axisLabel: { formatter: (v: number) => pct(v) } },
     series: [
       { name: t('cluster'), type: 'scatter', data: pts.map((p) => [p.n, p.rate, p.cluster, p.level]), itemStyle: { color: (p: { data: string[] }) => levelColors[p.data[3]] ?? '#546e7a' } },
-      { name: t('cl.baseline'), type: 'line', showSymbol: false, data: line('p0'), lineStyle: { color: '#333' } },
-      { name: t('cl.limit95'), type: 'line', showSymbol: false, data: line('high_95'), lineStyle: { type: 'dashed', color: '#f9a825' } },
-      { name: t('cl.limit998'), type: 'line', showSymbol: false, data: line('high_998'), lineStyle: { type: 'dashed', color: '#c62828' } },
+      { name: t('cl.baseline'), type: 'line', showSymbol: false, color: '#333', data: line('p0') },
+      { name: t('cl.limit95'), type: 'line', showSymbol: false, color: '#f9a825', data: line('high_95'), lineStyle: { type: 'dashed' } },
+      { name: t('cl.limit998'), type: 'line', showSymbol: false, color: '#c62828', data: line('high_998'), lineStyle: { type: 'dashed' } },
     ],
   }, pts.length);
+}
+
+// letterLink opens a warning letter (质量风险提示函) with the analyst's key.
+function letterLink(path: string): HTMLElement {
+  return h('a', { href: path, class: 'letter', onclick: (e: Event) => {
+    e.preventDefault();
+    openDocument(path).catch((err) => alert(t('error') + ': ' + (err instanceof Error ? err.message : String(err))));
+  } }, t('cl.letter'));
 }
 
 function warningCard(w: Warning): HTMLElement {
@@ -127,7 +135,7 @@ function warningCard(w: Warning): HTMLElement {
     'details',
     { class: 'warning', 'data-warning': id },
     h('summary', {}, h('span', { class: 'badge', style: `background:${levelColors[lv] ?? '#777'}` }, t(`level.${lv}` as Parameters<typeof t>[0])), ' ', str(w, 'cluster'), ' · ', str(w, 'county'), ' ', str(w, 'division'), ' · ', str(w, 'raised_on'),
-      ' ', str(w, 'letter') || str(w, 'letter_on') ? h('a', { href: str(w, 'letter') || url(`/clusters/warnings/${encodeURIComponent(id)}/letter`), target: '_blank', class: 'letter' }, t('cl.letter')) : null),
+      ' ', str(w, 'letter') ? letterLink(str(w, 'letter')) : null),
     h('h3', {}, t('cl.evidence')),
     h('p', {}, `n=${str(ev, 'n')} x=${str(ev, 'x')} m=${str(ev, 'm')} p̂=${pct(Number(str(ev, 'rate')))} p0=${pct(Number(str(ev, 'p0')))} z=${Number(str(ev, 'z')).toFixed(2)} φ=${Number(str(ev, 'phi')).toFixed(2)} z'=${Number(str(ev, 'z_adjusted')).toFixed(2)} · ${str(ev, 'limit')} · CUSUM ${Number(str(ev, 'cusum', 'final')).toFixed(2)}/${str(ev, 'cusum', 'h')}`),
     top.length ? table<Record<string, unknown>>([

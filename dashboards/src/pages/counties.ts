@@ -3,7 +3,8 @@ import { draw } from '../charts';
 import { num, pct, t } from '../i18n';
 import { Route, setQuery } from '../router';
 import { card, chartBox, h, link, load, pager, table } from '../ui';
-import { counties as countyList, items, str } from './shared';
+import { drawsSection, equipmentSection, kpiSection, overdueSection, planSection } from './planning';
+import { counties as countyList } from './shared';
 
 interface ScoreItem {
   uscc: string;
@@ -16,7 +17,11 @@ interface ScoreItem {
 
 // Counties (县区): each county bureau's indicators (records reported,
 // reporting delay, dead-letter rate, complaints open and overdue), the
-// planning KPIs, the plan and the draws. Filters: months.
+// planning KPIs by county and month, the complaints overdue, special
+// equipment below 90 % self-correction, next year's plan and the draws.
+// Filters: months, grade, county, offset; the planning sections' (see
+// planning.ts): kpi, kpi_month, oc_county, oc_offset, eq_offset,
+// plan_offset, draw.
 export async function renderCounties(root: HTMLElement, r: Route): Promise<void> {
   const months = Number(r.query.get('months') ?? 12) || 12;
   const sel = h('select', { id: 'months', onchange: (e: Event) => setQuery({ months: (e.target as HTMLSelectElement).value }) },
@@ -33,14 +38,27 @@ export async function renderCounties(root: HTMLElement, r: Route): Promise<void>
     h('label', {}, t('county') + ' ', h('select', { id: 'firm-county', onchange: (e: Event) => setQuery({ county: (e.target as HTMLSelectElement).value, offset: null }) },
       h('option', { value: '' }, t('all')), ...countyList.slice(1).map(([c, n]) => h('option', { value: c, selected: c === county }, n)))));
   const kpi = h('div', { id: 'kpi' });
+  const kpiChart = chartBox('kpi', true);
+  const overdue = h('div', { id: 'overdue' });
+  const overdueChart = chartBox('overdue');
+  const equipment = h('div', { id: 'equipment' });
+  const equipmentChart = chartBox('self-correction');
   const plan = h('div', { id: 'plan' });
-  const draws = h('div', { id: 'draws' });
+  const planChart = chartBox('plan', true);
+  const draws = h('div', { id: 'draw-list' });
+  const sections: [string, string][] = [['indicators', t('co.indicators')], ['kpis', t('co.kpi')], ['complaints', t('co.overdueTitle')],
+    ['equipment', t('co.equipment')], ['plan', t('co.plan')], ['draws', t('co.draws')], ['firms', t('co.firms')]];
   root.append(
     h('h1', {}, t('nav.counties')),
-    card(t('co.indicators'), h('label', {}, t('co.months') + ' ', sel), tbl),
-    card(t('co.reporting'), chart),
-    card(t('co.firms'), firmFilters, firms),
-    h('div', { class: 'grid' }, card(t('co.kpi'), kpi), card(t('co.plan'), plan), card(t('co.draws'), draws)),
+    // In-page links scroll without touching the URL (a fragment would fire popstate and re-render).
+    h('nav', { class: 'toc' }, ...sections.map(([id, title]) => h('a', { href: '#s-' + id, onclick: (e: Event) => (e.preventDefault(), document.getElementById('s-' + id)?.scrollIntoView()) }, title))),
+    section('indicators', card(t('co.indicators'), h('label', {}, t('co.months') + ' ', sel), tbl), card(t('co.reporting'), chart)),
+    section('kpis', card(t('co.kpi'), kpi, kpiChart)),
+    section('complaints', card(t('co.overdueTitle'), overdueChart, overdue)),
+    section('equipment', card(t('co.equipment'), equipmentChart, equipment)),
+    section('plan', card(t('co.plan'), planChart, plan)),
+    section('draws', card(t('co.draws'), draws)),
+    section('firms', card(t('co.firms'), firmFilters, firms)),
   );
   const report = get<Counties>('/dashboard/counties', { months });
   const perPage = 20;
@@ -86,36 +104,14 @@ export async function renderCounties(root: HTMLElement, r: Route): Promise<void>
         series,
       }, series.length * ms.length);
     }),
-    load(kpi, () => get<unknown>('/kpi/counties'), (b) => {
-      const rows = items<Record<string, unknown>>(b, 'kpis');
-      kpi.append(rows.length ? table<Record<string, unknown>>([
-        { title: t('county'), cell: (x) => str(x, 'county') },
-        { title: t('month'), cell: (x) => str(x, 'month') },
-        { title: 'coverage', num: true, cell: (x) => frac(x, 'coverage') },
-        { title: 'complaint_timeliness', num: true, cell: (x) => frac(x, 'complaint_timeliness') },
-        { title: 'hazard_correction', num: true, cell: (x) => frac(x, 'hazard_correction') },
-      ], rows.slice(-40)) : h('p', { class: 'state empty', 'data-state': 'empty' }, t('empty')));
-    }),
-    load(plan, () => get<unknown>('/plan'), (b) => {
-      const rows = items<Record<string, unknown>>(b, 'lines');
-      plan.append(rows.length ? table<Record<string, unknown>>([
-        { title: 'product', cell: (x) => str(x, 'product') },
-        { title: 'quarter', cell: (x) => str(x, 'quarter') },
-        { title: 'batches', num: true, cell: (x) => str(x, 'batches') },
-      ], rows.slice(0, 30)) : h('p', { class: 'state empty', 'data-state': 'empty' }, t('empty')));
-    }),
-    load(draws, () => get<unknown>('/public/draws'), (b) => {
-      const rows = items<Record<string, unknown>>(b, 'draws');
-      draws.append(rows.length ? table<Record<string, unknown>>([
-        { title: 'id', cell: (x) => str(x, 'id') },
-        { title: t('name'), cell: (x) => str(x, 'name') },
-        { title: t('status'), cell: (x) => str(x, 'status') },
-      ], rows) : h('p', { class: 'state empty', 'data-state': 'empty' }, t('empty')));
-    }),
+    kpiSection(kpi, kpiChart, r),
+    overdueSection(overdue, overdueChart, r),
+    equipmentSection(equipment, equipmentChart, r),
+    planSection(plan, planChart, r),
+    drawsSection(draws, r),
   ]);
 }
 
-function frac(x: Record<string, unknown>, k: string): string {
-  const v = (x[k] as { value?: string | number | null } | undefined)?.value;
-  return v === null || v === undefined ? '–' : pct(Number(v));
+function section(id: string, ...children: HTMLElement[]): HTMLElement {
+  return h('div', { id: 's-' + id, class: 'section' }, ...children);
 }

@@ -34,3 +34,10 @@ export const counties: [string, string][] = [
   ['320831', '金湖县'],
   ['320871', '淮安经济技术开发区'],
 ];
+
+const countyNames = new Map(counties);
+
+// countyName is a bureau's name, or its code when it is not Huai'an's.
+export function countyName(code: string): string {
+  return countyNames.get(code) ?? code;
+}
