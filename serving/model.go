@@ -19,8 +19,8 @@ type Model struct {
 	// penalties are those in publication when read, as of any later day
 	// filtered by Penalties.
 	penalties *penaltyIndex
-	score   warehouse.Run
-	scored  bool
+	score     warehouse.Run
+	scored    bool
 	// runs are the current run of each job the model serves (by job), and
 	// parts what each job's part loader built from it.
 	runs  map[string]warehouse.Run
