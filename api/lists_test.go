@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -423,6 +424,43 @@ func TestSnapshotPlusChangesIsTheNextSnapshotInEveryFormat(t *testing.T) {
 				}
 				if v == latest && len(ch.changes) != 0 {
 					t.Errorf("%s %s: changes since the latest version: %d", l, f, len(ch.changes))
+				}
+			}
+		}
+	}
+}
+
+func TestAVersionIsTheSameBytesUnderItsETag(t *testing.T) {
+	// given a published version, when a partner pulls its snapshot and its changes several times in every format,
+	// then every pull of a format is byte-identical under the same strong ETag (Arrow's schema metadata, XLSX's
+	// zip entries and document properties included)
+	c := newListCity(t, 7, 6, 10*365*24*time.Hour, api.Options{})
+	day := c.day
+	for range 3 {
+		day = day.AddDate(0, 0, 12)
+		c.change(day)
+		c.run(day)
+	}
+	for _, l := range model.Lists {
+		for _, f := range append(slices.Clone(listFormats), "xlsx") {
+			for _, path := range []string{fmt.Sprintf("/api/v1/partner/lists/%s?format=%s", l, f),
+				fmt.Sprintf("/api/v1/partner/lists/%s/changes?since=1&format=%s", l, f)} {
+				var first []byte
+				var etag string
+				for i := range 8 {
+					resp := c.get(path, nil, http.StatusOK)
+					body, err := io.ReadAll(resp.Body)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if i == 0 {
+						first, etag = body, resp.Header.Get("ETag")
+						continue
+					}
+					if !bytes.Equal(body, first) || resp.Header.Get("ETag") != etag {
+						t.Fatalf("%s: pull %d differs from the first (%d and %d bytes, ETag %s and %s)", path, i+1, len(body), len(first),
+							resp.Header.Get("ETag"), etag)
+					}
 				}
 			}
 		}
