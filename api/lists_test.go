@@ -131,7 +131,10 @@ func (c *listCity) change(day time.Time) {
 		case k == 7:
 			items = append(items, c.event(model.EventEquipmentAccident, u, at, map[string]any{"equipment_id": "E1", "accident_id": fmt.Sprintf("SG-%d", c.n), "grade": "larger"}))
 		case k == 8:
-			items = append(items, c.event(model.EventEnterpriseUpdated, u, at, map[string]any{"name": fmt.Sprintf("淮安%d号新材料公司", c.n)}))
+			// Names a CSV must keep exactly: a lone CR, an LF, a leading apostrophe (before a formula or not).
+			name := fmt.Sprintf([]string{"淮安%d号新材料公司", "淮安%d号\r分公司", "淮安%d号\n分公司", "'=淮安%d号", "'淮安%d号", "=HYPERLINK(%d)",
+				"''%d"}[c.r.IntN(7)], c.n)
+			items = append(items, c.event(model.EventEnterpriseUpdated, u, at, map[string]any{"name": name}))
 		default:
 			items = append(items, c.event(model.EventSpotCheckCompleted, u, at, map[string]any{"check_id": fmt.Sprintf("C-%d", c.n),
 				"product": "小龙虾", "result": "fail", "severity": "critical"}))
@@ -283,9 +286,7 @@ func parseCSV(t *testing.T, body []byte, changes bool) ([]model.ListEntry, []mod
 	for _, row := range rows[1:] {
 		cell := map[string]string{}
 		for i, v := range row {
-			if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(v[1])) {
-				v = v[1:] // the apostrophe that keeps a spreadsheet from running a formula
-			}
+			v = strings.TrimPrefix(v, "'") // the apostrophe that keeps a spreadsheet from running a formula, or from eating one
 			cell[fields[i]] = v
 		}
 		e := entryFrom(t, func(f string) string { return cell[f] }, func(f string) []string {
