@@ -356,3 +356,46 @@ func entryOf(t *testing.T, s backend, run warehouse.Run, key string) model.ListE
 	t.Fatalf("%s has no entry %s", run.ID, key)
 	return model.ListEntry{}
 }
+
+func TestUnregisteredFirmsAreCountedNotDropped(t *testing.T) {
+	// Given a city and two firms the register does not hold, one with a heavy penalty (a listing rule) and one with
+	// a light one, when lists runs, then neither is listed (a listing needs the register's name) but the run counts
+	// both as unregistered firms, the first as meeting a rule
+	s, _ := simulated(t, 300)
+	r := newRunner(t, s, defaultScorecard(t))
+	run := func(job string) warehouse.Run {
+		t.Helper()
+		run, err := r.Run(t.Context(), pipelines.RunRequest{Job: job, AsOf: simAsOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	run(pipelines.JobScore)
+	before := run(pipelines.JobLists)
+	heavy, light := model.CompleteUSCC("91320830MA000001"), model.CompleteUSCC("91320830MA000002")
+	var lines strings.Builder
+	for i, p := range []struct {
+		u        model.USCC
+		severity string
+	}{{heavy, "heavy"}, {light, "light"}} {
+		fmt.Fprintf(&lines, `{"id":"320830-unreg-%d","type":"penalty.decided","uscc":"%s","source":"320830","occurred_at":"2026-05-04T10:00:00+08:00",`+
+			`"data":{"case_no":"盱市监罚2026-9%d","violation":"counterfeit","severity":"%s"}}`+"\n", i, p.u, i, p.severity)
+	}
+	if _, err := (ingest.Importer{Store: s}).Import(t.Context(), "unregistered.jsonl", strings.NewReader(lines.String())); err != nil {
+		t.Fatal(err)
+	}
+	run(pipelines.JobScore)
+	after := run(pipelines.JobLists)
+	if got, want := after.Counts["unregistered_firms"], before.Counts["unregistered_firms"]+2; got != want {
+		t.Errorf("unregistered_firms %d, want %d (counts %v)", got, want, after.Counts)
+	}
+	if got, want := after.Counts["unregistered_listable"], before.Counts["unregistered_listable"]+1; got != want {
+		t.Errorf("unregistered_listable %d, want %d (counts %v)", got, want, after.Counts)
+	}
+	for _, e := range readListOutputs(t, s, after).entries[model.ListDishonest] {
+		if e.USCC == heavy || e.USCC == light {
+			t.Errorf("an unregistered firm has an entry: %+v", e)
+		}
+	}
+}
