@@ -191,12 +191,23 @@ func TestVersionsPastRetentionAre410(t *testing.T) {
 }
 
 func TestAuditRecordsPullsAndChecks(t *testing.T) {
-	// given a partner's pull of a snapshot, its changes and a check, when the audit log is read, then each is
-	// there with the list, the version and the count
+	// given a partner's pull of a snapshot, its changes, a check and a page of its watch feed, when the audit log
+	// is read, then each is there with the count and the list and version it read (a check and a feed page, which
+	// span both lists, with the version of each list: version_<list>)
 	c, _ := listedThenWithdrawn(t, api.Options{AuditFlush: time.Hour})
 	c.snapshot(model.ListDishonest, 2, "csv")
 	c.changesSince(model.ListDishonest, 2, "json")
 	c.srv.Post(t, "/api/v1/partner/check", api.ScopePartner, api.CheckRequest{USCCs: []string{string(c.firms[0]), string(c.firms[1])}}, http.StatusOK, nil)
+	c.srv.Post(t, "/api/v1/partner/watches", api.ScopePartner, api.WatchChange{Add: []string{string(c.firms[0])}}, http.StatusOK, nil)
+	var feed api.WatchEvents
+	c.srv.Get(t, "/api/v1/partner/watches/events", api.ScopePartner, http.StatusOK, &feed)
+	feedVersions := map[model.List]int64{}
+	for _, e := range feed.Events {
+		feedVersions[e.List] = max(feedVersions[e.List], e.Version)
+	}
+	if feedVersions[model.ListDishonest] != 3 || feedVersions[model.ListFocus] == 0 {
+		t.Fatalf("the watch feed's versions %v: the test exercises too little", feedVersions)
+	}
 	if err := c.srv.API.Close(); err != nil { // writes the buffered records
 		t.Fatal(err)
 	}
@@ -208,11 +219,16 @@ func TestAuditRecordsPullsAndChecks(t *testing.T) {
 	for _, r := range recs {
 		var d map[string]string
 		json.Unmarshal([]byte(r.Detail), &d)
-		got = append(got, fmt.Sprintf("%s items=%d list=%s version=%s", r.Route, r.Items, d["list"], d["version"]))
+		if r.Method == http.MethodPost && r.Route == "/api/v1/partner/watches" {
+			continue
+		}
+		got = append(got, fmt.Sprintf("%s items=%d list=%s version=%s dishonest=%s focus=%s", r.Route, r.Items, d["list"], d["version"],
+			d["version_dishonest"], d["version_focus"]))
 	}
-	want := []string{"/api/v1/partner/lists/:list items=1 list=dishonest version=2",
-		"/api/v1/partner/lists/:list/changes items=1 list=dishonest version=3",
-		"/api/v1/partner/check items=2 list= version="}
+	want := []string{"/api/v1/partner/lists/:list items=1 list=dishonest version=2 dishonest= focus=",
+		"/api/v1/partner/lists/:list/changes items=1 list=dishonest version=3 dishonest= focus=",
+		"/api/v1/partner/check items=2 list= version= dishonest=3 focus=3",
+		fmt.Sprintf("/api/v1/partner/watches/events items=%d list= version= dishonest=3 focus=%d", len(feed.Events), feedVersions[model.ListFocus])}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

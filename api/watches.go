@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -309,7 +310,22 @@ func (s *Server) watchEvents(c *gin.Context) {
 	}
 	auditItems(c, len(page.Events))
 	auditDetail(c, "cursor", cursor)
+	auditDetail(c, "next_cursor", page.Next)
+	auditFeedVersions(c, page.Events)
 	c.JSON(http.StatusOK, WatchEvents{Cursor: cursor, NextCursor: page.Next, More: page.More, Events: page.Events})
+}
+
+// auditFeedVersions records, per list a feed page's events come from, the
+// latest version among them (version_<list>, as a check records the version
+// of each list it answered from): what the partner's copy reached.
+func auditFeedVersions(c *gin.Context, events []serving.FeedEvent) {
+	latest := map[model.List]int64{}
+	for _, e := range events {
+		latest[e.List] = max(latest[e.List], e.Version)
+	}
+	for l, v := range latest {
+		auditDetail(c, "version_"+string(l), strconv.FormatInt(v, 10))
+	}
 }
 
 // refreshPartners reloads the partners every KeyRefresh until ctx ends.

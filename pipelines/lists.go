@@ -113,6 +113,11 @@ func (j *ListsJob) Run(ctx context.Context, in RunInput) (Output, error) {
 		}
 	}
 	counts["firms"], counts["reviews"] = ev.firms, int64(len(ev.reviews))
+	counts["unregistered_firms"], counts["unregistered_listable"] = ev.unregistered, ev.unregisteredListable
+	if ev.unregisteredListable > 0 {
+		in.Log.Warn("firms meet a listing rule but are not in the register (no enterprise.registered): not listed until registered",
+			"firms", ev.unregisteredListable, "uscc", ev.unregisteredSample)
+	}
 	if err := writeListOutputs(in.Outputs, entries, ev.reviews, published); err != nil {
 		return Output{}, err
 	}
@@ -202,7 +207,18 @@ type evaluation struct {
 	reviews   []lists.Review
 	graded    []lists.GradedFirm // the firms the focus list names a grade of
 	firms     int64
+	// unregistered are the firms with listing records but no
+	// enterprise.registered under the run's watermark: neither scored nor
+	// listed (a listing needs the name the register gives), so counted,
+	// with those of them that meet a rule (pending or listed were they
+	// registered) and a few of those for the log.
+	unregistered, unregisteredListable int64
+	unregisteredSample                 []model.USCC
 }
+
+// unregisteredSampleSize is how many unregistered firms that meet a rule a
+// run names in its log.
+const unregisteredSampleSize = 20
 
 // evaluate merges the registered firms, their listing records and the
 // score run's grades, all in USCC order, and evaluates every firm.
@@ -241,11 +257,14 @@ func (j *ListsJob) evaluateAll(asOf AsOf, names *stream[warehouse.FirmName], rec
 		rec := lists.FirmRecords{USCC: n.USCC}
 		for r, ok := records.peek(); ok && r.USCC <= n.USCC; r, ok = records.peek() {
 			records.take()
+			var err error
 			if r.USCC == n.USCC {
-				var err error
-				if rec, err = firmRecords(r); err != nil {
-					return ev, err
-				}
+				rec, err = firmRecords(r)
+			} else {
+				err = j.unregistered(&ev, r, asOf)
+			}
+			if err != nil {
+				return ev, err
 			}
 		}
 		rec.Name = n.Name
@@ -262,7 +281,35 @@ func (j *ListsJob) evaluateAll(asOf AsOf, names *stream[warehouse.FirmName], rec
 			}
 		}
 	}
+	for r, ok := records.take(); ok; r, ok = records.take() {
+		if err := j.unregistered(&ev, r, asOf); err != nil {
+			return ev, err
+		}
+	}
 	return ev, nil
+}
+
+// unregistered counts a firm with listing records that the register does
+// not hold, and whether it meets a rule.
+func (j *ListsJob) unregistered(ev *evaluation, r warehouse.FirmRecords, asOf AsOf) error {
+	ev.unregistered++
+	rec, err := firmRecords(r)
+	if err != nil {
+		return err
+	}
+	st, err := j.rules.Evaluate(rec, asOf.Date)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(st.Entries, func(e model.ListEntry) bool {
+		return e.State == model.ListStatePending || e.State == model.ListStateListed
+	}) {
+		ev.unregisteredListable++
+		if len(ev.unregisteredSample) < unregisteredSampleSize {
+			ev.unregisteredSample = append(ev.unregisteredSample, r.USCC)
+		}
+	}
+	return nil
 }
 
 // writeListOutputs writes a run's outputs in key order: the changes of the

@@ -2,11 +2,13 @@ package pipelines_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qcredit/qcredit/ingest"
 	"github.com/qcredit/qcredit/model"
@@ -241,6 +243,159 @@ func TestListsAreIdenticalOnBothBackends(t *testing.T) {
 				t.Errorf("%s change %d: DuckDB %+v, ClickHouse %+v", l, i, a, b)
 				break
 			}
+		}
+	}
+}
+
+// storesMidRun is a job that stores events once its own run is done: reports that arrive while its slot runs,
+// after its watermark was taken and before the jobs that follow it start.
+type storesMidRun struct {
+	pipelines.Job
+	s     backend
+	lines *string
+}
+
+func (j storesMidRun) Run(ctx context.Context, in pipelines.RunInput) (pipelines.Output, error) {
+	out, err := j.Job.Run(ctx, in)
+	if err == nil && *j.lines != "" {
+		_, err = ingest.Importer{Store: j.s}.Import(ctx, "mid-slot.jsonl", strings.NewReader(*j.lines))
+		*j.lines = ""
+	}
+	return out, err
+}
+
+func TestASlotIsOneCutOfTheWarehouse(t *testing.T) {
+	lines := simulatedLines(t, 1500, 5)
+	for name, s := range bothBackends(t) {
+		t.Run(name, func(t *testing.T) {
+			// Given a city with a listed firm, when the revocation of its penalty is stored while the nightly slot's
+			// score run is going, then the lists run that follows it in the slot reads up to the score run's
+			// watermark: the firm is still listed, as its grade D says; so does a lists run by hand; once score
+			// runs again, lists by hand withdraws the entry
+			if _, err := (ingest.Importer{Store: s}).Import(t.Context(), "sim.jsonl", bytes.NewReader(lines)); err != nil {
+				t.Fatal(err)
+			}
+			rules := defaultRules(t)
+			score, err := pipelines.NewScoreJob(pipelines.ScoreJobInput{Features: s, Listing: s, Scorecard: defaultScorecard(t), Rules: rules, Log: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var midRun string
+			r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{storesMidRun{score, s, &midRun},
+				pipelines.NewListsJob(s, rules, quiet)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sched, err := pipelines.NewScheduler(r, quiet, pipelines.SchedulerOptions{Disabled: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := func(q pipelines.RunRequest) warehouse.Run {
+				t.Helper()
+				run, err := r.Run(t.Context(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return run
+			}
+			run(pipelines.RunRequest{Job: pipelines.JobScore, AsOf: simAsOf})
+			first := readListOutputs(t, s, run(pipelines.RunRequest{Job: pipelines.JobLists, AsOf: simAsOf})).listed(model.ListDishonest)
+			if len(first) == 0 {
+				t.Fatal("no firm is listed: the test exercises nothing")
+			}
+			entry := first[0]
+			caseNo := strings.SplitN(entry.Key, ":", 3)[2]
+			midRun = fmt.Sprintf(`{"id":"320800-mid-slot-revoke","type":"penalty.revoked","uscc":"%s","source":"320800",`+
+				`"occurred_at":"2026-06-30T09:00:00+08:00","data":{"case_no":"%s"}}`+"\n", entry.USCC, caseNo)
+
+			if !sched.RunSlot(t.Context(), pipelines.JobScore, time.Date(2026, 7, 1, 2, 0, 0, 0, pipelines.Shanghai)) {
+				t.Fatal("the slot did not run")
+			}
+			if midRun != "" {
+				t.Fatal("the revocation was not stored during the slot")
+			}
+			runs, err := r.Runs(t.Context(), warehouse.RunFilter{Status: warehouse.RunSucceeded})
+			if err != nil {
+				t.Fatal(err)
+			}
+			slotScore, _ := warehouse.CurrentRun(runs, pipelines.JobScore, simAsOf)
+			slotLists, _ := warehouse.CurrentRun(runs, pipelines.JobLists, simAsOf)
+			byHand := run(pipelines.RunRequest{Job: pipelines.JobLists, AsOf: simAsOf})
+			for _, lr := range []warehouse.Run{slotLists, byHand} {
+				if !lr.Watermark.Equal(slotScore.Watermark) || lr.Counts["score_version"] != int64(slotScore.Version) {
+					t.Errorf("%s read up to %s after score run %d, want score run %s's watermark %s", lr.ID, lr.Watermark,
+						lr.Counts["score_version"], slotScore.ID, slotScore.Watermark)
+				}
+				if e := entryOf(t, s, lr, entry.Key); e.State != model.ListStateListed {
+					t.Errorf("%s: entry %s is %s (%s), while %s graded the firm with it", lr.ID, entry.Key, e.State, e.RemovedReason, slotScore.ID)
+				}
+			}
+			for _, sc := range runScores(t, s, slotScore) {
+				if sc.uscc == string(entry.USCC) && sc.grade != "D" {
+					t.Errorf("%s graded the listed %s %s", slotScore.ID, sc.uscc, sc.grade)
+				}
+			}
+
+			run(pipelines.RunRequest{Job: pipelines.JobScore, AsOf: simAsOf})
+			after := run(pipelines.RunRequest{Job: pipelines.JobLists, AsOf: simAsOf})
+			if e := entryOf(t, s, after, entry.Key); e.State == model.ListStateListed || e.RemovedReason != model.RemovalWithdrawn {
+				t.Errorf("%s after the revocation was scored: entry %s is %s (%s), want withdrawn", after.ID, entry.Key, e.State, e.RemovedReason)
+			}
+		})
+	}
+}
+
+// entryOf is the dishonest entry with the key among a lists run's outputs.
+func entryOf(t *testing.T, s backend, run warehouse.Run, key string) model.ListEntry {
+	t.Helper()
+	for _, e := range readListOutputs(t, s, run).entries[model.ListDishonest] {
+		if e.Key == key {
+			return e
+		}
+	}
+	t.Fatalf("%s has no entry %s", run.ID, key)
+	return model.ListEntry{}
+}
+
+func TestUnregisteredFirmsAreCountedNotDropped(t *testing.T) {
+	// Given a city and two firms the register does not hold, one with a heavy penalty (a listing rule) and one with
+	// a light one, when lists runs, then neither is listed (a listing needs the register's name) but the run counts
+	// both as unregistered firms, the first as meeting a rule
+	s, _ := simulated(t, 300)
+	r := newRunner(t, s, defaultScorecard(t))
+	run := func(job string) warehouse.Run {
+		t.Helper()
+		run, err := r.Run(t.Context(), pipelines.RunRequest{Job: job, AsOf: simAsOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	run(pipelines.JobScore)
+	before := run(pipelines.JobLists)
+	heavy, light := model.CompleteUSCC("91320830MA000001"), model.CompleteUSCC("91320830MA000002")
+	var lines strings.Builder
+	for i, p := range []struct {
+		u        model.USCC
+		severity string
+	}{{heavy, "heavy"}, {light, "light"}} {
+		fmt.Fprintf(&lines, `{"id":"320830-unreg-%d","type":"penalty.decided","uscc":"%s","source":"320830","occurred_at":"2026-05-04T10:00:00+08:00",`+
+			`"data":{"case_no":"盱市监罚2026-9%d","violation":"counterfeit","severity":"%s"}}`+"\n", i, p.u, i, p.severity)
+	}
+	if _, err := (ingest.Importer{Store: s}).Import(t.Context(), "unregistered.jsonl", strings.NewReader(lines.String())); err != nil {
+		t.Fatal(err)
+	}
+	run(pipelines.JobScore)
+	after := run(pipelines.JobLists)
+	if got, want := after.Counts["unregistered_firms"], before.Counts["unregistered_firms"]+2; got != want {
+		t.Errorf("unregistered_firms %d, want %d (counts %v)", got, want, after.Counts)
+	}
+	if got, want := after.Counts["unregistered_listable"], before.Counts["unregistered_listable"]+1; got != want {
+		t.Errorf("unregistered_listable %d, want %d (counts %v)", got, want, after.Counts)
+	}
+	for _, e := range readListOutputs(t, s, after).entries[model.ListDishonest] {
+		if e.USCC == heavy || e.USCC == light {
+			t.Errorf("an unregistered firm has an entry: %+v", e)
 		}
 	}
 }

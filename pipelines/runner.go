@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -115,6 +116,13 @@ type RunRequest struct {
 	Like string
 	// Watermark, when set, is the watermark to read up to.
 	Watermark time.Time
+	// After is the run (an id such as score-12, of another job) this one
+	// follows in its slot: it reads up to that run's watermark, so the jobs
+	// of a slot read one cut of the warehouse. "" for a job whose default
+	// schedule is "after JOB" (and with neither Like nor Watermark) is the
+	// current run of JOB as of this run's as_of: a lists run by hand reads
+	// what the score run whose grades it reads read.
+	After string
 }
 
 // Validate checks the request's shape.
@@ -128,8 +136,14 @@ func (q RunRequest) Validate() error {
 			errs = append(errs, fmt.Errorf("as_of %q: want YYYY-MM-DD", q.AsOf))
 		}
 	}
-	if q.Like != "" && !q.Watermark.IsZero() {
-		errs = append(errs, errors.New("give either a run to be like or a watermark, not both"))
+	n := 0
+	for _, set := range []bool{q.Like != "", !q.Watermark.IsZero(), q.After != ""} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		errs = append(errs, errors.New("give at most one of a run to be like, a watermark and a run to follow"))
 	}
 	return errors.Join(errs...)
 }
@@ -164,6 +178,10 @@ func (r *Runner) Run(ctx context.Context, q RunRequest) (warehouse.Run, error) {
 	if today := r.Today(); asOf.Date.After(today.Date) {
 		return warehouse.Run{}, fmt.Errorf("%w: %s is after today (%s, Asia/Shanghai): a run can only read what has happened", ErrFuture, asOf, today)
 	}
+	after, err := r.followed(ctx, job, q, asOf)
+	if err != nil {
+		return warehouse.Run{}, err
+	}
 	lock := r.locks[q.Job]
 	if !lock.TryLock() {
 		return warehouse.Run{}, fmt.Errorf("%w: %s (wait for it to finish; see `qcredit pipeline list`)", ErrRunning, q.Job)
@@ -174,7 +192,34 @@ func (r *Runner) Run(ctx context.Context, q RunRequest) (warehouse.Run, error) {
 		return warehouse.Run{}, err
 	}
 	defer release()
-	return r.run(ctx, job, q, like, asOf)
+	return r.run(ctx, job, q, like, after, asOf)
+}
+
+// followed is the run whose watermark a run reads up to (RunRequest.After);
+// the zero Run when it reads everything stored or a watermark of its own.
+func (r *Runner) followed(ctx context.Context, job Job, q RunRequest, asOf AsOf) (warehouse.Run, error) {
+	if q.After != "" {
+		runs, err := r.store.Runs(ctx, warehouse.RunFilter{Status: warehouse.RunSucceeded})
+		if err != nil {
+			return warehouse.Run{}, err
+		}
+		i := slices.IndexFunc(runs, func(run warehouse.Run) bool { return run.ID == q.After })
+		if i < 0 {
+			return warehouse.Run{}, fmt.Errorf("no succeeded run %s to follow (see `qcredit pipeline list`)", q.After)
+		}
+		return runs[i], nil
+	}
+	first, ok := strings.CutPrefix(job.Schedule(), "after ")
+	if !ok || q.Like != "" || !q.Watermark.IsZero() {
+		return warehouse.Run{}, nil
+	}
+	first = strings.TrimSpace(first)
+	runs, err := r.store.Runs(ctx, warehouse.RunFilter{Job: first, Status: warehouse.RunSucceeded})
+	if err != nil {
+		return warehouse.Run{}, err
+	}
+	run, _ := warehouse.CurrentRun(runs, first, asOf.String())
+	return run, nil // none yet: the run reads everything stored
 }
 
 // lease takes the job's lease for this process and keeps renewing it until
@@ -232,9 +277,9 @@ func (r *Runner) findRun(ctx context.Context, job, id string) (warehouse.Run, er
 	return warehouse.Run{}, fmt.Errorf("no run %s of job %s (see `qcredit pipeline list`)", id, job)
 }
 
-func (r *Runner) run(ctx context.Context, job Job, q RunRequest, like warehouse.Run, asOf AsOf) (warehouse.Run, error) {
+func (r *Runner) run(ctx context.Context, job Job, q RunRequest, like, after warehouse.Run, asOf AsOf) (warehouse.Run, error) {
 	start := r.now()
-	wm, late, err := r.watermark(ctx, q, asOf, start)
+	wm, late, err := r.watermark(ctx, q, after, asOf, start)
 	if err != nil {
 		return warehouse.Run{}, err
 	}
@@ -244,7 +289,7 @@ func (r *Runner) run(ctx context.Context, job Job, q RunRequest, like warehouse.
 		return run, err
 	}
 	log := r.log.With("job", q.Job, "run", run.ID, "as_of", run.AsOf)
-	log.Info("run started", "model_version", run.ModelVersion, "watermark", wm, "like", like.ID)
+	log.Info("run started", "model_version", run.ModelVersion, "watermark", wm, "like", like.ID, "after", after.ID)
 	r.metrics.running.WithLabelValues(q.Job).Set(1)
 	w := newOutputWriter(ctx, r.store, run, r.outputBatch)
 	out, runErr := job.Run(ctx, RunInput{Run: run, Cutoff: asOf.Cutoff(), Watermark: wm, Outputs: w, Log: log})
@@ -280,20 +325,24 @@ func (r *Runner) run(ctx context.Context, job Job, q RunRequest, like warehouse.
 	return run, nil
 }
 
-// watermark is what the run reads up to: the request's, else everything
-// stored (an empty warehouse: the start). For the latter it also counts the
-// late events: those with occurred_at before the cutoff that the latest
-// succeeded run of the same as_of did not read (−1 when there is none).
-func (r *Runner) watermark(ctx context.Context, q RunRequest, asOf AsOf, start time.Time) (time.Time, int64, error) {
+// watermark is what the run reads up to: the request's, else the followed
+// run's, else everything stored (an empty warehouse: the start). For the
+// latter two it also counts the late events: those with occurred_at before
+// the cutoff that the latest succeeded run of the same job and as_of did
+// not read (−1 when there is none).
+func (r *Runner) watermark(ctx context.Context, q RunRequest, after warehouse.Run, asOf AsOf, start time.Time) (time.Time, int64, error) {
 	if !q.Watermark.IsZero() {
 		return q.Watermark, -1, nil
 	}
-	wm, err := r.store.Watermark(ctx)
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	if wm.IsZero() {
-		wm = start
+	wm := after.Watermark
+	if after.ID == "" {
+		var err error
+		if wm, err = r.store.Watermark(ctx); err != nil {
+			return time.Time{}, 0, err
+		}
+		if wm.IsZero() {
+			wm = start
+		}
 	}
 	runs, err := r.store.Runs(ctx, warehouse.RunFilter{Job: q.Job, Status: warehouse.RunSucceeded})
 	if err != nil {

@@ -164,8 +164,16 @@ func (s *Scheduler) Stop() {
 
 // RunSlot runs job's scheduled slot at time slot, as of the day before it,
 // on this replica if it takes the slot's lease, then the jobs scheduled
-// after it. It reports whether this replica ran it.
+// after it, each reading up to the watermark of the run it follows: a slot
+// is one cut of the warehouse, so an event stored while the slot runs
+// cannot make the lists disagree with the grades they were decided with.
+// It reports whether this replica ran it.
 func (s *Scheduler) RunSlot(ctx context.Context, job string, slot time.Time) bool {
+	return s.runSlot(ctx, job, slot, "")
+}
+
+// runSlot runs job's slot after the run with id after ("" for the first).
+func (s *Scheduler) runSlot(ctx context.Context, job string, slot time.Time, after string) bool {
 	s.wg.Add(1)
 	defer s.wg.Done()
 	asOf := slot.In(Shanghai).AddDate(0, 0, -1).Format(time.DateOnly)
@@ -179,7 +187,7 @@ func (s *Scheduler) RunSlot(ctx context.Context, job string, slot time.Time) boo
 		s.log.Info("scheduled run taken by another replica", "job", job, "slot", slot)
 		return false
 	}
-	_, err = s.runner.Run(ctx, RunRequest{Job: job, AsOf: asOf})
+	run, err := s.runner.Run(ctx, RunRequest{Job: job, AsOf: asOf, After: after})
 	switch {
 	case errors.Is(err, ErrRunning):
 		s.log.Warn("scheduled run skipped: the previous run is still going", "job", job, "slot", slot)
@@ -187,7 +195,7 @@ func (s *Scheduler) RunSlot(ctx context.Context, job string, slot time.Time) boo
 		s.log.Error("scheduled run failed", "job", job, "slot", slot, "err", err)
 	default:
 		for _, next := range s.after[job] {
-			s.RunSlot(ctx, next, slot)
+			s.runSlot(ctx, next, slot, run.ID)
 		}
 	}
 	return true

@@ -3,6 +3,8 @@ package export
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -42,9 +44,12 @@ func NewArrowWriter(w io.Writer, cols []Column, meta map[string]string) (*Writer
 	for i, c := range cols {
 		fields[i] = arrow.Field{Name: c.Key, Type: c.Kind.arrowType(), Nullable: c.Kind == KindText}
 	}
-	keys, values := make([]string, 0, len(meta)), make([]string, 0, len(meta))
-	for k, v := range meta {
-		keys, values = append(keys, k), append(values, v)
+	// Sorted keys: the same metadata must be the same bytes (a snapshot's
+	// body is served under a strong ETag), and a map's order is random.
+	keys := slices.Sorted(maps.Keys(meta))
+	values := make([]string, len(keys))
+	for i, k := range keys {
+		values[i] = meta[k]
 	}
 	md := arrow.NewMetadata(keys, values)
 	schema := arrow.NewSchema(fields, &md)

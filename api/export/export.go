@@ -2,9 +2,11 @@
 // then rows — to an io.Writer in one of four formats, row by row:
 //
 //   - CSV: UTF-8 with a byte-order mark (so Excel opens Chinese correctly),
-//     CRLF line ends, one header row "中文 (English)". Text cells that a
+//     CRLF record ends, one header row "中文 (English)", each cell's text as it
+//     is (quoted when it holds a quote, comma, CR or LF). Text cells that a
 //     spreadsheet would run as a formula (starting with = + - @ TAB CR) get a
-//     leading apostrophe (OWASP's CSV-injection advice).
+//     leading apostrophe (OWASP's CSV-injection advice), and so do cells that
+//     start with one: dropping one leading apostrophe gives the text back.
 //   - XLSX: one sheet written through excelize's StreamWriter, which spills
 //     rows to a temporary file past 16 MB, so a table is never held in memory
 //     whole; the workbook is written to w by Close. At most 1,048,575 rows

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -213,5 +214,41 @@ func TestXLSXRowLimit(t *testing.T) {
 	}
 	if err := w.Close(); !errors.Is(err, ErrTooManyRows) || b.Len() != 0 {
 		t.Errorf("close: %v, %d bytes written", err, b.Len())
+	}
+}
+
+func TestCSVCellsComeBackExactly(t *testing.T) {
+	// given cells with a lone CR, an LF, quotes, leading spaces, formulas and leading apostrophes, when written as
+	// CSV and read back with encoding/csv, dropping one leading apostrophe wherever there is one, then every cell
+	// is the text written, and records end in CRLF
+	cells := []string{"a\rb", "a\nb", "end\r", `say "hi", then`, " lead", "\u3000全角", "=1+1", "-5", "-x", "'", "''", "'=x", "'plain",
+		"@SUM(A1)", "\tTAB", "", "普通"}
+	var b bytes.Buffer
+	cols := make([]Column, len(cells))
+	row := make([]any, len(cells))
+	for i, c := range cells {
+		cols[i], row[i] = Column{Key: fmt.Sprintf("c%d", i)}, c
+	}
+	w, err := NewWriter(&b, FormatCSV, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Row(row...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) || bytes.Count(b.Bytes(), []byte("\r\n")) != 2 {
+		t.Errorf("records do not end in CRLF (or a cell's CR became one): %q", b.Bytes())
+	}
+	got, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b.Bytes(), []byte("\uFEFF")))).ReadAll()
+	if err != nil || len(got) != 2 {
+		t.Fatalf("read %q: %v", got, err)
+	}
+	for i, want := range cells {
+		if v := strings.TrimPrefix(got[1][i], "'"); v != want {
+			t.Errorf("cell %d: wrote %q, read back %q (as written %q)", i, want, v, got[1][i])
+		}
 	}
 }

@@ -2,13 +2,15 @@ package export
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // text is a value as a CSV cell.
@@ -42,8 +44,13 @@ func text(v any) (string, error) {
 	return string(b), err
 }
 
+// csvEncoder writes RFC 4180 CSV: records end in CRLF, a cell with a
+// quote, comma, CR, LF or a leading space is quoted, and a cell's text is
+// written as it is, CR and LF included. encoding/csv's Writer is not used:
+// with UseCRLF it drops a lone CR inside a cell and turns LF into CRLF, so
+// the cell read back is not the one written.
 type csvEncoder struct {
-	w    *csv.Writer
+	w    *bufio.Writer
 	cell []string
 }
 
@@ -52,15 +59,12 @@ type csvEncoder struct {
 const bom = "\uFEFF"
 
 func newCSV(w io.Writer, cols []Column) (*csvEncoder, error) {
-	if _, err := io.WriteString(w, bom); err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	e := &csvEncoder{w: csv.NewWriter(w), cell: make([]string, len(cols))}
-	e.w.UseCRLF = true
+	e := &csvEncoder{w: bufio.NewWriterSize(w, 32<<10), cell: make([]string, len(cols))}
+	e.w.WriteString(bom)
 	for i, c := range cols {
 		e.cell[i] = c.Header()
 	}
-	return e, e.w.Write(e.cell)
+	return e, e.write()
 }
 
 func (e *csvEncoder) row(values []any) error {
@@ -69,19 +73,48 @@ func (e *csvEncoder) row(values []any) error {
 		if err != nil {
 			return fmt.Errorf("export: column %d: %w", i+1, err)
 		}
-		if isFormula(s) {
-			s = "'" + s
-		}
-		e.cell[i] = s
+		e.cell[i] = csvCell(s)
 	}
-	return e.w.Write(e.cell)
+	return e.write()
+}
+
+// csvCell is the cell's text as written: a leading apostrophe on text a
+// spreadsheet would run as a formula, and on text that already starts with
+// one, so a reader gets the text back exactly by dropping one leading
+// apostrophe wherever there is one.
+func csvCell(s string) string {
+	if isFormula(s) || strings.HasPrefix(s, "'") {
+		return "'" + s
+	}
+	return s
+}
+
+func (e *csvEncoder) write() error {
+	for i, s := range e.cell {
+		if i > 0 {
+			e.w.WriteByte(',')
+		}
+		if first, _ := utf8.DecodeRuneInString(s); s == "" || (!strings.ContainsAny(s, "\",\r\n") && !unicode.IsSpace(first)) {
+			e.w.WriteString(s)
+			continue
+		}
+		e.w.WriteByte('"')
+		e.w.WriteString(strings.ReplaceAll(s, `"`, `""`))
+		e.w.WriteByte('"')
+	}
+	if _, err := e.w.WriteString("\r\n"); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if e.w.Buffered() > 16<<10 {
+		return e.w.Flush()
+	}
+	return nil
 }
 
 func (e *csvEncoder) abort() {}
 
 func (e *csvEncoder) close() error {
-	e.w.Flush()
-	return e.w.Error()
+	return e.w.Flush()
 }
 
 // isFormula says a spreadsheet would evaluate the cell text as a formula

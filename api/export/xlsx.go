@@ -142,6 +142,9 @@ func xlsxValue(v any) (any, error) {
 // can still answer with an error.
 func (e *xlsxEncoder) abort() { e.file.Close() }
 
+// close writes the workbook. The same rows give the same bytes (a list
+// version is served under a strong ETag): excelize stamps no time (its
+// document properties carry fixed dates, its zip entries none).
 func (e *xlsxEncoder) close() error {
 	defer e.file.Close()
 	if err := e.sw.Flush(); err != nil {
