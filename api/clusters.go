@@ -69,7 +69,12 @@ func (s *Server) clusterPart(c *gin.Context) (*serving.ClusterPart, ClusterRunRe
 	return p, ClusterRunRef{RunID: run.ID, AsOf: run.AsOf}, true
 }
 
-func (s *Server) warningView(p *serving.ClusterPart, w model.Warning) WarningView {
+// warningView is w as the caller sees it: a county key sees only its
+// county's enterprises among the assessment's top ones.
+func (s *Server) warningView(c *gin.Context, p *serving.ClusterPart, w model.Warning) WarningView {
+	if m := s.model.Current(); m != nil {
+		w.Assessment = coveredTop(m, caller(c), w.Assessment)
+	}
 	v := WarningView{Warning: w, LevelLabel: w.Level.Label()}
 	if _, ok := p.LetterRun(w.ID); ok {
 		v.Letter = "/api/v1/clusters/warnings/" + w.ID + "/letter"
@@ -94,6 +99,10 @@ func (s *Server) clusterWarnings(c *gin.Context) {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
+	var ok bool
+	if f.County, ok = analystRegion(c, f.County); !ok { // a county key: its county's clusters
+		return
+	}
 	p, ref, ok := s.clusterPart(c)
 	if !ok {
 		return
@@ -103,7 +112,7 @@ func (s *Server) clusterWarnings(c *gin.Context) {
 		page := p.Warnings(f, offset, limit)
 		out.Total = page.Total
 		for _, w := range page.Items {
-			out.Items = append(out.Items, s.warningView(p, w))
+			out.Items = append(out.Items, s.warningView(c, p, w))
 		}
 	}
 	auditItems(c, len(out.Items))
@@ -126,6 +135,9 @@ func (s *Server) warning(c *gin.Context) (*serving.ClusterPart, model.Warning, b
 		abort(c, http.StatusNotFound, "warning_not_found", fmt.Sprintf("no warning %s in the current clusters run %s (closed warnings are kept a year)", id, ref.RunID))
 		return nil, model.Warning{}, false
 	}
+	if !analystCovers(c, w.County) {
+		return nil, model.Warning{}, false
+	}
 	return p, w, true
 }
 
@@ -135,7 +147,7 @@ func (s *Server) clusterWarning(c *gin.Context) {
 		return
 	}
 	auditDetail(c, "warning", w.ID)
-	c.JSON(http.StatusOK, s.warningView(p, w))
+	c.JSON(http.StatusOK, s.warningView(c, p, w))
 }
 
 // clusterLetter serves a warning's letter as the run that raised or
@@ -149,6 +161,11 @@ func (s *Server) clusterLetter(c *gin.Context) {
 	}
 	p, w, ok := s.warning(c)
 	if !ok {
+		return
+	}
+	if m := s.model.Current(); boundCounty(caller(c)) != "" && m != nil && !clusterWithin(m, caller(c), w.Cluster) {
+		abort(c, http.StatusForbidden, "outside_region", fmt.Sprintf("cluster %s has firms outside county %s and its letter names them; ask a city-wide analyst for it",
+			w.Cluster, caller(c).Region))
 		return
 	}
 	version, ok := p.LetterRun(w.ID)
@@ -216,13 +233,21 @@ func (s *Server) clusterAssessments(c *gin.Context) {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
-	p, ref, ok := s.clusterPart(c)
+	var ok bool
+	if f.County, ok = analystRegion(c, f.County); !ok {
+		return
+	}
+	m, ok := s.currentModel(c)
 	if !ok {
 		return
 	}
+	p, ref, _ := s.clusterPart(c)
 	out := AssessmentList{ClusterRunRef: ref, Items: []model.ClusterAssessment{}}
 	if p != nil {
-		out.Run, out.Items = &p.Run, p.Assessments(f)
+		out.Run = &p.Run
+		for _, a := range p.Assessments(f) {
+			out.Items = append(out.Items, coveredTop(m, caller(c), a))
+		}
 	}
 	auditItems(c, len(out.Items))
 	c.JSON(http.StatusOK, out)
@@ -248,6 +273,12 @@ func (s *Server) clusterAssessment(c *gin.Context) {
 	if p == nil || !ok {
 		abort(c, http.StatusNotFound, "cluster_not_found", fmt.Sprintf("no cluster %q in the current clusters run %s", key, ref.RunID))
 		return
+	}
+	if !analystCovers(c, a.County) {
+		return
+	}
+	if m := s.model.Current(); m != nil {
+		a = coveredTop(m, caller(c), a)
 	}
 	c.JSON(http.StatusOK, AssessmentView{ClusterRunRef: ref, ClusterAssessment: a, LevelLabel: a.Level.Label()})
 }
@@ -287,6 +318,7 @@ func (s *Server) clusterHistory(c *gin.Context) {
 	}
 	out := ClusterHistory{Cluster: key, Items: []ClusterHistoryItem{}}
 	seen := map[string]bool{}
+	outside := "" // the county a skipped run placed the cluster in
 	for _, r := range rows {
 		if seen[r.Run.AsOf] || len(out.Items) == limit {
 			continue
@@ -298,8 +330,16 @@ func (s *Server) clusterHistory(c *gin.Context) {
 			return
 		}
 		a.Evidence.Top = nil // the history shows figures; the current assessment names the enterprises
+		if !caller(c).Covers(a.County) {
+			outside = a.County
+			continue // a county key: the runs that placed the cluster in its county only
+		}
 		out.Items = append(out.Items, ClusterHistoryItem{ClusterRunRef: ClusterRunRef{RunID: r.Run.ID, AsOf: r.Run.AsOf},
 			Level: a.Level, Status: a.Status, Signals: a.Signals, Evidence: a.Evidence, Indicators: a.Indicators})
+	}
+	if len(out.Items) == 0 && outside != "" {
+		outsideRegion(c, caller(c), outside)
+		return
 	}
 	if len(out.Items) == 0 {
 		abort(c, http.StatusNotFound, "cluster_not_found", fmt.Sprintf("no clusters run has assessed cluster %q", key))
@@ -329,11 +369,32 @@ func (s *Server) clusterFunnel(c *gin.Context) {
 	if p != nil {
 		f, ok = p.Funnel(d)
 	}
+	if p != nil && ok {
+		f, ok = coveredFunnel(caller(c), f)
+	}
 	if p == nil || !ok {
-		abort(c, http.StatusNotFound, "division_not_found", fmt.Sprintf("no cluster of division %s in the current clusters run %s", d, ref.RunID))
+		abort(c, http.StatusNotFound, "division_not_found", fmt.Sprintf("no cluster of division %s in the current clusters run %s that key %s covers",
+			d, ref.RunID, caller(c).Key))
 		return
 	}
 	c.JSON(http.StatusOK, FunnelView{ClusterRunRef: ref, FunnelPlot: f})
+}
+
+// coveredFunnel is f with only the clusters the caller covers; its centre
+// line and limits stay the division's, the city-wide reference a county's
+// points are read against. ok is false when no point is left.
+func coveredFunnel(cl Caller, f model.FunnelPlot) (model.FunnelPlot, bool) {
+	if boundCounty(cl) == "" {
+		return f, true
+	}
+	points := make([]model.FunnelPoint, 0, len(f.Points))
+	for _, pt := range f.Points {
+		if cl.Covers(pt.County) {
+			points = append(points, pt)
+		}
+	}
+	f.Points = points
+	return f, len(points) > 0
 }
 
 // HeatMap is the county × division cells of the current run.
@@ -349,6 +410,10 @@ func (s *Server) clusterHeatMap(c *gin.Context) {
 	}
 	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
+		return
+	}
+	var ok bool
+	if f.County, ok = analystRegion(c, f.County); !ok { // a county key: its county's cells
 		return
 	}
 	p, ref, ok := s.clusterPart(c)

@@ -91,13 +91,17 @@ func (s *Server) dashboardOverview(c *gin.Context) {
 		s.internal(c, "pipeline runs", err)
 		return
 	}
+	// A county key's figures are its county's: its firms' grades, its
+	// bureau's spot checks and complaints.
+	county := boundCounty(caller(c))
+	b, enterprises := s.breakdown(c, m)
 	var total [4]int
-	for _, r := range m.Breakdown().ByCounty {
+	for _, r := range b.ByCounty {
 		for i := range total {
 			total[i] += r.Grades[i]
 		}
 	}
-	out := Overview{Enterprises: m.Enterprises(), Grades: gradeCounts(total), ScoreRun: optRun(m.ScoreRun()), Runs: []RunView{}}
+	out := Overview{Enterprises: enterprises, Grades: gradeCounts(total), ScoreRun: optRun(m.ScoreRun()), Runs: []RunView{}}
 	for _, n := range total {
 		out.Scored += n
 	}
@@ -105,14 +109,16 @@ func (s *Server) dashboardOverview(c *gin.Context) {
 		out.StatsRun = optRun(st.Run, true)
 		since := monthsBack(st.Run.AsOf, 12)
 		for _, cm := range st.Months {
-			if cm.Month >= since {
+			if cm.Month >= since && (county == "" || cm.County == county) {
 				out.SpotChecks += cm.SpotChecks
 				out.SpotCheckFailures += cm.SpotCheckFailures
 			}
 		}
 		for _, cc := range st.Complaints {
-			out.ComplaintsOpen += cc.Open
-			out.ComplaintsOverdue += cc.Overdue
+			if county == "" || cc.County == county {
+				out.ComplaintsOpen += cc.Open
+				out.ComplaintsOverdue += cc.Overdue
+			}
 		}
 	}
 	for _, r := range runs {
@@ -173,7 +179,7 @@ func (s *Server) dashboardGrades(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b := m.Breakdown()
+	b, _ := s.breakdown(c, m) // a county key's groups count its county's firms only
 	groups := map[string][]serving.GradeRow{"county": b.ByCounty, "industry": b.ByIndustry, "cluster": b.ByCluster,
 		"county_industry": b.ByCountyIndustry}
 	by := cmp.Or(c.Query("by"), "county")
@@ -314,6 +320,9 @@ func (s *Server) dashboardSpotChecks(c *gin.Context) {
 		abort(c, http.StatusBadRequest, "invalid_query", "county "+county+" is not the city (320800) or one of its county bureaus")
 		return
 	}
+	if county, ok = analystRegion(c, county); !ok { // a county key: its bureau's checks
+		return
+	}
 	out := SpotCheckTrend{County: county, Months: []MonthChecks{}}
 	st := serving.StatsOf(m)
 	if st == nil {
@@ -436,7 +445,11 @@ func (s *Server) dashboardCounties(c *gin.Context) {
 			r.ComplaintsOpen, r.ComplaintsOverdue = cc.Open, cc.Overdue
 		}
 	}
+	bound := boundCounty(caller(c))
 	for _, r := range rows {
+		if bound != "" && r.County != bound {
+			continue // a county key sees its own bureau's row only
+		}
 		if r.County == "" {
 			r.Name = ""
 		}
@@ -466,6 +479,11 @@ type FirmSearch struct {
 	More  bool      `json:"more"`
 }
 
+// countySearchScan is how many of the city's best hits a county key's
+// search looks through for its county's: past them, More says there may be
+// more (a longer query narrows them).
+const countySearchScan = 2000
+
 // dashboardSearch is the credit file's search: the public search's bigram
 // index (serving.SearchNames: no scan of every firm, whatever the city's
 // size) with what analysts see besides, the score and the region's name.
@@ -479,13 +497,25 @@ func (s *Server) dashboardSearch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res, err := m.SearchNames(q, limit)
+	cl := caller(c)
+	scan := limit
+	if boundCounty(cl) != "" {
+		scan = countySearchScan
+	}
+	res, err := m.SearchNames(q, scan)
 	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
-	out := FirmSearch{Query: q, Items: make([]FirmHit, 0, len(res.Hits)), More: res.More}
+	out := FirmSearch{Query: q, Items: make([]FirmHit, 0, min(limit, len(res.Hits))), More: res.More}
 	for _, f := range res.Hits {
+		if !cl.Covers(f.Region) {
+			continue
+		}
+		if len(out.Items) == limit {
+			out.More = true
+			break
+		}
 		out.Items = append(out.Items, FirmHit{USCC: f.USCC, Name: f.Name, Region: f.Region, RegionName: regionName(f.Region),
 			Industry: f.Industry, Grade: f.Grade, Score: f.Score})
 	}

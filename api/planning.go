@@ -186,14 +186,31 @@ func (s *Server) exportRows(c *gin.Context, f export.Format, name string, cols [
 	}
 }
 
-// countyParam reads ?county= (a Huai'an bureau code, or empty for all).
+// countyParam reads ?county= (a Huai'an bureau code, or empty for all): a
+// key bound to a county gets its own when none is asked, 403 for another.
 func countyParam(c *gin.Context) (string, bool) {
 	county := c.Query("county")
 	if county != "" && !model.IsHuaianBureau(county) {
 		abort(c, http.StatusBadRequest, "invalid_query", fmt.Sprintf("county %q is not the city bureau (320800) or a 3208xx county code", county))
 		return "", false
 	}
-	return model.CurrentCounty(county), true
+	county, ok := analystRegion(c, county)
+	return model.CurrentCounty(county), ok
+}
+
+// firmRows keeps the rows of firms the caller may see (firmCovered: by the
+// row's USCC, else the county its payload names).
+func firmRows(m *serving.Model, cl Caller) func(warehouse.OutputRow) bool {
+	return func(r warehouse.OutputRow) bool {
+		if boundCounty(cl) == "" {
+			return true
+		}
+		var x struct {
+			County string `json:"county"`
+		}
+		_ = json.Unmarshal(r.Payload, &x) // unreadable: no county, so only a known firm of the county passes
+		return firmCovered(m, cl, model.USCC(r.USCC), x.County)
+	}
 }
 
 var monthParam = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
@@ -335,7 +352,13 @@ func (s *Server) overdueComplaints(c *gin.Context) {
 	if county != "" {
 		prefix += county + "/"
 	}
-	list := raws(o, prefix, nil)
+	m, _ := s.currentModel(c) // jobOutputs had it
+	// The county of a row is its handling bureau's; a county key sees the
+	// complaints about its firms, whichever bureau handles them.
+	if boundCounty(caller(c)) != "" {
+		prefix = "complaint/"
+	}
+	list := raws(o, prefix, firmRows(m, caller(c)))
 	auditItems(c, len(list))
 	if f == export.FormatJSON {
 		c.JSON(http.StatusOK, OverdueView{Run: runRef(o.Run()), Complaints: list})
@@ -375,8 +398,13 @@ func (s *Server) selfCorrection(c *gin.Context) {
 	if !ok {
 		return
 	}
+	m, _ := s.currentModel(c) // jobOutputs had it
+	covered := firmRows(m, caller(c))
 	inCounty := func(r warehouse.OutputRow) bool {
-		if county == "" {
+		if !covered(r) {
+			return false
+		}
+		if county == "" || boundCounty(caller(c)) != "" { // a county key: its firms, wherever the row was filed
 			return true
 		}
 		var x struct {
@@ -410,8 +438,11 @@ func (s *Server) rechecks(c *gin.Context) {
 	}
 	m, _ := s.currentModel(c)
 	sum, _ := o.Get("summary")
-	view := RecheckView{Run: runRef(o.Run()), Summary: sum.Payload, Concerns: raws(o, "concern/", nil), Draws: []json.RawMessage{}}
-	if draws := m.Outputs(pipelines.JobLottery); draws != nil {
+	// A county key sees the frame (the city's N and k), its firms' concerns
+	// and no draw: a draw's explanation lists every county's firms.
+	bound := boundCounty(caller(c)) != ""
+	view := RecheckView{Run: runRef(o.Run()), Summary: sum.Payload, Concerns: raws(o, "concern/", firmRows(m, caller(c))), Draws: []json.RawMessage{}}
+	if draws := m.Outputs(pipelines.JobLottery); draws != nil && !bound {
 		draws.Prefix("", func(r warehouse.OutputRow) bool {
 			if r.Label == string(pipelines.DrawKindRecheck) && !strings.ContainsAny(r.Key, "/_") {
 				if e, ok := draws.Get(r.Key + "/explain"); ok {
