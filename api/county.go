@@ -34,8 +34,8 @@ var cityWideRoutes = map[string]string{
 		"look a firm's listing up in its credit file",
 	"GET /partner/lists/:list/changes": "a published list version is the city's (its digest and changes compose only whole); " +
 		"look a firm's listing up in its credit file",
-	"POST /partner/check":        "the partner check answers for any firm of the city; look a firm's listing up in its credit file",
-	"GET /partner/watches":       "watches are the partner departments' own, city-wide",
+	"POST /partner/check":         "the partner check answers for any firm of the city; look a firm's listing up in its credit file",
+	"GET /partner/watches":        "watches are the partner departments' own, city-wide",
 	"GET /partner/watches/events": "the watch feed carries the city's list changes",
 }
 

@@ -1,0 +1,329 @@
+package api_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qcredit/qcredit/api"
+	"github.com/qcredit/qcredit/api/apitest"
+	"github.com/qcredit/qcredit/clusters"
+	"github.com/qcredit/qcredit/ingest"
+	"github.com/qcredit/qcredit/lists"
+	"github.com/qcredit/qcredit/model"
+	"github.com/qcredit/qcredit/pipelines"
+	"github.com/qcredit/qcredit/planning"
+	"github.com/qcredit/qcredit/scoring"
+	"github.com/qcredit/qcredit/serving"
+	"github.com/qcredit/qcredit/simulate"
+	"github.com/qcredit/qcredit/warehouse/duckdb/duckdbtest"
+)
+
+// countyCity is an API over a simulated city of several counties with
+// every job that feeds an analyst route run (two score and clusters runs,
+// stats, lists, plan, kpi, recheck) and a re-check draw made, the read
+// model holding every part `serve` loads; and a key bound to the county
+// with the most firms.
+type countyCity struct {
+	srv    *apitest.Server
+	rm     *serving.Store
+	county string // the bound key's county
+	key    string
+	// inside and outside are firms of the county and of the others.
+	inside, outside []serving.Firm
+}
+
+func newCountyCity(t *testing.T) *countyCity {
+	t.Helper()
+	s := duckdbtest.Open(t)
+	var buf bytes.Buffer
+	end := time.Date(2026, 6, 30, 0, 0, 0, 0, model.Shanghai)
+	if _, err := simulate.Generate(simulate.Config{Enterprises: 1500, Years: 3, Seed: 11, End: end},
+		func(line []byte) error { buf.Write(line); buf.WriteByte('\n'); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (ingest.Importer{Store: s}).Import(t.Context(), "sim.jsonl", &buf); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scoring.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	method, err := clusters.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := lists.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	planRules, err := planning.DefaultPlanRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pipelines.NewRunner(s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{scoreJob(t, s, sc), pipelines.NewStatsJob(s),
+		pipelines.NewClustersJob(s, method, quiet), pipelines.NewListsJob(s, rules, quiet), pipelines.NewPlanJob(s, planRules, quiet),
+		pipelines.NewKPIJob(s, pipelines.DefaultKPIConfig(), quiet), pipelines.NewRecheckJob(s, pipelines.DefaultRecheckJobConfig(), quiet),
+		pipelines.NewLotteryJob(s, quiet)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct{ job, asOf string }{{pipelines.JobScore, "2026-05-31"}, {pipelines.JobClusters, "2026-05-31"},
+		{pipelines.JobScore, "2026-06-30"}, {pipelines.JobClusters, "2026-06-30"}, {pipelines.JobStats, "2026-06-30"},
+		{pipelines.JobLists, "2026-06-30"}, {pipelines.JobPlan, "2026-06-30"}, {pipelines.JobKPI, "2026-06-30"},
+		{pipelines.JobRecheck, "2026-06-30"}}
+	for _, st := range steps {
+		if _, err := r.Run(t.Context(), pipelines.RunRequest{Job: st.job, AsOf: st.asOf}); err != nil {
+			t.Fatalf("%s as of %s: %v", st.job, st.asOf, err)
+		}
+	}
+	rm, err := serving.NewStore(s, quiet, serving.Options{Parts: []serving.PartLoader{serving.MovementPart(), serving.StatsPart(),
+		serving.ClustersPart(), serving.ListsLoader(serving.ListsOptions{Retention: 365 * 24 * time.Hour, Log: quiet}),
+		serving.OutputsLoader(pipelines.JobLottery), serving.OutputsLoader(pipelines.JobKPI), serving.OutputsLoader(pipelines.JobPlan),
+		serving.OutputsLoader(pipelines.JobRecheck)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rm.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv := apitest.Start(t, s, rm, api.Options{Runner: r, Draws: pipelines.NewLottery(s, r, quiet, pipelines.LotteryOptions{})})
+	c := &countyCity{srv: srv, rm: rm}
+	c.recheckDraw(t)
+
+	perCounty := map[string][]serving.Firm{}
+	rm.Current().EachFirm(serving.FirmFilter{}, func(f serving.Firm) bool {
+		perCounty[f.Region] = append(perCounty[f.Region], f)
+		return true
+	})
+	for county, firms := range perCounty {
+		if len(firms) > len(perCounty[c.county]) || len(firms) == len(perCounty[c.county]) && county < c.county {
+			c.county = county
+		}
+	}
+	if len(perCounty) < 3 {
+		t.Fatalf("the simulated city has %d counties; the test needs several", len(perCounty))
+	}
+	for county, firms := range perCounty {
+		if county == c.county {
+			c.inside = firms
+		} else {
+			c.outside = append(c.outside, firms...)
+		}
+	}
+	c.key = apitest.CreateKey(t, srv.API.Store(), api.KeyRequest{Name: "county-analyst", Scope: api.ScopeAnalyst, Source: c.county})
+	srv.API.ReloadKeys(t.Context())
+	return c
+}
+
+// recheckDraw puts an inspector of every county in the pool and makes the
+// year's re-check draw, so /rechecks has a draw and /draws/:id/explain one
+// to explain.
+func (c *countyCity) recheckDraw(t *testing.T) {
+	t.Helper()
+	for i, county := range []string{"320802", "320803", "320804", "320812", "320813", "320826", "320830", "320831"} {
+		c.srv.Do(t, "PUT", fmt.Sprintf("/api/v1/admin/inspectors/I-%d", i), api.ScopeAdmin,
+			fmt.Appendf(nil, `{"name":"检查员%d","county":%q}`, i, county), http.StatusOK, nil)
+	}
+	c.srv.Post(t, "/api/v1/admin/rechecks", api.ScopeAdmin, pipelines.CreateRecheckRequest{ID: "recheck-2025", Name: "2025年度复查",
+		BeaconSource: "上证指数收盘点位"}, http.StatusCreated, nil)
+	c.srv.Post(t, "/api/v1/admin/draws/recheck-2025/draw", api.ScopeAdmin, api.DrawStep{Beacon: "3268.15"}, http.StatusOK, nil)
+	if _, err := c.rm.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countyGet sends a request with the county key and returns its status
+// and body; the response is checked against the contract.
+func (c *countyCity) countyDo(t *testing.T, method, path string, body []byte) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, c.srv.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp := c.srv.Send(t, req, body, 0, nil)
+	got, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, got
+}
+
+// cityGet GETs path with the city-wide analyst key into into.
+func (c *countyCity) cityGet(t *testing.T, path string, into any) {
+	t.Helper()
+	c.srv.Get(t, path, api.ScopeAnalyst, http.StatusOK, into)
+}
+
+// secrets are what the county key must not see, as they would appear in a
+// body: other counties' USCCs and names (those no firm of the county
+// contains), their cluster keys and warning ids.
+func (c *countyCity) secrets(t *testing.T) []string {
+	t.Helper()
+	var inNames strings.Builder
+	for _, f := range c.inside {
+		inNames.WriteString(f.Name + "\n")
+	}
+	var out []string
+	counties := map[string]bool{}
+	for _, f := range c.outside {
+		out = append(out, string(f.USCC))
+		if !strings.Contains(inNames.String(), f.Name) {
+			out = append(out, f.Name)
+		}
+		counties[f.Region] = true
+	}
+	// A county's code as a value, a key or the start of a cluster key: its
+	// figures (grades per county, KPI and heat-map rows) are not the key's.
+	for county := range counties {
+		out = append(out, `"`+county+`"`, county+"|", county+"-", "/"+county+"/")
+	}
+	var as api.AssessmentList
+	c.cityGet(t, "/api/v1/clusters/assessments", &as)
+	for _, a := range as.Items {
+		if a.County != c.county {
+			out = append(out, `"`+a.Cluster+`"`)
+		}
+	}
+	var ws api.WarningList
+	c.cityGet(t, "/api/v1/clusters/warnings?limit=500", &ws)
+	for _, w := range ws.Items {
+		if w.County != c.county {
+			out = append(out, w.ID)
+		}
+	}
+	return out
+}
+
+// samples are path parameters to call a route with: one of the county's
+// and one of another county's where the parameter names a firm, a warning
+// or a cluster.
+func (c *countyCity) samples(t *testing.T) map[string][]string {
+	t.Helper()
+	var as api.AssessmentList
+	c.cityGet(t, "/api/v1/clusters/assessments", &as)
+	var ws api.WarningList
+	c.cityGet(t, "/api/v1/clusters/warnings?limit=500", &ws)
+	pick := func(inside bool, items []string, county func(int) string) string {
+		for i, it := range items {
+			if (county(i) == c.county) == inside {
+				return it
+			}
+		}
+		return "none"
+	}
+	var clusterKeys, divisions, warningIDs []string
+	for _, a := range as.Items {
+		clusterKeys, divisions = append(clusterKeys, a.Cluster), append(divisions, a.Division)
+	}
+	for _, w := range ws.Items {
+		warningIDs = append(warningIDs, w.ID)
+	}
+	aCounty := func(i int) string { return as.Items[i].County }
+	wCounty := func(i int) string { return ws.Items[i].County }
+	// A division with clusters in the county and elsewhere, and one without any of the county's.
+	mixed, foreign := "C30", "C30"
+	for _, d := range divisions {
+		in := slices.ContainsFunc(as.Items, func(a model.ClusterAssessment) bool { return a.Division == d && a.County == c.county })
+		out := slices.ContainsFunc(as.Items, func(a model.ClusterAssessment) bool { return a.Division == d && a.County != c.county })
+		switch {
+		case in && out:
+			mixed = d
+		case out:
+			foreign = d
+		}
+	}
+	return map[string][]string{
+		":uscc":     {string(c.inside[0].USCC), string(c.outside[0].USCC)},
+		":cluster":  {pick(true, clusterKeys, aCounty), pick(false, clusterKeys, aCounty)},
+		":division": {mixed, foreign},
+		":list":     {string(model.ListDishonest), string(model.ListFocus)},
+		// :id is a warning (clusters) or a draw (draws).
+		":id": {pick(true, warningIDs, wCounty), pick(false, warningIDs, wCounty), "recheck-2025"},
+	}
+}
+
+// expand is every concrete path of a route pattern given samples.
+func expand(pattern string, samples map[string][]string) []string {
+	paths := []string{""}
+	for _, part := range strings.Split(strings.TrimPrefix(pattern, "/"), "/") {
+		values := []string{part}
+		if strings.HasPrefix(part, ":") {
+			values = samples[part]
+		}
+		var next []string
+		for _, p := range paths {
+			for _, v := range values {
+				next = append(next, p+"/"+v)
+			}
+		}
+		paths = next
+	}
+	return paths
+}
+
+func TestCountyKeySeesNoOtherCountyOnAnyAnalystRoute(t *testing.T) {
+	// Given a simulated city of several counties with every analyst route's
+	// data, and an analyst key bound to one county, when the key calls
+	// every route of the route table that accepts scope analyst (each path
+	// parameter once of its county and once of another, with and without
+	// ?county= and ?region= of another county), then each answer is a 403
+	// or holds no USCC, firm name, cluster or warning of another county;
+	// and the city-wide key reads the same routes (the walk is not vacuous).
+	c := newCountyCity(t)
+	secrets := c.secrets(t)
+	samples := c.samples(t)
+	other := c.outside[0].Region
+	t.Logf("county %s: %d firms; %d of other counties; %d strings that must not appear", c.county, len(c.inside), len(c.outside), len(secrets))
+	checkBody := []byte(fmt.Sprintf(`{"usccs":[%q,%q]}`, c.inside[0].USCC, c.outside[0].USCC))
+	// Every route without a query, asking for another county, and with the
+	// queries that open the dashboards' other views (a name search, the
+	// grade breakdowns by cluster and by county × division).
+	queries := []string{"", "?county=" + other + "&region=" + other, "?q=" + url.QueryEscape("有限公司") + "&limit=50",
+		"?by=cluster&limit=500", "?by=industry&limit=500", "?by=county_industry&limit=500"}
+	answered := 0
+	for _, rt := range c.srv.API.Routes() {
+		if !slices.Contains(rt.Scopes, api.ScopeAnalyst) {
+			continue
+		}
+		for _, path := range expand(strings.TrimPrefix(rt.Path, "/api/v1"), samples) {
+			for _, query := range queries {
+				var body []byte
+				if rt.Method == http.MethodPost {
+					body = checkBody
+					if strings.HasPrefix(path, "/pipeline/") {
+						body = []byte(`{"job":"score","as_of":"2026-06-30"}`)
+					}
+				}
+				status, got := c.countyDo(t, rt.Method, "/api/v1"+path+query, body)
+				name := rt.Method + " " + path + query
+				switch {
+				case status >= 500:
+					t.Errorf("%s: %d %.300s", name, status, got)
+				case status == http.StatusForbidden:
+					if !bytes.Contains(got, []byte(c.county)) {
+						t.Errorf("%s: 403 without saying why: %s", name, got)
+					}
+				default:
+					answered++
+					for _, s := range secrets {
+						if bytes.Contains(got, []byte(s)) {
+							t.Errorf("%s: %d answer holds %s of another county: %.300s", name, status, s, got)
+							break
+						}
+					}
+				}
+			}
+		}
+	}
+	if answered < 20 {
+		t.Errorf("only %d answers other than 403: the walk checks too little", answered)
+	}
+}
