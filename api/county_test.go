@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -326,4 +327,181 @@ func TestCountyKeySeesNoOtherCountyOnAnyAnalystRoute(t *testing.T) {
 	if answered < 20 {
 		t.Errorf("only %d answers other than 403: the walk checks too little", answered)
 	}
+}
+
+// countyGet GETs path with the county key, wanting 200, into into.
+func (c *countyCity) countyGet(t *testing.T, path string, into any) {
+	t.Helper()
+	status, got := c.countyDo(t, http.MethodGet, path, nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s with the county key: %d %s", path, status, got)
+	}
+	if err := json.Unmarshal(got, into); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+func TestCountyKeyAggregatesAreTheCountys(t *testing.T) {
+	// Given the simulated city and a key bound to one county, then the
+	// dashboards' figures for that key are the county's own (those the
+	// city-wide key sees for the county), its lists hold its rows only, and
+	// the city-wide routes refuse it saying why.
+	c := newCountyCity(t)
+	var registered int
+	grades := map[model.Grade]int{}
+	for _, f := range c.inside {
+		if !f.Deregistered {
+			registered++
+			if f.Grade != "" {
+				grades[f.Grade]++
+			}
+		}
+	}
+
+	t.Run("overview and grades", func(t *testing.T) {
+		// When the county key asks for the overview and the grade breakdowns,
+		// then they count the county's firms only.
+		var ov api.Overview
+		c.countyGet(t, "/api/v1/dashboard/overview", &ov)
+		if ov.Enterprises != len(c.inside) {
+			t.Errorf("overview: %d enterprises, the county has %d", ov.Enterprises, len(c.inside))
+		}
+		for _, g := range model.Grades {
+			if ov.Grades[g] != grades[g] {
+				t.Errorf("overview: %d firms graded %s, the county has %d", ov.Grades[g], g, grades[g])
+			}
+		}
+		var city, county api.GradeBreakdown
+		c.cityGet(t, "/api/v1/dashboard/grades?by=county&limit=500", &city)
+		c.countyGet(t, "/api/v1/dashboard/grades?by=county", &county)
+		i := slices.IndexFunc(city.Items, func(g api.GradeGroup) bool { return g.Key == c.county })
+		if len(county.Items) != 1 || i < 0 || fmt.Sprint(county.Items[0]) != fmt.Sprint(city.Items[i]) {
+			t.Errorf("by county: the county key sees %+v, the city key %+v", county.Items, city.Items)
+		}
+		for _, by := range []string{"industry", "cluster", "county_industry"} {
+			var b api.GradeBreakdown
+			c.countyGet(t, "/api/v1/dashboard/grades?limit=500&by="+by, &b)
+			total := 0
+			for _, g := range b.Items {
+				total += g.Total
+			}
+			if total != registered || b.Total != len(b.Items) {
+				t.Errorf("by %s: %d groups of %d firms; the county has %d registered", by, b.Total, total, registered)
+			}
+		}
+	})
+
+	t.Run("search", func(t *testing.T) {
+		// When the county key searches for a part of every name, then every
+		// hit is the county's, and a firm of the county is found by its name.
+		var hits api.FirmSearch
+		c.countyGet(t, "/api/v1/dashboard/enterprises?limit=50&q="+url.QueryEscape("有限公司"), &hits)
+		if len(hits.Items) == 0 {
+			t.Fatal("no hit")
+		}
+		for _, h := range hits.Items {
+			if h.Region != c.county {
+				t.Errorf("hit of %s: %+v", h.Region, h)
+			}
+		}
+		c.countyGet(t, "/api/v1/dashboard/enterprises?q="+url.QueryEscape(c.inside[1].Name), &hits)
+		if !slices.ContainsFunc(hits.Items, func(h api.FirmHit) bool { return h.USCC == c.inside[1].USCC }) {
+			t.Errorf("searching %s: %+v", c.inside[1].Name, hits.Items)
+		}
+	})
+
+	t.Run("clusters", func(t *testing.T) {
+		// When the county key lists warnings and assessments, then they are
+		// those the city key sees with ?county= of the county.
+		for _, path := range []string{"/api/v1/clusters/warnings?limit=500", "/api/v1/clusters/assessments"} {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			var city, county map[string]json.RawMessage
+			c.cityGet(t, path+sep+"county="+c.county, &city)
+			c.countyGet(t, path, &county)
+			if strings.HasPrefix(path, "/api/v1/clusters/assessments") && len(county["items"]) < 3 {
+				t.Errorf("%s: no assessment of the county: the comparison checks nothing", path)
+			}
+			if !bytes.Equal(city["items"], county["items"]) {
+				t.Errorf("%s: the county key sees %.300s, the city key for the county %.300s", path, county["items"], city["items"])
+			}
+		}
+		var hm api.HeatMap
+		c.countyGet(t, "/api/v1/clusters/heatmap", &hm)
+		if len(hm.Cells) == 0 {
+			t.Error("an empty heat map")
+		}
+		for _, cell := range hm.Cells {
+			if cell.County != c.county {
+				t.Errorf("a heat-map cell of %s", cell.County)
+			}
+		}
+	})
+
+	t.Run("planning rows", func(t *testing.T) {
+		// When the county key reads the KPIs, overdue complaints, the
+		// self-correction report and the re-check, then they are the rows
+		// of the county and of its firms, and the re-check has no draw.
+		var cityKPI, countyKPI api.KPIView
+		c.cityGet(t, "/api/v1/kpis?county="+c.county, &cityKPI)
+		c.countyGet(t, "/api/v1/kpis", &countyKPI)
+		if len(countyKPI.KPIs) == 0 || fmt.Sprint(cityKPI.KPIs) != fmt.Sprint(countyKPI.KPIs) {
+			t.Errorf("KPIs: the county key sees %d rows, the city key %d for the county", len(countyKPI.KPIs), len(cityKPI.KPIs))
+		}
+		inside := map[model.USCC]bool{}
+		for _, f := range c.inside {
+			inside[f.USCC] = true
+		}
+		ofCounty := func(rows []json.RawMessage) (n int) {
+			for _, r := range rows {
+				var x struct {
+					USCC model.USCC `json:"uscc"`
+				}
+				if json.Unmarshal(r, &x) == nil && inside[x.USCC] {
+					n++
+				}
+			}
+			return n
+		}
+		var cityOver, countyOver api.OverdueView
+		c.cityGet(t, "/api/v1/complaints/overdue", &cityOver)
+		c.countyGet(t, "/api/v1/complaints/overdue", &countyOver)
+		var citySC, countySC api.SelfCorrectionView
+		c.cityGet(t, "/api/v1/equipment/self-correction", &citySC)
+		c.countyGet(t, "/api/v1/equipment/self-correction", &countySC)
+		var cityRe, countyRe api.RecheckView
+		c.cityGet(t, "/api/v1/rechecks", &cityRe)
+		c.countyGet(t, "/api/v1/rechecks", &countyRe)
+		for _, l := range []struct {
+			name       string
+			city, mine []json.RawMessage
+		}{{"overdue complaints", cityOver.Complaints, countyOver.Complaints}, {"units", citySC.Units, countySC.Units},
+			{"overdue hazards", citySC.OverdueHazards, countySC.OverdueHazards}, {"re-check concerns", cityRe.Concerns, countyRe.Concerns}} {
+			if want := ofCounty(l.city); len(l.mine) != want || ofCounty(l.mine) != want {
+				t.Errorf("%s: the county key sees %d rows, %d of its firms; the city has %d of them (of %d)", l.name, len(l.mine), ofCounty(l.mine), want, len(l.city))
+			}
+			t.Logf("%s: %d of the city's %d", l.name, len(l.mine), len(l.city))
+		}
+		if len(cityRe.Draws) != 1 || len(countyRe.Draws) != 0 {
+			t.Errorf("re-check draws: the city key sees %d, the county key %d", len(cityRe.Draws), len(countyRe.Draws))
+		}
+	})
+
+	t.Run("city-wide routes", func(t *testing.T) {
+		// When the county key asks for a city-wide answer, then it gets 403
+		// city_wide_route naming its county; the city key gets the answer.
+		for _, path := range []string{"/api/v1/dashboard/movement", "/api/v1/plan", "/api/v1/draws/recheck-2025/explain", "/api/v1/partner/lists/dishonest"} {
+			status, got := c.countyDo(t, http.MethodGet, path, nil)
+			if status != http.StatusForbidden || !bytes.Contains(got, []byte(`"city_wide_route"`)) || !bytes.Contains(got, []byte(c.county)) {
+				t.Errorf("%s: %d %s", path, status, got)
+			}
+			c.srv.Get(t, path, api.ScopeAnalyst, http.StatusOK, nil)
+		}
+		status, got := c.countyDo(t, http.MethodGet, "/api/v1/kpis?county=320800", nil)
+		if status != http.StatusForbidden || !bytes.Contains(got, []byte(`"outside_region"`)) {
+			t.Errorf("the city bureau's KPIs: %d %s", status, got)
+		}
+	})
 }
