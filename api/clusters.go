@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qcredit/qcredit/api/export"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
@@ -83,8 +84,14 @@ func (s *Server) warningView(c *gin.Context, p *serving.ClusterPart, w model.War
 }
 
 func (s *Server) clusterWarnings(c *gin.Context) {
+	format, exporting, xerr := exportParam(c)
 	f, err := clusterFilter(c, "open", "closed")
-	limit, lerr := intParam(c, "limit", defaultLimit, 1, maxLimit)
+	err = errors.Join(xerr, err)
+	def, hi := defaultLimit, maxLimit
+	if exporting {
+		def, hi = exportLimit, exportLimit
+	}
+	limit, lerr := intParam(c, "limit", def, 1, hi)
 	offset, oerr := intParam(c, "offset", 0, 0, 1<<31-1)
 	if v, ok := c.GetQuery("needs_acknowledgement"); ok {
 		switch v {
@@ -114,6 +121,17 @@ func (s *Server) clusterWarnings(c *gin.Context) {
 		for _, w := range page.Items {
 			out.Items = append(out.Items, s.warningView(c, p, w))
 		}
+	}
+	if exporting {
+		s.streamTable(c, format, "cluster-warnings-"+ref.AsOf, warningColumns, func(w *export.Writer) error {
+			for _, v := range out.Items {
+				if err := w.Row(warningRow(v)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return
 	}
 	auditItems(c, len(out.Items))
 	c.JSON(http.StatusOK, out)
@@ -228,8 +246,9 @@ type AssessmentList struct {
 }
 
 func (s *Server) clusterAssessments(c *gin.Context) {
+	format, exporting, xerr := exportParam(c)
 	f, err := clusterFilter(c, string(model.AssessmentStatusAssessed), string(model.AssessmentStatusInsufficientData))
-	if err != nil {
+	if err = errors.Join(xerr, err); err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
@@ -248,6 +267,17 @@ func (s *Server) clusterAssessments(c *gin.Context) {
 		for _, a := range p.Assessments(f) {
 			out.Items = append(out.Items, coveredTop(m, caller(c), a))
 		}
+	}
+	if exporting {
+		s.streamTable(c, format, "cluster-assessments-"+ref.AsOf, assessmentColumns, func(w *export.Writer) error {
+			for _, a := range out.Items {
+				if err := w.Row(assessmentRow(a)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return
 	}
 	auditItems(c, len(out.Items))
 	c.JSON(http.StatusOK, out)
@@ -404,10 +434,12 @@ type HeatMap struct {
 }
 
 func (s *Server) clusterHeatMap(c *gin.Context) {
+	format, exporting, xerr := exportParam(c)
 	f, err := clusterFilter(c)
 	if err == nil && (f.Cluster != "" || f.Level != "" || f.MinLevel != "" || f.Status != "") {
 		err = errors.New("the heat map filters by county and division only")
 	}
+	err = errors.Join(xerr, err)
 	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
@@ -423,6 +455,17 @@ func (s *Server) clusterHeatMap(c *gin.Context) {
 	out := HeatMap{ClusterRunRef: ref, Cells: []serving.ClusterCell{}}
 	if p != nil {
 		out.Cells = p.HeatMap(f)
+	}
+	if exporting {
+		s.streamTable(c, format, "cluster-heatmap-"+ref.AsOf, heatMapColumns, func(w *export.Writer) error {
+			for _, x := range out.Cells {
+				if err := w.Row(heatMapRow(x)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }

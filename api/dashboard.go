@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qcredit/qcredit/api/export"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
@@ -184,14 +185,19 @@ func (s *Server) dashboardGrades(c *gin.Context) {
 		"county_industry": b.ByCountyIndustry}
 	by := cmp.Or(c.Query("by"), "county")
 	rows, known := groups[by]
-	limit, err := intParam(c, "limit", defaultLimit, 1, maxLimit)
+	format, exporting, err0 := exportParam(c)
+	def, hi := defaultLimit, maxLimit
+	if exporting {
+		def, hi = exportLimit, exportLimit
+	}
+	limit, err := intParam(c, "limit", def, 1, hi)
 	offset, err2 := intParam(c, "offset", 0, 0, 1<<31-1)
 	switch {
 	case !known:
 		abort(c, http.StatusBadRequest, "invalid_query", "by must be county, industry, cluster or county_industry, got "+by)
 		return
-	case err != nil || err2 != nil:
-		abort(c, http.StatusBadRequest, "invalid_query", cmp.Or(err, err2).Error())
+	case err0 != nil || err != nil || err2 != nil:
+		abort(c, http.StatusBadRequest, "invalid_query", cmp.Or(err0, err, err2).Error())
 		return
 	}
 	out := GradeBreakdown{By: by, Total: len(rows), Offset: offset, Limit: limit, Items: []GradeGroup{}}
@@ -200,6 +206,17 @@ func (s *Server) dashboardGrades(c *gin.Context) {
 	}
 	for _, r := range rows[min(offset, len(rows)):min(offset+limit, len(rows))] {
 		out.Items = append(out.Items, gradeGroup(by, r))
+	}
+	if exporting {
+		s.streamTable(c, format, "grades-by-"+by+"-"+cmp.Or(out.AsOf, "unscored"), gradeGroupColumns, func(w *export.Writer) error {
+			for _, g := range out.Items {
+				if err := w.Row(gradeGroupRow(g)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -383,15 +384,24 @@ type SelfCorrectionView struct {
 }
 
 // selfCorrection is the self-correction report (?county=; ?below=true for
-// the units under 90 %).
+// the units under 90 %); ?format= exports the units, or with
+// ?table=overdue_hazards the serious hazards past their deadline.
 func (s *Server) selfCorrection(c *gin.Context) {
+	f, ok := exportFormat(c)
+	if !ok {
+		return
+	}
 	county, ok := countyParam(c)
 	if !ok {
 		return
 	}
-	below := c.Query("below")
+	below, table := c.Query("below"), cmp.Or(c.Query("table"), "units")
 	if below != "" && below != "true" && below != "false" {
 		abort(c, http.StatusBadRequest, "invalid_query", fmt.Sprintf("below %q: want true or false", below))
+		return
+	}
+	if table != "units" && table != "overdue_hazards" {
+		abort(c, http.StatusBadRequest, "invalid_query", fmt.Sprintf("table %q: want units or overdue_hazards (the table an export writes)", table))
 		return
 	}
 	o, ok := s.jobOutputs(c, pipelines.JobKPI)
@@ -414,8 +424,17 @@ func (s *Server) selfCorrection(c *gin.Context) {
 	}
 	units := raws(o, "equipment/unit/", func(r warehouse.OutputRow) bool { return (below != "true" || r.Label == "below") && inCounty(r) })
 	hazards := raws(o, "equipment/hazard/", inCounty)
-	auditItems(c, len(units)+len(hazards))
-	c.JSON(http.StatusOK, SelfCorrectionView{Run: runRef(o.Run()), Units: units, OverdueHazards: hazards})
+	switch {
+	case f == export.FormatJSON:
+		auditItems(c, len(units)+len(hazards))
+		c.JSON(http.StatusOK, SelfCorrectionView{Run: runRef(o.Run()), Units: units, OverdueHazards: hazards})
+	case table == "units":
+		auditItems(c, len(units))
+		s.exportRows(c, f, "self-correction-units-"+o.Run().AsOf, unitColumns, units, unitCells)
+	default:
+		auditItems(c, len(hazards))
+		s.exportRows(c, f, "overdue-hazards-"+o.Run().AsOf, hazardColumns, hazards, hazardCells)
+	}
 }
 
 // RecheckView is the re-check frame of the recheck job's current run and
@@ -430,8 +449,12 @@ type RecheckView struct {
 }
 
 // rechecks is the year's re-check: its frame (N, k, the firms with
-// concerns) and its draws.
+// concerns) and its draws; ?format= exports the concerns.
 func (s *Server) rechecks(c *gin.Context) {
+	f, ok := exportFormat(c)
+	if !ok {
+		return
+	}
 	o, ok := s.jobOutputs(c, pipelines.JobRecheck)
 	if !ok {
 		return
@@ -453,6 +476,10 @@ func (s *Server) rechecks(c *gin.Context) {
 		})
 	}
 	auditItems(c, len(view.Concerns))
+	if f != export.FormatJSON {
+		s.exportRows(c, f, "recheck-concerns-"+o.Run().AsOf, concernColumns, view.Concerns, concernCells)
+		return
+	}
 	c.JSON(http.StatusOK, view)
 }
 
