@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/qcredit/qcredit/api"
 	"github.com/qcredit/qcredit/api/apitest"
@@ -184,7 +188,7 @@ func (c *countyCity) secrets(t *testing.T) []string {
 	// A county's code as a value, a key or the start of a cluster key: its
 	// figures (grades per county, KPI and heat-map rows) are not the key's.
 	for county := range counties {
-		out = append(out, `"`+county+`"`, county+"|", county+"-", "/"+county+"/")
+		out = append(out, `"`+county+`"`, county+"|", county+"-", "/"+county+"/", ","+county+",", "\n"+county+",")
 	}
 	var as api.AssessmentList
 	c.cityGet(t, "/api/v1/clusters/assessments", &as)
@@ -284,11 +288,11 @@ func TestCountyKeySeesNoOtherCountyOnAnyAnalystRoute(t *testing.T) {
 	other := c.outside[0].Region
 	t.Logf("county %s: %d firms; %d of other counties; %d strings that must not appear", c.county, len(c.inside), len(c.outside), len(secrets))
 	checkBody := []byte(fmt.Sprintf(`{"usccs":[%q,%q]}`, c.inside[0].USCC, c.outside[0].USCC))
-	// Every route without a query, asking for another county, and with the
+	// Every route without a query, asking for another county, with the
 	// queries that open the dashboards' other views (a name search, the
-	// grade breakdowns by cluster and by county × division).
+	// grade breakdowns) and as exports.
 	queries := []string{"", "?county=" + other + "&region=" + other, "?q=" + url.QueryEscape("有限公司") + "&limit=50",
-		"?by=cluster&limit=500", "?by=industry&limit=500", "?by=county_industry&limit=500"}
+		"?by=cluster&limit=500", "?by=industry&limit=500", "?by=county_industry&limit=500", "?format=csv", "?format=ndjson&by=cluster"}
 	answered := 0
 	for _, rt := range c.srv.API.Routes() {
 		if !slices.Contains(rt.Scopes, api.ScopeAnalyst) {
@@ -504,4 +508,102 @@ func TestCountyKeyAggregatesAreTheCountys(t *testing.T) {
 			t.Errorf("the city bureau's KPIs: %d %s", status, got)
 		}
 	})
+}
+
+func TestAnalystListViewsExport(t *testing.T) {
+	// Given the simulated city, when each list view that gained an export
+	// is asked for CSV, XLSX and NDJSON, then each is a download with a
+	// BOM (CSV), Chinese and English headers and one row per item of the
+	// JSON answer, every item unless a limit is given; a county key's
+	// export holds its county's rows only.
+	c := newCountyCity(t)
+	until := url.QueryEscape(time.Now().Format(time.RFC3339Nano))
+	c.srv.Get(t, "/api/v1/audit?limit=1", api.ScopeAdmin, http.StatusOK, nil) // the calls so far are written
+	count := func(field string) func(map[string]json.RawMessage) int {
+		return func(m map[string]json.RawMessage) int {
+			var items []json.RawMessage
+			if err := json.Unmarshal(m[field], &items); err != nil {
+				t.Fatalf("%s: %v", field, err)
+			}
+			return len(items)
+		}
+	}
+	for _, v := range []struct {
+		path  string
+		scope api.Scope
+		items func(map[string]json.RawMessage) int
+		min   int // the JSON answer has at least this many items: the comparison means something
+	}{
+		{"/api/v1/clusters/warnings", api.ScopeAnalyst, func(m map[string]json.RawMessage) int {
+			var n int
+			json.Unmarshal(m["total"], &n)
+			return n
+		}, 1},
+		{"/api/v1/clusters/assessments", api.ScopeAnalyst, count("items"), 10},
+		{"/api/v1/clusters/heatmap", api.ScopeAnalyst, count("cells"), 5},
+		{"/api/v1/dashboard/grades?by=cluster", api.ScopeAnalyst, func(m map[string]json.RawMessage) int {
+			var n int
+			json.Unmarshal(m["total"], &n)
+			return n
+		}, 50},
+		{"/api/v1/equipment/self-correction", api.ScopeAnalyst, count("units"), 10},
+		{"/api/v1/equipment/self-correction?table=overdue_hazards", api.ScopeAnalyst, count("overdue_hazards"), 5},
+		{"/api/v1/rechecks", api.ScopeAnalyst, count("concerns"), 10},
+		{"/api/v1/audit?limit=1000&until=" + until, api.ScopeAdmin, count("items"), 3},
+	} {
+		sep := "?"
+		if strings.Contains(v.path, "?") {
+			sep = "&"
+		}
+		var page map[string]json.RawMessage
+		c.srv.Get(t, v.path, v.scope, http.StatusOK, &page)
+		want := v.items(page)
+		if want < v.min {
+			t.Errorf("%s: %d items in JSON, the test wants %d", v.path, want, v.min)
+		}
+		resp := c.srv.Get(t, v.path+sep+"format=csv", v.scope, http.StatusOK, nil)
+		body, _ := io.ReadAll(resp.Body)
+		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))).ReadAll()
+		switch {
+		case err != nil:
+			t.Errorf("%s CSV: %v", v.path, err)
+		case !bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) || !strings.Contains(resp.Header.Get("Content-Disposition"), `.csv"`):
+			t.Errorf("%s CSV: no BOM or no download: %q %q", v.path, body[:min(8, len(body))], resp.Header.Get("Content-Disposition"))
+		case len(rows)-1 != want || !strings.Contains(rows[0][0], " (") || !utf8.ValidString(rows[0][0]):
+			t.Errorf("%s CSV: %d rows, JSON has %d; header %q", v.path, len(rows)-1, want, rows[0])
+		}
+		resp = c.srv.Get(t, v.path+sep+"format=ndjson", v.scope, http.StatusOK, nil)
+		body, _ = io.ReadAll(resp.Body)
+		if n := bytes.Count(body, []byte("\n")); n != want {
+			t.Errorf("%s NDJSON: %d lines, JSON has %d items", v.path, n, want)
+		}
+		resp = c.srv.Get(t, v.path+sep+"format=xlsx", v.scope, http.StatusOK, nil)
+		f, err := excelize.OpenReader(resp.Body)
+		if err != nil {
+			t.Errorf("%s XLSX: %v", v.path, err)
+			continue
+		}
+		sheet, _ := f.GetRows("Sheet1")
+		f.Close()
+		if len(sheet)-1 != want {
+			t.Errorf("%s XLSX: %d rows, JSON has %d", v.path, len(sheet)-1, want)
+		}
+	}
+
+	resp := c.srv.Get(t, "/api/v1/dashboard/grades?by=cluster&limit=10&offset=20&format=csv", api.ScopeAnalyst, http.StatusOK, nil)
+	if body, _ := io.ReadAll(resp.Body); bytes.Count(body, []byte("\n")) != 11 {
+		t.Errorf("grades by cluster, 10 from the 21st: %s", body)
+	}
+	status, body := c.countyDo(t, http.MethodGet, "/api/v1/clusters/assessments?format=csv", nil)
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))).ReadAll()
+	if status != http.StatusOK || err != nil || len(rows) < 2 {
+		t.Fatalf("the county key's export: %d %v %d rows", status, err, len(rows))
+	}
+	for _, r := range rows[1:] {
+		if r[1] != c.county {
+			t.Errorf("the county key's export holds a cluster of %s: %q", r[1], r)
+		}
+	}
+	c.srv.Get(t, "/api/v1/rechecks?format=pdf", api.ScopeAnalyst, http.StatusBadRequest, nil)
+	c.srv.Get(t, "/api/v1/equipment/self-correction?format=csv&table=units_and_hazards", api.ScopeAnalyst, http.StatusBadRequest, nil)
 }
