@@ -349,16 +349,13 @@ func (s *Server) overdueComplaints(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// A row is filed under its handling bureau; a county key sees the
+	// complaints about its firms, whichever bureau handles them.
 	prefix := "complaint/"
-	if county != "" {
+	if county != "" && boundCounty(caller(c)) == "" {
 		prefix += county + "/"
 	}
 	m, _ := s.currentModel(c) // jobOutputs had it
-	// The county of a row is its handling bureau's; a county key sees the
-	// complaints about its firms, whichever bureau handles them.
-	if boundCounty(caller(c)) != "" {
-		prefix = "complaint/"
-	}
 	list := raws(o, prefix, firmRows(m, caller(c)))
 	auditItems(c, len(list))
 	if f == export.FormatJSON {
