@@ -17,6 +17,7 @@ import (
 	"github.com/qcredit/qcredit/lists"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/pipelines"
+	"github.com/qcredit/qcredit/planning"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
 	"github.com/qcredit/qcredit/warehouse/duckdb"
@@ -253,10 +254,12 @@ func TestAnUpheldObjectionKeepsAPendingFirmOffTheList(t *testing.T) {
 	}
 }
 
-func TestAPlanSuggestionIsStoredFromTheKeysCounty(t *testing.T) {
+func TestAPlanSuggestionIsReadByTheNextPlanRun(t *testing.T) {
 	// Given a county analyst's key, when it suggests spot checks of a
-	// product, then the suggestion is stored as plan.suggested from that
-	// county with a suggestion_id, and a suggestion without batches is 400.
+	// product for 2025 through the API, then the suggestion is stored as
+	// plan.suggested from that county with a suggestion_id, and the plan run
+	// as of the end of 2024 has a line for the product that names the
+	// event; a suggestion without batches is 400.
 	c := newListCity(t, 1, 1, 10*365*24*time.Hour, api.Options{})
 	key := countyKey(t, c.srv, c.s, "320830")
 	d, _ := decide(t, c.srv, key, map[string]any{"type": "plan.suggested", "data": map[string]any{"year": 2025, "product": "小龙虾", "batches": 6, "note": "盱眙"}}, http.StatusCreated)
@@ -269,5 +272,25 @@ func TestAPlanSuggestionIsStoredFromTheKeysCounty(t *testing.T) {
 	}
 	if _, e := decide(t, c.srv, key, map[string]any{"type": "plan.suggested", "data": map[string]any{"year": 2025, "product": "小龙虾"}}, http.StatusBadRequest); !strings.Contains(e.Error.Message, "batches") {
 		t.Errorf("suggestion without batches: %+v", e)
+	}
+
+	rules, err := planning.DefaultPlanRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pipelines.NewRunner(c.s, quiet, pipelines.RunnerOptions{Jobs: []pipelines.Job{pipelines.NewPlanJob(c.s, rules, quiet)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := r.Run(t.Context(), pipelines.RunRequest{Job: pipelines.JobPlan, AsOf: "2024-12-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := c.s.Output(t.Context(), pipelines.JobPlan, run.Version, "line/小龙虾")
+	if err != nil {
+		t.Fatalf("the plan has no line for the suggested product: %v", err)
+	}
+	if !strings.Contains(string(line.Payload), d.ID) {
+		t.Errorf("the plan's line does not name suggestion %s: %s", d.ID, line.Payload)
 	}
 }
