@@ -83,7 +83,7 @@ func TestDecisionsOnAWarningAreReadByTheNextClustersRun(t *testing.T) {
 	// shows the warning acknowledged with that action, both carrying the
 	// events' ids, the key's county as source and the key's name as analyst;
 	// another county's key, a key of another scope and invalid data store
-	// nothing.
+	// nothing; the audit log records the decisions with their event ids.
 	src, err := clusterCity()
 	if err != nil {
 		t.Fatal(err)
@@ -150,6 +150,21 @@ func TestDecisionsOnAWarningAreReadByTheNextClustersRun(t *testing.T) {
 			t.Errorf("%d events stored, want the 2 decisions (%d before)", n, before)
 		}
 	})
+
+	// The audit log is written every second: poll it with a deadline.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var log api.AuditList
+		srv.Get(t, "/api/v1/audit?route=/api/v1/decisions&key_name=analyst-"+w.County, api.ScopeAdmin, http.StatusOK, &log)
+		if slices.ContainsFunc(log.Items, func(a api.AuditItem) bool {
+			return a.Status == http.StatusCreated && a.Method == http.MethodPost && a.Detail["event"] == ack.ID && a.Detail["type"] == "warning.acknowledged"
+		}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the audit log has no record of decision %s: %+v", ack.ID, log.Items)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	cfg, err := clusters.Default()
 	if err != nil {
