@@ -144,6 +144,10 @@ func CreateKey(ctx context.Context, store KeyStore, q KeyRequest, now time.Time)
 	if err := q.Validate(); err != nil {
 		return "", KeyInfo{}, err
 	}
+	if !q.Expires.IsZero() && !q.Expires.After(now) {
+		return "", KeyInfo{}, fmt.Errorf("--expires %s is not in the future: the key would never work",
+			local(q.Expires).Format(time.RFC3339))
+	}
 	recs, err := store.KeyRecords(ctx)
 	if err != nil {
 		return "", KeyInfo{}, err

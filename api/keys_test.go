@@ -106,6 +106,21 @@ func TestKeyRequestValidation(t *testing.T) {
 	if err != nil || exp.Format(time.RFC3339) != "2027-01-01T00:00:00+08:00" {
 		t.Errorf("--expires 2026-12-31 works through that day in Shanghai: %v %v", exp, err)
 	}
+	// A key that would be expired when made is refused, and nothing is stored.
+	s := duckdbtest.Open(t)
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{now, now.Add(-time.Hour)} {
+		_, _, err := api.CreateKey(t.Context(), s, api.KeyRequest{Name: "late", Scope: api.ScopeAnalyst, Expires: at}, now)
+		if err == nil || !strings.Contains(err.Error(), "not in the future") {
+			t.Errorf("expires %v at %v: err %v, want a refusal", at, now, err)
+		}
+	}
+	if recs, err := s.KeyRecords(t.Context()); err != nil || len(recs) != 0 {
+		t.Errorf("after refusals the store holds %d key records (%v)", len(recs), err)
+	}
+	if _, _, err := api.CreateKey(t.Context(), s, api.KeyRequest{Name: "late", Scope: api.ScopeAnalyst, Expires: now.Add(time.Minute)}, now); err != nil {
+		t.Errorf("a key expiring in a minute: %v", err)
+	}
 }
 
 func TestPublicRateLimit(t *testing.T) {

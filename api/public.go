@@ -34,6 +34,13 @@ type PublicEnterprise struct {
 	Listing string `json:"listing,omitempty"`
 }
 
+// PublicLookup is the public lookup by USCC: the enterprise and its
+// penalties in publication (empty when none).
+type PublicLookup struct {
+	PublicEnterprise
+	Penalties []PublicPenalty `json:"penalties"`
+}
+
 // publicEnterprise is the public credit lookup of one enterprise by USCC,
 // answered from the read model alone.
 func (s *Server) publicEnterprise(c *gin.Context) {
@@ -50,11 +57,13 @@ func (s *Server) publicEnterprise(c *gin.Context) {
 		abort(c, http.StatusNotFound, "enterprise_not_found", "no enterprise with USCC "+string(uscc))
 		return
 	}
-	p := publicView(f)
+	p := PublicLookup{PublicEnterprise: publicView(f)}
 	if run, ok := m.ScoreRun(); ok && f.Grade != "" {
 		p.AsOf = run.AsOf
 	}
-	p.Listing = listingLine(m, uscc, s.now())
+	now := s.now()
+	p.Listing = listingLine(m, uscc, now)
+	p.Penalties = publicPenalties(m, uscc, now)
 	c.JSON(http.StatusOK, p)
 }
 

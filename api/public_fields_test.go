@@ -22,7 +22,14 @@ import (
 
 // publicFields are all an enterprise shows the public.
 var publicFields = []string{"uscc", "name", "region", "region_name", "industry", "industry_name", "cluster",
-	"deregistered", "grade", "grade_label", "as_of"}
+	"deregistered", "grade", "grade_label", "as_of", "listing", "penalties"}
+
+// publicPenaltyFields are all a published penalty shows.
+var publicPenaltyFields = []string{"decided_on", "decision_no", "authority", "authority_code", "violation", "severity",
+	"fine_yuan", "published_until"}
+
+// penaltyMonths are the default publication periods (serving.DefaultPenaltyPeriods).
+var penaltyMonths = map[string]int{"light": 3, "general": 12, "heavy": 36}
 
 // internalData are the data fields of records whose values must never
 // reach the public: record numbers, decisions, fines, outcomes, contacts.
@@ -35,7 +42,10 @@ func TestPublicResponsesHoldNoInternalFields(t *testing.T) {
 	// by USCC and searches it by part of its name, then every enterprise
 	// shown has only the public fields, and no string in any public answer
 	// is an event id, a reason's rule, or a value of an internal data field
-	// (record numbers, fines, outcomes, contacts) of any record.
+	// (record numbers, fines, outcomes, contacts) of any record — but the
+	// decision number and fine of a penalty within its publication period on
+	// the clock's day (not revoked, repaired or retracted), which the public
+	// sees with exactly the public penalty fields.
 	seed := rand.Int64()
 	t.Logf("seed %d", seed)
 	s := duckdbtest.Open(t)
@@ -51,7 +61,9 @@ func TestPublicResponsesHoldNoInternalFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	scoreAsOf(t, s, "2025-06-30")
-	srv := apitest.Start(t, s, loadedModel(t, s, serving.Options{}), api.Options{PublicRate: api.RateLimit{PerSecond: 1e9, Burst: 1e9}})
+	now := time.Date(2025, 7, 1, 10, 0, 0, 0, model.Shanghai)
+	clock := func() time.Time { return now }
+	srv := apitest.Start(t, s, loadedModel(t, s, serving.Options{Now: clock}), api.Options{Now: clock, PublicRate: api.RateLimit{PerSecond: 1e9, Burst: 1e9}})
 
 	var firms api.ScoreList
 	srv.Get(t, "/api/v1/scores?limit=1000", api.ScopeAnalyst, http.StatusOK, &firms)
@@ -59,6 +71,7 @@ func TestPublicResponsesHoldNoInternalFields(t *testing.T) {
 		t.Fatalf("only %d scored enterprises", len(firms.Items))
 	}
 	secret := map[string]bool{}
+	published := map[string]bool{} // decision numbers and fines the public may see
 	var tracking []string
 	for i, f := range firms.Items {
 		var file struct {
@@ -68,6 +81,9 @@ func TestPublicResponsesHoldNoInternalFields(t *testing.T) {
 			} `json:"score"`
 		}
 		srv.Get(t, "/api/v1/enterprises/"+string(f.USCC), api.ScopeAnalyst, http.StatusOK, &file)
+		for k := range publishedPenalties(file.Records, now) {
+			published[k] = true
+		}
 		for _, r := range file.Records {
 			secret[r.ID] = true
 			var data map[string]any
@@ -93,6 +109,13 @@ func TestPublicResponsesHoldNoInternalFields(t *testing.T) {
 			secret["投诉内容"+contact] = true
 		}
 	}
+	for k := range published {
+		delete(secret, k)
+	}
+	if len(published) == 0 {
+		t.Fatal("no penalty is in its publication period: the check of penalties checks nothing")
+	}
+	shown := 0
 	check := func(path string) {
 		t.Helper()
 		resp := srv.Get(t, path, "", http.StatusOK, nil)
@@ -101,6 +124,7 @@ func TestPublicResponsesHoldNoInternalFields(t *testing.T) {
 			t.Fatal(err)
 		}
 		walk(t, path, v, secret)
+		shown += publicPenaltiesOf(t, path, v, published)
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 2))
 	for _, f := range firms.Items {
@@ -113,7 +137,73 @@ func TestPublicResponsesHoldNoInternalFields(t *testing.T) {
 	for _, code := range tracking {
 		check("/api/v1/public/complaints/" + code)
 	}
-	t.Logf("%d public answers checked against %d internal values", 3*len(firms.Items)+len(tracking), len(secret))
+	if shown == 0 {
+		t.Error("no lookup showed a penalty")
+	}
+	t.Logf("%d public answers checked against %d internal values; %d penalties shown", 3*len(firms.Items)+len(tracking), len(secret), shown)
+}
+
+// publishedPenalties are the decision numbers and fines of the penalties of
+// records published on now's day: decided, within the default period of
+// their severity, not revoked, repaired or retracted.
+func publishedPenalties(records []model.Event, now time.Time) map[string]bool {
+	type pen struct {
+		CaseNo   string   `json:"case_no"`
+		Severity string   `json:"severity"`
+		FineYuan *float64 `json:"fine_yuan"`
+		EventID  string   `json:"event_id"`
+	}
+	retracted, ended := map[string]bool{}, map[string]bool{}
+	for _, r := range records {
+		var d pen
+		json.Unmarshal(r.Data, &d)
+		if r.Type == model.EventRetracted {
+			retracted[d.EventID] = true
+		}
+	}
+	for _, r := range records {
+		var d pen
+		json.Unmarshal(r.Data, &d)
+		if (r.Type == model.EventPenaltyRevoked || r.Type == model.EventCreditRepaired) && !retracted[r.ID] {
+			ended[d.CaseNo] = true
+		}
+	}
+	today := now.In(model.Shanghai).Format(time.DateOnly)
+	out := map[string]bool{}
+	for _, r := range records {
+		var d pen
+		json.Unmarshal(r.Data, &d)
+		day := r.OccurredAt.In(model.Shanghai)
+		until := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, penaltyMonths[d.Severity], 0)
+		if r.Type != model.EventPenaltyDecided || retracted[r.ID] || ended[d.CaseNo] || until.Format(time.DateOnly) <= today {
+			continue
+		}
+		out[d.CaseNo] = true
+		if d.FineYuan != nil {
+			out[fmt.Sprint(*d.FineYuan)] = true
+		}
+	}
+	return out
+}
+
+// publicPenaltiesOf checks the penalties of a lookup: exactly the public
+// fields, and each a penalty published today; it counts them.
+func publicPenaltiesOf(t *testing.T, path string, v any, published map[string]bool) int {
+	t.Helper()
+	firm, _ := v.(map[string]any)
+	list, _ := firm["penalties"].([]any)
+	for _, p := range list {
+		p := p.(map[string]any)
+		for k := range p {
+			if !slices.Contains(publicPenaltyFields, k) {
+				t.Errorf("%s: penalty field %q is not public", path, k)
+			}
+		}
+		if no, _ := p["decision_no"].(string); !published[no] {
+			t.Errorf("%s: shows penalty %v, not in its publication period", path, p)
+		}
+	}
+	return len(list)
 }
 
 // walk fails the test for an enterprise object with a field beyond the

@@ -70,16 +70,19 @@ func (s *Server) publicDishonest(c *gin.Context) {
 		return
 	}
 	at := local(v.PublishedAt)
-	page.Version, page.PublishedAt, page.Total = v.Number, &at, v.Manifest.Count
-	i := 0
+	page.Version, page.PublishedAt = v.Number, &at
+	// An entry past its expires_at that no later version has removed yet
+	// is no longer shown, as the lookup's listing line does (ListedOn): the
+	// public was told when it ends. Total counts the entries shown.
+	today := s.now().In(model.Shanghai).Format(time.DateOnly)
 	for e := range entries {
-		if i >= offset+limit {
-			break
+		if !e.ListedOn(today) {
+			continue
 		}
-		if i >= offset {
+		if page.Total >= offset && len(page.Items) < limit {
 			page.Items = append(page.Items, publicListing(&e, v.Measures))
 		}
-		i++
+		page.Total++
 	}
 	c.JSON(http.StatusOK, page)
 }

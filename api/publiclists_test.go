@@ -107,3 +107,31 @@ func TestCreditFileShowsTheListingHistory(t *testing.T) {
 		t.Errorf("objections %+v", l.Objections)
 	}
 }
+
+func TestPublicDishonestListLeavesOutExpiredEntries(t *testing.T) {
+	// given two firms listed on 2024-03 for 36 months and no version published since, when the public pages
+	// through the list the day before and the day after their expires_at, then they show before and not after
+	// (total 0), as the lookup's listing line
+	c := listedCity(t)
+	var page api.PublicListPage
+	c.srv.Get(t, "/api/v1/public/lists/dishonest", "", http.StatusOK, &page)
+	if page.Total != 2 || len(page.Items) != 2 || page.Items[0].ExpiresAt == "" {
+		t.Fatalf("before expiry: %+v", page)
+	}
+	expires := day(page.Items[0].ExpiresAt)
+	c.setNow(expires.Add(-time.Hour))
+	c.srv.Get(t, "/api/v1/public/lists/dishonest", "", http.StatusOK, &page)
+	if page.Total == 0 {
+		t.Fatalf("the day before %s: %+v", expires.Format(time.DateOnly), page)
+	}
+	c.setNow(expires.AddDate(0, 0, 1).Add(time.Hour))
+	c.srv.Get(t, "/api/v1/public/lists/dishonest", "", http.StatusOK, &page)
+	if page.Total != 0 || len(page.Items) != 0 || page.Version != 1 {
+		t.Errorf("after %s, no version since: %+v", expires.Format(time.DateOnly), page)
+	}
+	var p api.PublicEnterprise
+	c.srv.Get(t, "/api/v1/public/enterprises/"+string(c.firms[0]), "", http.StatusOK, &p)
+	if p.Listing != "" {
+		t.Errorf("the lookup still shows the expired listing: %q", p.Listing)
+	}
+}

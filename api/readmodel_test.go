@@ -103,3 +103,14 @@ func TestReadModelFollowsNewRuns(t *testing.T) {
 		t.Errorf("after the new run: %+v", p)
 	}
 }
+
+// countingSource counts the read model's reads of events.
+type countingSource struct {
+	*duckdb.Store
+	events atomic.Int64
+}
+
+func (c *countingSource) EventsOfTypes(ctx context.Context, types []model.EventType, after time.Time, fn func(warehouse.IngestedEvent) error) error {
+	c.events.Add(1)
+	return c.Store.EventsOfTypes(ctx, types, after, fn)
+}

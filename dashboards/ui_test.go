@@ -25,7 +25,7 @@ func TestHandler(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
-	for _, page := range []string{"/", "/clusters", "/enterprises/91320830MA1AAA01X7", "/lists", "/counties", "/draws", "/draws/draw-20270101-a1b2c3/verify"} {
+	for _, page := range []string{"/", "/clusters", "/enterprises/91320830MA1AAA018A", "/lists", "/counties", "/draws", "/draws/draw-20270101-a1b2c3/verify"} {
 		status, body := get(page)
 		switch {
 		case dashboards.Built() && (status != http.StatusOK || !strings.Contains(body, `<main id="app">`)):

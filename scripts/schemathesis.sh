@@ -8,8 +8,9 @@
 #
 # It starts `qcredit serve` on a small simulated city in a temporary DuckDB
 # file, creates a key of every scope, and runs schemathesis once per scope
-# over the operations tagged with it (public and ops without a key), each
-# run bounded in time, a few minutes in all. Schemathesis is installed into
+# over the operations tagged with it (public without a key and with a
+# public key, ops without a key), each run bounded in time, a few minutes in
+# all (7 × SCHEMATHESIS_MAX_TIME at most). Schemathesis is installed into
 # a virtual environment cached in ~/.cache/qcredit/schemathesis-venv.
 #
 # Environment:
@@ -66,7 +67,7 @@ export QCREDIT_API_PUBLIC_RATE=1000000 QCREDIT_API_PUBLIC_BURST=1000000 QCREDIT_
 "$bin" import -q "$work/city.jsonl" >/dev/null
 "$bin" pipeline run score >/dev/null
 declare -A keys
-for scope in ingest partner analyst admin; do
+for scope in public ingest partner analyst admin; do
 	src=""
 	[ "$scope" != ingest ] || src="--source 320800"
 	# shellcheck disable=SC2086
@@ -104,6 +105,9 @@ run() { # run LABEL TAG [HEADER]
 }
 curl -sf "$base/api/openapi.json" -o "$work/openapi.json"
 run "public routes, no key" public
+# A caller may send a public-scope key (a portal, to be named in the audit):
+# the public routes must answer it as they answer no key.
+run "public routes, public key" public "Authorization: Bearer ${keys[public]}"
 run "ops, no key" ops
 for scope in ingest partner analyst admin; do
 	run "scope $scope" "$scope" "Authorization: Bearer ${keys[$scope]}"

@@ -2,6 +2,7 @@ package serving
 
 import (
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,8 +16,11 @@ type Model struct {
 	base    *directory // every enterprise as of the last full load
 	changed *directory // enterprises registered or changed since, by USCC
 	names   *nameIndex // name search over base (changed is scanned)
-	score   warehouse.Run
-	scored  bool
+	// penalties are those in publication when read, as of any later day
+	// filtered by Penalties.
+	penalties *penaltyIndex
+	score     warehouse.Run
+	scored    bool
 	// runs are the current run of each job the model serves (by job), and
 	// parts what each job's part loader built from it.
 	runs  map[string]warehouse.Run
@@ -44,7 +48,7 @@ func (m *Model) HasCluster(key string) bool {
 
 // derive is a copy of m for a new snapshot (derived caches not copied).
 func (m *Model) derive() *Model {
-	return &Model{base: m.base, changed: m.changed, names: m.names, score: m.score, scored: m.scored, Loaded: m.Loaded, Watermark: m.Watermark,
+	return &Model{base: m.base, changed: m.changed, names: m.names, penalties: m.penalties, score: m.score, scored: m.scored, Loaded: m.Loaded, Watermark: m.Watermark,
 		runs: maps.Clone(m.runs), parts: maps.Clone(m.parts)}
 }
 
@@ -68,6 +72,13 @@ func (m *Model) Firm(uscc model.USCC) (Firm, bool) {
 		return m.base.firm(i), true
 	}
 	return Firm{}, false
+}
+
+// Penalties are uscc's administrative penalties published on day
+// (YYYY-MM-DD, +08:00), in decision order: the public facts only.
+func (m *Model) Penalties(uscc model.USCC, day string) []Penalty {
+	all := m.penalties.of(uscc)
+	return slices.DeleteFunc(all, func(p Penalty) bool { return !p.PublishedOn(day) })
 }
 
 // ScoreRun is the score run whose grades the model holds.
@@ -95,6 +106,7 @@ func (m *Model) Bytes() int64 {
 	if m.changed != nil {
 		n += m.changed.bytes()
 	}
+	n += m.penalties.bytes()
 	for _, p := range m.parts {
 		if p != nil {
 			n += p.Bytes()

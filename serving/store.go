@@ -23,6 +23,7 @@ type Source interface {
 	// ingested after t, in USCC order.
 	EnterprisesSince(ctx context.Context, t time.Time) ([]model.Enterprise, error)
 	Watermark(ctx context.Context) (time.Time, error)
+	PenaltySource
 }
 
 // Options configure a Store.
@@ -39,6 +40,9 @@ type Options struct {
 	// Parts are the jobs' shares of the model beyond the score's grades
 	// (lists, warnings, …), each built from its job's current run.
 	Parts []PartLoader
+	// Penalties are the publication periods of penalties (zero fields:
+	// DefaultPenaltyPeriods).
+	Penalties PenaltyPeriods
 }
 
 // Part is one job's share of the read model, built from the job's current
@@ -76,6 +80,7 @@ func NewStore(src Source, log *slog.Logger, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Penalties = opts.Penalties.withDefaults()
 	m, err := newStoreMetrics(opts.Registerer)
 	if err != nil {
 		return nil, err
@@ -106,6 +111,9 @@ func (s *Store) Load(ctx context.Context) error {
 	m := &Model{base: &b.d, Loaded: s.opts.Now(), Watermark: wm, runs: map[string]warehouse.Run{}, parts: map[string]Part{}}
 	if m.names, err = buildNameIndex(m.base); err != nil {
 		s.log.Error("read model without name search", "err", err)
+	}
+	if m.penalties, err = loadPenalties(ctx, s.src, s.opts.Penalties, s.today()); err != nil {
+		return err
 	}
 	current, err := s.currentRuns(ctx)
 	if err != nil {
@@ -249,9 +257,17 @@ func (s *Store) refreshDirectory(ctx context.Context, m *Model) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read model: changed enterprises: %w", err)
 	}
+	penalties, err := s.refreshPenalties(ctx, m)
+	if err != nil {
+		return false, err
+	}
 	if len(changed) == 0 {
 		next := m.derive()
-		next.Watermark = wm
+		next.Watermark, next.penalties = wm, penalties
+		if penalties != m.penalties {
+			s.swap(next)
+			return true, nil
+		}
 		s.cur.Store(next)
 		return false, nil
 	}
@@ -269,10 +285,19 @@ func (s *Store) refreshDirectory(ctx context.Context, m *Model) (bool, error) {
 		}
 	}
 	next := m.derive()
-	next.changed, next.Watermark = &b.d, wm
+	next.changed, next.Watermark, next.penalties = &b.d, wm, penalties
 	s.swap(next)
 	s.log.Info("read model: enterprises changed", "enterprises", b.d.len())
 	return true, nil
+}
+
+// refreshPenalties rebuilds the penalties when penalty events were
+// ingested since m's were read; else it is m's.
+func (s *Store) refreshPenalties(ctx context.Context, m *Model) (*penaltyIndex, error) {
+	if changed, err := m.penalties.changedSince(ctx, s.src); err != nil || !changed {
+		return m.penalties, err
+	}
+	return loadPenalties(ctx, s.src, s.opts.Penalties, s.today())
 }
 
 // Run refreshes every Interval until ctx ends; a failed refresh is logged

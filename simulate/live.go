@@ -20,15 +20,17 @@ type LiveFirm struct {
 // it reports what bureaus report — every kind of record, for the city's
 // existing enterprises and now and then a new one — at the time it is
 // asked, so scores, grades and credit files change while a user watches.
-// Follow-ups refer to earlier records: a complaint is closed, a hazard
-// corrected, only after it was received or found.
+// Follow-ups refer to earlier records: a complaint is accepted or rejected
+// only after it was received and closed only after it was accepted, a
+// hazard corrected only after it was found.
 type Live struct {
 	r          *rand.Rand
 	prefix     string
 	n          int
 	firms      []LiveFirm
 	issued     map[string]bool // USCCs given out; membership only
-	complaints []liveOpen
+	received   []liveOpen      // complaints awaiting acceptance
+	complaints []liveOpen      // accepted complaints awaiting closure
 	hazards    []liveOpen
 	penalties  []liveOpen
 }
@@ -58,6 +60,8 @@ var liveMix = []struct {
 	{300, model.EventSpotCheckCompleted},
 	{150, model.EventEquipmentInspected},
 	{110, model.EventComplaintReceived},
+	{95, model.EventComplaintAccepted},
+	{10, model.EventComplaintRejected},
 	{80, model.EventComplaintClosed},
 	{60, model.EventEquipmentHazardFound},
 	{50, model.EventEquipmentHazardFixed},
@@ -146,9 +150,21 @@ func (l *Live) next(now time.Time) (key, value []byte, ok bool) {
 		o.str("grade", "general")
 	case model.EventComplaintReceived:
 		c := liveOpen{firm: fi, ref: l.ref("TS12365-")}
-		l.complaints = append(l.complaints, c)
+		l.received = append(l.received, c)
 		o.str("complaint_id", c.ref)
 		o.str("channel", pick(l.r, []string{"12365", "web", "letter"}, []float64{0.6, 0.9}))
+	case model.EventComplaintAccepted, model.EventComplaintRejected:
+		c, found := l.take(&l.received)
+		if !found {
+			return nil, nil, false
+		}
+		fi = c.firm
+		o.str("complaint_id", c.ref)
+		if kind == model.EventComplaintRejected {
+			o.str("reason", pick(l.r, []string{"不属于本部门职责范围", "投诉人身份信息不全", "已经处理且无新情况"}, []float64{0.5, 0.8}))
+		} else {
+			l.complaints = append(l.complaints, c)
+		}
 	case model.EventComplaintClosed:
 		c, found := l.take(&l.complaints)
 		if !found {

@@ -13,8 +13,9 @@ func TestLiveBureausReportValidEventsOfTheCity(t *testing.T) {
 	// Given a city of three firms, when the live bureaus report 5,000 times
 	// at one instant, then every report is a valid v1 event occurring at that
 	// instant, most of them about the city's firms, every kind of record
-	// appears, and follow-ups (closed complaints, corrected hazards) refer
-	// to records reported before them.
+	// appears, and follow-ups refer to records reported before them: a
+	// complaint is accepted or rejected once, after it was received, and
+	// closed only once accepted; a hazard corrected after it was found.
 	firms := []simulate.LiveFirm{
 		{USCC: string(model.CompleteUSCC("91320830MA1AAA01")), Region: "320830", Industry: "C1361"},
 		{USCC: string(model.CompleteUSCC("91320812MA1BBB02")), Region: "320812", Industry: "C3130"},
@@ -29,6 +30,7 @@ func TestLiveBureausReportValidEventsOfTheCity(t *testing.T) {
 	dec := ingest.Decoder{}
 	kinds := map[model.EventType]int{}
 	opened := map[string]bool{}
+	accepted, answered := map[string]bool{}, map[string]bool{}
 	ofCity := 0
 	for i := range 5000 {
 		key, value := live.Next(now)
@@ -49,7 +51,18 @@ func TestLiveBureausReportValidEventsOfTheCity(t *testing.T) {
 			known[r.USCC] = true
 		case model.EventComplaintReceived, model.EventEquipmentHazardFound:
 			opened[r.Facets.Ref] = true
-		case model.EventComplaintClosed, model.EventEquipmentHazardFixed:
+		case model.EventComplaintAccepted, model.EventComplaintRejected:
+			if !opened[r.Facets.Ref] || answered[r.Facets.Ref] {
+				t.Errorf("%s of %s: received %v, already accepted or rejected %v", r.Type, r.Facets.Ref,
+					opened[r.Facets.Ref], answered[r.Facets.Ref])
+			}
+			answered[r.Facets.Ref] = true
+			accepted[r.Facets.Ref] = r.Type == model.EventComplaintAccepted
+		case model.EventComplaintClosed:
+			if !accepted[r.Facets.Ref] {
+				t.Errorf("%s of %s, never accepted", r.Type, r.Facets.Ref)
+			}
+		case model.EventEquipmentHazardFixed:
 			if !opened[r.Facets.Ref] {
 				t.Errorf("%s of %s, never opened", r.Type, r.Facets.Ref)
 			}
@@ -59,6 +72,7 @@ func TestLiveBureausReportValidEventsOfTheCity(t *testing.T) {
 		t.Errorf("%d of 5000 reports concern firms of the city (or ones it registered)", ofCity)
 	}
 	for _, k := range []model.EventType{model.EventSpotCheckCompleted, model.EventEnterpriseRegistered, model.EventComplaintClosed,
+		model.EventComplaintAccepted, model.EventComplaintRejected,
 		model.EventEquipmentHazardFixed, model.EventPenaltyDecided, model.EventCertificationGranted} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s in 5000 reports: %v", k, kinds)

@@ -96,6 +96,9 @@ func (b benchNames) EnterprisesSince(context.Context, time.Time) ([]model.Enterp
 	return nil, nil
 }
 func (b benchNames) Watermark(context.Context) (time.Time, error) { return time.Time{}, nil }
+func (b benchNames) EventsOfTypes(context.Context, []model.EventType, time.Time, func(warehouse.IngestedEvent) error) error {
+	return nil // no penalties
+}
 func (b benchNames) Enterprises(_ context.Context, fn func(model.Enterprise) error) error {
 	for i := range b.n {
 		if err := fn(model.Enterprise{USCC: b.uscc(i), Name: b.name(i), Region: "320812", Industry: "C3130"}); err != nil {

@@ -66,7 +66,8 @@ func TestReadingCommandsRefuseAMissingWarehouse(t *testing.T) {
 	// with the default warehouse, then it exits 2 naming the path and how to
 	// create it, and the directory stays empty.
 	dir := t.TempDir()
-	for _, args := range [][]string{{"stats"}, {"dead-letters"}, {"pipeline", "list"}} {
+	for _, args := range [][]string{{"stats"}, {"dead-letters"}, {"pipeline", "list"}, {"keys", "list"},
+		{"keys", "create", "--name", "ops", "--scope", "analyst"}} {
 		_, stderr, code := qcredit(t, dir, nil, "", args...)
 		if code != 2 || !strings.Contains(stderr, filepath.Join(dir, "data", "qcredit.duckdb")+") does not exist") || !strings.Contains(stderr, "qcredit migrate") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 naming data/qcredit.duckdb and qcredit migrate", args, code, stderr)

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/qcredit/qcredit/ingest"
+	"github.com/qcredit/qcredit/serving"
 )
 
 // Config is every setting, read in this order, later ones winning: defaults,
@@ -64,6 +65,11 @@ type SchedulerConfig struct {
 type ServingConfig struct {
 	// Refresh is how often the current run versions are checked.
 	Refresh time.Duration `koanf:"refresh"`
+	// PenaltyMonths* are how long a penalty of each severity is published
+	// (公示期) from its decision; defaults: serving.DefaultPenaltyPeriods.
+	PenaltyMonthsLight   int `koanf:"penalty_months_light"`
+	PenaltyMonthsGeneral int `koanf:"penalty_months_general"`
+	PenaltyMonthsHeavy   int `koanf:"penalty_months_heavy"`
 }
 
 type LogConfig struct {
@@ -129,31 +135,34 @@ type ClustersConfig struct {
 // type of each default is the key's type (checked before Unmarshal, so a bad
 // value is named with its key): string, int, bool, time.Duration or []string.
 var defaults = map[string]any{
-	"warehouse":                  "duckdb://data/qcredit.duckdb",
-	"listen":                     ":8080",
-	"log.level":                  "info",
-	"log.format":                 "text",
-	"kafka.brokers":              []string{},
-	"uscc.accept_check_failures": false,
-	"scoring.file":               "",
-	"lists.file":                 "",
-	"lists.retention":            366 * 24 * time.Hour,
-	"clusters.file":              "",
-	"clusters.chromium":          "",
-	"kafka.topics":               []string{"qcredit.events"},
-	"kafka.group":                "qcredit-ingest",
-	"ingest.batch_size":          50_000,
-	"ingest.batch_interval":      time.Second,
-	"ingest.max_backoff":         30 * time.Second,
-	"ingest.listen":              ":9091",
-	"ingest.future_tolerance":    ingest.DefaultFutureTolerance,
-	"scheduler.enabled":          true,
-	"scheduler.schedules":        map[string]string{}, // YAML only: job: cron spec, "after JOB" or "off"
-	"serving.refresh":            5 * time.Second,
-	"api.key_refresh":            2 * time.Second,
-	"api.public_rate":            10.0,
-	"api.public_burst":           50,
-	"api.trusted_proxies":        []string{},
+	"warehouse":                      "duckdb://data/qcredit.duckdb",
+	"listen":                         ":8080",
+	"log.level":                      "info",
+	"log.format":                     "text",
+	"kafka.brokers":                  []string{},
+	"uscc.accept_check_failures":     false,
+	"scoring.file":                   "",
+	"lists.file":                     "",
+	"lists.retention":                366 * 24 * time.Hour,
+	"clusters.file":                  "",
+	"clusters.chromium":              "",
+	"kafka.topics":                   []string{"qcredit.events"},
+	"kafka.group":                    "qcredit-ingest",
+	"ingest.batch_size":              50_000,
+	"ingest.batch_interval":          time.Second,
+	"ingest.max_backoff":             30 * time.Second,
+	"ingest.listen":                  ":9091",
+	"ingest.future_tolerance":        ingest.DefaultFutureTolerance,
+	"scheduler.enabled":              true,
+	"scheduler.schedules":            map[string]string{}, // YAML only: job: cron spec, "after JOB" or "off"
+	"serving.refresh":                5 * time.Second,
+	"serving.penalty_months_light":   serving.DefaultPenaltyPeriods.Light,
+	"serving.penalty_months_general": serving.DefaultPenaltyPeriods.General,
+	"serving.penalty_months_heavy":   serving.DefaultPenaltyPeriods.Heavy,
+	"api.key_refresh":                2 * time.Second,
+	"api.public_rate":                10.0,
+	"api.public_burst":               50,
+	"api.trusted_proxies":            []string{},
 }
 
 // configSections are the nested keys (log, kafka, …); env and flag names
@@ -434,6 +443,9 @@ func (c Config) Validate() error {
 	positive("ingest.batch_interval", c.Ingest.BatchInterval > 0, c.Ingest.BatchInterval)
 	positive("ingest.max_backoff", c.Ingest.MaxBackoff > 0, c.Ingest.MaxBackoff)
 	positive("ingest.future_tolerance", c.Ingest.FutureTolerance > 0, c.Ingest.FutureTolerance)
+	positive("serving.penalty_months_light", c.Serving.PenaltyMonthsLight > 0, c.Serving.PenaltyMonthsLight)
+	positive("serving.penalty_months_general", c.Serving.PenaltyMonthsGeneral > 0, c.Serving.PenaltyMonthsGeneral)
+	positive("serving.penalty_months_heavy", c.Serving.PenaltyMonthsHeavy > 0, c.Serving.PenaltyMonthsHeavy)
 	return errors.Join(errs...)
 }
 

@@ -61,7 +61,7 @@ func newKeysCreateCmd(a *app) *cobra.Command {
 				return err
 			}
 			var out bytes.Buffer
-			if err := a.runOp(cmd, warehouse.OpenModeCreate, "keys.create", keysCreateArgs{q}, nil, &out); err != nil {
+			if err := a.runOp(cmd, warehouse.OpenModeExisting, "keys.create", keysCreateArgs{q}, nil, &out); err != nil {
 				return err
 			}
 			var got keyCreated

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +108,45 @@ func TestKeysCreateWhileDevRuns(t *testing.T) {
 	}
 	if got := call(); got != http.StatusUnauthorized {
 		t.Errorf("the revoked key right after keys revoke: %d", got)
+	}
+
+	// The operator's commands are in the audit log, a refused one too.
+	if _, _, err := binary(t, env, "keys", "revoke", "no-such-key"); err == nil {
+		t.Errorf("revoking a key that does not exist succeeded")
+	}
+	admin, stderr, err := binary(t, env, "keys", "create", "--name", "ops-admin", "--scope", "admin")
+	if err != nil {
+		t.Fatalf("keys create admin: %v\n%s", err, stderr)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", base+"/api/v1/audit?key_name=operator&scope=admin", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(admin))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var audit struct {
+		Items []struct {
+			Route, Method string
+			Status        int
+			Params        map[string]string
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&audit); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v1/audit: %d %v", resp.StatusCode, err)
+	}
+	var got []string
+	for _, it := range audit.Items {
+		got = append(got, fmt.Sprintf("%s %s %d name=%s scope=%s source=%s", it.Method, it.Route, it.Status,
+			it.Params["name"], it.Params["scope"], it.Params["source"]))
+	}
+	want := []string{
+		"CLI qcredit keys create 0 name=ops-analyst scope=analyst source=320830",
+		"CLI qcredit keys revoke 0 name=ops-analyst scope= source=",
+		"CLI qcredit keys revoke 2 name=no-such-key scope= source=",
+		"CLI qcredit keys create 0 name=ops-admin scope=admin source=",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the operator's audit records:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

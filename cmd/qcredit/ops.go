@@ -51,7 +51,7 @@ type opFunc func(ctx context.Context, e *opEnv, args json.RawMessage) error
 
 // ops are every op by name. Each command registers its op here.
 func (a *app) ops() map[string]opFunc {
-	return map[string]opFunc{
+	ops := map[string]opFunc{
 		"import":                    a.opImport,
 		"optimize":                  opOptimize,
 		"stats":                     opStats,
@@ -66,6 +66,10 @@ func (a *app) ops() map[string]opFunc {
 		"lottery.create-assignment": a.opLotteryCreateAssignment,
 		"lottery.draw":              a.opLotteryDraw,
 	}
+	for name, fn := range ops {
+		ops[name] = audited(name, fn)
+	}
+	return ops
 }
 
 // runOp runs the named op for cmd: locally, or through the admin socket of

@@ -64,6 +64,8 @@ func withRunner(tasks []pipelines.Task, r *pipelines.Runner) []pipelines.Task {
 func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, ingestHealth func() ingest.Health,
 	ready func(addr string, rm *serving.Store), tasks ...pipelines.Task) error {
 	rm, err := serving.NewStore(s, a.log, serving.Options{Interval: a.cfg.Serving.Refresh, Registerer: reg,
+		Penalties: serving.PenaltyPeriods{Light: a.cfg.Serving.PenaltyMonthsLight, General: a.cfg.Serving.PenaltyMonthsGeneral,
+			Heavy: a.cfg.Serving.PenaltyMonthsHeavy},
 		Parts: append([]serving.PartLoader{serving.MovementPart(), serving.StatsPart(), serving.ClustersPart(),
 			serving.ListsLoader(serving.ListsOptions{Retention: a.cfg.Lists.Retention, Log: a.log})}, planningParts()...)})
 	if err != nil {

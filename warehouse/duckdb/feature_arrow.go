@@ -4,13 +4,11 @@ package duckdb
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/qcredit/qcredit/warehouse"
 )
@@ -21,29 +19,8 @@ import (
 // batch to the last, against 3.8 s).
 func (s *Store) featureRows(ctx context.Context, query string, args []any, windows int,
 	add func(uscc string, r warehouse.FeatureRow) error) error {
-	c, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return c.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		rdr, err := ar.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rdr.Release()
-		labels := labelInterner{}
-		for rdr.Next() {
-			if err := addFeatureBatch(rdr.RecordBatch(), windows, labels, add); err != nil {
-				return err
-			}
-		}
-		return rdr.Err()
-	})
+	labels := labelInterner{}
+	return s.arrowQuery(ctx, query, args, func(rec arrow.RecordBatch) error { return addFeatureBatch(rec, windows, labels, add) })
 }
 
 // addFeatureBatch hands each row of one batch to add. Strings are copied out:

@@ -4,14 +4,12 @@ package duckdb
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/qcredit/qcredit/model"
 )
@@ -20,29 +18,8 @@ import (
 // million firms has over a million of them, and database/sql's scanning
 // value by value cost as much as the score run's own evaluation of them.
 func (s *Store) listingRows(ctx context.Context, query string, args []any, add func(model.Record) error) error {
-	c, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return c.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		rdr, err := ar.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rdr.Release()
-		labels := labelInterner{}
-		for rdr.Next() {
-			if err := addListingBatch(rdr.RecordBatch(), labels, add); err != nil {
-				return err
-			}
-		}
-		return rdr.Err()
-	})
+	labels := labelInterner{}
+	return s.arrowQuery(ctx, query, args, func(rec arrow.RecordBatch) error { return addListingBatch(rec, labels, add) })
 }
 
 // addListingBatch hands each row of one batch to add; strings are copied

@@ -4,14 +4,12 @@ package duckdb
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/warehouse"
@@ -22,28 +20,7 @@ import (
 // for the 80,000 complaint and hazard events of the 20,000-firm dev city's
 // three years, most of a kpi run.
 func (s *Store) planningEventRows(ctx context.Context, query string, args []any, fn func(warehouse.EventRow) error) error {
-	c, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return c.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		rdr, err := ar.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rdr.Release()
-		for rdr.Next() {
-			if err := planningEventBatch(rdr.RecordBatch(), fn); err != nil {
-				return err
-			}
-		}
-		return rdr.Err()
-	})
+	return s.arrowQuery(ctx, query, args, func(rec arrow.RecordBatch) error { return planningEventBatch(rec, fn) })
 }
 
 // planningEventBatch hands each row of one batch to fn, its strings copied
