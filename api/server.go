@@ -295,6 +295,7 @@ func (s *Server) routes() {
 	s.dashboardRoutes()
 	s.handle("GET", "/session", public, s.session)
 	s.clusterRoutes()
+	s.decisionRoutes()
 	s.listRoutes()
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not_found", "no such route") })
 	r.NoMethod(func(c *gin.Context) {

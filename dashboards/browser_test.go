@@ -147,6 +147,13 @@ func TestDashboardsInBrowser(t *testing.T) {
 			t.Errorf("/counties?months=6&kpi=self_correction shows %q months, KPI %q", months, kpi)
 		}
 	})
+	t.Run("AcknowledgeWarning", func(t *testing.T) {
+		// Given an open warning on /clusters, when the analyst acknowledges
+		// it through its form, then the page shows the stored event's id,
+		// and after a clusters run the API and the page show the warning
+		// acknowledged by that event.
+		testAcknowledgeWarning(t, b, base, out)
+	})
 	b.checkProblems(t)
 
 	t.Run("SignInUnderServe", func(t *testing.T) {

@@ -55,7 +55,7 @@ function progress(delta: number): void {
   document.body.dataset.pending = String(pending);
 }
 
-function headers(): HeadersInit {
+function headers(): Record<string, string> {
   const k = key();
   return k ? { Authorization: 'Bearer ' + k } : {};
 }
@@ -98,6 +98,26 @@ async function request(path: string, params: Params): Promise<Response> {
 export async function get<T>(path: string, params: Params = {}): Promise<T> {
   const res = await request(path, params);
   return (await res.json()) as T;
+}
+
+// post sends a JSON body (an analyst's decision) with the analyst's key and
+// returns the answer; a failure is the API's error, as for get.
+export async function post<T>(path: string, body: unknown): Promise<T> {
+  progress(1);
+  try {
+    const res = await fetch(url(path), {
+      method: 'POST',
+      headers: { ...headers(), 'Content-Type': 'application/json' },
+      credentials: 'same-origin',
+      body: JSON.stringify(body),
+    });
+    if (res.ok) return (await res.json()) as T;
+    const err = await apiError(res);
+    if (res.status === 401 || err.code === 'forbidden') onAuth();
+    throw err;
+  } finally {
+    progress(-1);
+  }
 }
 
 // publicBytes fetches a public file (a draw's document or CSV) as its exact
@@ -277,6 +297,16 @@ export interface CreditFile {
   records_truncated?: boolean;
   // listings: the listing history, once the lists routes add it.
   listings?: Record<string, unknown>[];
+}
+
+// An analyst's decision as stored (api/openapi/decisions.yaml).
+export interface Decision {
+  id: string;
+  type: string;
+  uscc?: string;
+  source: string;
+  occurred_at: string;
+  data: Record<string, unknown>;
 }
 
 // The planning routes (api/openapi/planning.yaml).

@@ -3,6 +3,7 @@ import { draw } from '../charts';
 import { num, pct, t } from '../i18n';
 import { Route, setQuery } from '../router';
 import { card, chartBox, h, load, pager, state, table } from '../ui';
+import { decisionForm } from './decisions';
 import { counties, field, items, levelColors, levels, str } from './shared';
 
 type Warning = Record<string, unknown>;
@@ -133,7 +134,7 @@ function warningCard(w: Warning): HTMLElement {
   const lv = str(w, 'level');
   return h(
     'details',
-    { class: 'warning', 'data-warning': id },
+    { class: 'warning', 'data-warning': id, 'data-raised': str(w, 'raised_on') },
     h('summary', {}, h('span', { class: 'badge', style: `background:${levelColors[lv] ?? '#777'}` }, t(`level.${lv}` as Parameters<typeof t>[0])), ' ', str(w, 'cluster'), ' · ', str(w, 'county'), ' ', str(w, 'division'), ' · ', str(w, 'raised_on'),
       ' ', str(w, 'letter') ? letterLink(str(w, 'letter')) : null),
     h('h3', {}, t('cl.evidence')),
@@ -149,5 +150,32 @@ function warningCard(w: Warning): HTMLElement {
       { title: '', cell: (x) => str(x, 'change') },
       { title: t('cl.level'), cell: (x) => `${str(x, 'from')} → ${str(x, 'to')}` },
     ], hist),
+    warningDecisions(w),
+  );
+}
+
+// warningDecisions shows a warning's acknowledgement and actions, and the
+// forms that record them (as of the next clusters run).
+function warningDecisions(w: Warning): HTMLElement {
+  const id = str(w, 'id');
+  const ack = field(w, 'acknowledgement');
+  const actions = items<Record<string, unknown>>(field(w, 'actions'));
+  return h(
+    'div',
+    { class: 'decisions' },
+    h('h3', {}, t('dc.title')),
+    h('p', { class: 'ack', 'data-acknowledged': ack ? 'true' : 'false' },
+      ack ? t('dc.acknowledged', { who: str(ack, 'analyst'), at: str(ack, 'at').slice(0, 10), level: t(`level.${str(ack, 'level')}` as Parameters<typeof t>[0]) })
+        : field(w, 'needs_acknowledgement') ? t('dc.needsAck') : ''),
+    actions.length ? table<Record<string, unknown>>([
+      { title: t('dc.actionText'), cell: (a) => str(a, 'action') },
+      { title: t('dc.analyst'), cell: (a) => str(a, 'analyst') },
+      { title: t('dc.at'), cell: (a) => str(a, 'at').slice(0, 10) },
+      { title: t('dc.note'), cell: (a) => str(a, 'note') },
+    ], actions) : null,
+    decisionForm({ name: 'acknowledge', type: 'warning.acknowledged', data: { warning_id: id }, submit: 'dc.ack',
+      inputs: [{ name: 'analyst', label: 'dc.analyst' }, { name: 'note', label: 'dc.note' }] }),
+    decisionForm({ name: 'action', type: 'warning.action_recorded', data: { warning_id: id }, submit: 'dc.action',
+      inputs: [{ name: 'action', label: 'dc.actionText', required: true }, { name: 'analyst', label: 'dc.analyst' }, { name: 'note', label: 'dc.note' }] }),
   );
 }

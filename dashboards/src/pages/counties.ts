@@ -3,6 +3,7 @@ import { draw } from '../charts';
 import { num, pct, t } from '../i18n';
 import { Route, setQuery } from '../router';
 import { card, chartBox, h, link, load, pager, table } from '../ui';
+import { decisionForm } from './decisions';
 import { drawsSection, equipmentSection, kpiSection, overdueSection, planSection } from './planning';
 import { counties as countyList } from './shared';
 
@@ -56,7 +57,13 @@ export async function renderCounties(root: HTMLElement, r: Route): Promise<void>
     section('kpis', card(t('co.kpi'), kpi, kpiChart)),
     section('complaints', card(t('co.overdueTitle'), overdueChart, overdue)),
     section('equipment', card(t('co.equipment'), equipmentChart, equipment)),
-    section('plan', card(t('co.plan'), planChart, plan)),
+    section('plan', card(t('co.plan'), planChart, plan), card(t('dc.suggest'), h('p', { class: 'sub' }, t('dc.suggestHelp')),
+      decisionForm({ name: 'plan-suggestion', type: 'plan.suggested', data: {}, submit: 'dc.submitSuggest', inputs: [
+        { name: 'year', label: 'dc.year', kind: 'number', value: String(new Date().getFullYear() + 1), required: true },
+        { name: 'product', label: 'dc.product', required: true },
+        { name: 'batches', label: 'dc.batches', kind: 'number', required: true },
+        { name: 'note', label: 'dc.note' },
+      ] }))),
     section('draws', card(t('co.draws'), draws)),
     section('firms', card(t('co.firms'), firmFilters, firms)),
   );

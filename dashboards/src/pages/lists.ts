@@ -1,7 +1,8 @@
-import { download, get } from '../api';
+import { CreditFile, download, get } from '../api';
 import { t } from '../i18n';
 import { Route, setQuery } from '../router';
 import { card, h, load, pager, table, time } from '../ui';
+import { decisionForm } from './decisions';
 import { field, items, str } from './shared';
 
 type Entry = Record<string, unknown>;
@@ -20,7 +21,8 @@ export async function renderLists(root: HTMLElement, r: Route): Promise<void> {
   const changes = h('div', { id: 'changes' });
   const exportBar = h('div', { class: 'export' }, t('ls.export') + ': ',
     ...(['csv', 'xlsx'] as const).map((f) => h('button', { type: 'button', 'data-format': f, onclick: () => download(`/partner/lists/${list}`, { format: f }, `${list}.${f}`) }, f.toUpperCase())));
-  root.append(h('h1', {}, t('nav.lists')), tabs, card(t(list === 'dishonest' ? 'ls.dishonest' : 'ls.focus'), exportBar, snap), card(t('ls.changes'), changes));
+  const pending = pendingCard(r.query.get('firm') ?? '');
+  root.append(h('h1', {}, t('nav.lists')), tabs, card(t(list === 'dishonest' ? 'ls.dishonest' : 'ls.focus'), exportBar, snap), card(t('ls.changes'), changes), pending);
   let version = 0;
   await load(snap, () => get<unknown>(`/partner/lists/${list}`, { format: 'json' }), (b) => {
     const entries = items<Entry>(b, 'entries');
@@ -55,4 +57,54 @@ export async function renderLists(root: HTMLElement, r: Route): Promise<void> {
       ], cs.slice(0, 200)) : h('p', { class: 'state empty', 'data-state': 'empty' }, t('empty')),
     );
   });
+}
+
+// pendingCard (拟列入 · 陈述申辩): a firm's serious-list entries as the
+// current lists run decided them (the credit file's listings), with the
+// forms that record its objection to a pending or listed entry and the
+// decision on each objection not yet decided. Filter: firm (a USCC).
+function pendingCard(firm: string): HTMLElement {
+  const input = h('input', { id: 'objection-firm', value: firm, size: 20, placeholder: '91320…' });
+  const box = h('div', { id: 'objections' });
+  const lookup = (e?: Event) => {
+    e?.preventDefault();
+    const u = input.value.trim().toUpperCase();
+    if (u) setQuery({ firm: u });
+  };
+  // After a decision the firm is reloaded (its objections come from its
+  // records at once), the stored event's id shown above it.
+  const render = (note = ''): Promise<void> => load(box, () => get<CreditFile>(`/enterprises/${encodeURIComponent(firm)}`), (f) => {
+    if (note) box.append(h('p', { class: 'decision-result', 'data-state': 'stored' }, note));
+    renderObjections(box, f, render);
+  });
+  if (firm) void render();
+  return card(t('dc.pending'), h('p', { class: 'sub' }, t('dc.pendingHelp')),
+    h('form', { class: 'filters', onsubmit: lookup }, h('label', {}, t('uscc') + ' ', input), h('button', { type: 'submit', id: 'objection-lookup' }, t('dc.lookup'))),
+    box);
+}
+
+function renderObjections(box: HTMLElement, f: CreditFile, reload: (note: string) => void): void {
+  const uscc = f.enterprise.uscc;
+  const l = f.listings as unknown;
+  const entries = items<Entry>(field(l, 'entries')).filter((e) => ['pending', 'listed'].includes(str(e, 'state')));
+  const objections = items<Entry>(field(l, 'objections'));
+  box.append(h('h3', {}, `${f.enterprise.name} · ${uscc}`));
+  if (!entries.length) box.append(h('p', { class: 'state empty', 'data-state': 'empty' }, t('dc.noPending')));
+  else box.append(table<Entry>([
+    { title: t('ls.reason'), cell: (e) => str(e, 'reason') },
+    { title: t('dc.state'), cell: (e) => h('span', { 'data-entry-state': str(e, 'state') }, str(e, 'state')) },
+    { title: t('dc.noticeEnds'), cell: (e) => str(e, 'notice_ends') },
+    { title: '', cell: (e) => decisionForm({ name: 'objection', type: 'listing.objection_received', uscc, data: { key: str(e, 'key') }, submit: 'dc.object',
+      inputs: [{ name: 'statement', label: 'dc.statement' }], done: (d) => reload(t('dc.stored', { id: d.id })) }) },
+  ], entries));
+  if (!objections.length) return;
+  box.append(h('h3', {}, t('dc.objections')), table<Entry>([
+    { title: t('dc.objection'), cell: (o) => h('code', {}, str(o, 'objection_id')) },
+    { title: t('dc.statement'), cell: (o) => str(o, 'statement') },
+    { title: t('dc.outcome'), cell: (o) => str(o, 'outcome')
+      ? `${t(str(o, 'outcome') === 'upheld' ? 'dc.upheld' : 'dc.rejected')} ${str(o, 'decision_no')}`
+      : decisionForm({ name: 'objection-decision', type: 'listing.objection_decided', uscc, data: { objection_id: str(o, 'objection_id') }, submit: 'dc.decide',
+        inputs: [{ name: 'outcome', label: 'dc.outcome', kind: 'select', options: [['upheld', 'dc.upheld'], ['rejected', 'dc.rejected']] },
+          { name: 'decision_no', label: 'dc.decisionNo' }], done: (d) => reload(t('dc.stored', { id: d.id })) }) },
+  ], objections));
 }
