@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/qcredit/qcredit/api/export"
 	"github.com/qcredit/qcredit/warehouse"
 )
 
@@ -161,8 +162,9 @@ const maxAuditLimit = 1000
 // listAudit answers GET /api/v1/audit?since=&until=&key=&scope=&route=&limit=.
 // This replica's buffer is flushed first, so its own calls are in.
 func (s *Server) listAudit(c *gin.Context) {
-	q, err := auditQuery(c)
-	if err != nil {
+	format, exporting, xerr := exportParam(c)
+	q, err := auditQuery(c, exporting)
+	if err = errors.Join(xerr, err); err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
@@ -184,11 +186,26 @@ func (s *Server) listAudit(c *gin.Context) {
 	if len(recs) == q.Limit {
 		out.Next = local(recs[len(recs)-1].At.Add(time.Microsecond)).Format(time.RFC3339Nano)
 	}
+	if exporting { // up to limit records from since, as the page in JSON
+		s.streamTable(c, format, "audit-"+dayOf(s.now()), auditColumns, func(w *export.Writer) error {
+			for _, it := range out.Items {
+				if err := w.Row(auditRow(it)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return
+	}
 	auditItems(c, len(out.Items))
 	c.JSON(http.StatusOK, out)
 }
 
-func auditQuery(c *gin.Context) (warehouse.AuditQuery, error) {
+// maxAuditExport bounds an export of the audit log (its records are read
+// whole): past it, export again from the last record's time.
+const maxAuditExport = 100_000
+
+func auditQuery(c *gin.Context, exporting bool) (warehouse.AuditQuery, error) {
 	q := warehouse.AuditQuery{Key: c.Query("key_name"), Scope: c.Query("scope"), Route: c.Query("route")}
 	var errs []error
 	var err error
@@ -196,7 +213,11 @@ func auditQuery(c *gin.Context) (warehouse.AuditQuery, error) {
 	errs = append(errs, err)
 	q.Until, err = timeParam(c, "until")
 	errs = append(errs, err)
-	q.Limit, err = intParam(c, "limit", 100, 1, maxAuditLimit)
+	def, hi := 100, maxAuditLimit
+	if exporting {
+		def, hi = maxAuditExport, maxAuditExport
+	}
+	q.Limit, err = intParam(c, "limit", def, 1, hi)
 	errs = append(errs, err)
 	if q.Scope != "" {
 		_, err := ParseScope(q.Scope)

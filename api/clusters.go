@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qcredit/qcredit/api/export"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
@@ -69,7 +70,12 @@ func (s *Server) clusterPart(c *gin.Context) (*serving.ClusterPart, ClusterRunRe
 	return p, ClusterRunRef{RunID: run.ID, AsOf: run.AsOf}, true
 }
 
-func (s *Server) warningView(p *serving.ClusterPart, w model.Warning) WarningView {
+// warningView is w as the caller sees it: a county key sees only its
+// county's enterprises among the assessment's top ones.
+func (s *Server) warningView(c *gin.Context, p *serving.ClusterPart, w model.Warning) WarningView {
+	if m := s.model.Current(); m != nil {
+		w.Assessment = coveredTop(m, caller(c), w.Assessment)
+	}
 	v := WarningView{Warning: w, LevelLabel: w.Level.Label()}
 	if _, ok := p.LetterRun(w.ID); ok {
 		v.Letter = "/api/v1/clusters/warnings/" + w.ID + "/letter"
@@ -78,8 +84,14 @@ func (s *Server) warningView(p *serving.ClusterPart, w model.Warning) WarningVie
 }
 
 func (s *Server) clusterWarnings(c *gin.Context) {
+	format, exporting, xerr := exportParam(c)
 	f, err := clusterFilter(c, "open", "closed")
-	limit, lerr := intParam(c, "limit", defaultLimit, 1, maxLimit)
+	err = errors.Join(xerr, err)
+	def, hi := defaultLimit, maxLimit
+	if exporting {
+		def, hi = exportLimit, exportLimit
+	}
+	limit, lerr := intParam(c, "limit", def, 1, hi)
 	offset, oerr := intParam(c, "offset", 0, 0, 1<<31-1)
 	if v, ok := c.GetQuery("needs_acknowledgement"); ok {
 		switch v {
@@ -94,6 +106,10 @@ func (s *Server) clusterWarnings(c *gin.Context) {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
+	var ok bool
+	if f.County, ok = analystRegion(c, f.County); !ok { // a county key: its county's clusters
+		return
+	}
 	p, ref, ok := s.clusterPart(c)
 	if !ok {
 		return
@@ -103,8 +119,19 @@ func (s *Server) clusterWarnings(c *gin.Context) {
 		page := p.Warnings(f, offset, limit)
 		out.Total = page.Total
 		for _, w := range page.Items {
-			out.Items = append(out.Items, s.warningView(p, w))
+			out.Items = append(out.Items, s.warningView(c, p, w))
 		}
+	}
+	if exporting {
+		s.streamTable(c, format, "cluster-warnings-"+ref.AsOf, warningColumns, func(w *export.Writer) error {
+			for _, v := range out.Items {
+				if err := w.Row(warningRow(v)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return
 	}
 	auditItems(c, len(out.Items))
 	c.JSON(http.StatusOK, out)
@@ -126,6 +153,9 @@ func (s *Server) warning(c *gin.Context) (*serving.ClusterPart, model.Warning, b
 		abort(c, http.StatusNotFound, "warning_not_found", fmt.Sprintf("no warning %s in the current clusters run %s (closed warnings are kept a year)", id, ref.RunID))
 		return nil, model.Warning{}, false
 	}
+	if !analystCovers(c, w.County) {
+		return nil, model.Warning{}, false
+	}
 	return p, w, true
 }
 
@@ -135,7 +165,7 @@ func (s *Server) clusterWarning(c *gin.Context) {
 		return
 	}
 	auditDetail(c, "warning", w.ID)
-	c.JSON(http.StatusOK, s.warningView(p, w))
+	c.JSON(http.StatusOK, s.warningView(c, p, w))
 }
 
 // clusterLetter serves a warning's letter as the run that raised or
@@ -149,6 +179,11 @@ func (s *Server) clusterLetter(c *gin.Context) {
 	}
 	p, w, ok := s.warning(c)
 	if !ok {
+		return
+	}
+	if m := s.model.Current(); boundCounty(caller(c)) != "" && m != nil && !clusterWithin(m, caller(c), w.Cluster) {
+		abort(c, http.StatusForbidden, "outside_region", fmt.Sprintf("cluster %s has firms outside county %s and its letter names them; ask a city-wide analyst for it",
+			w.Cluster, caller(c).Region))
 		return
 	}
 	version, ok := p.LetterRun(w.ID)
@@ -211,18 +246,38 @@ type AssessmentList struct {
 }
 
 func (s *Server) clusterAssessments(c *gin.Context) {
+	format, exporting, xerr := exportParam(c)
 	f, err := clusterFilter(c, string(model.AssessmentStatusAssessed), string(model.AssessmentStatusInsufficientData))
-	if err != nil {
+	if err = errors.Join(xerr, err); err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
-	p, ref, ok := s.clusterPart(c)
+	var ok bool
+	if f.County, ok = analystRegion(c, f.County); !ok {
+		return
+	}
+	m, ok := s.currentModel(c)
 	if !ok {
 		return
 	}
+	p, ref, _ := s.clusterPart(c)
 	out := AssessmentList{ClusterRunRef: ref, Items: []model.ClusterAssessment{}}
 	if p != nil {
-		out.Run, out.Items = &p.Run, p.Assessments(f)
+		out.Run = &p.Run
+		for _, a := range p.Assessments(f) {
+			out.Items = append(out.Items, coveredTop(m, caller(c), a))
+		}
+	}
+	if exporting {
+		s.streamTable(c, format, "cluster-assessments-"+ref.AsOf, assessmentColumns, func(w *export.Writer) error {
+			for _, a := range out.Items {
+				if err := w.Row(assessmentRow(a)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return
 	}
 	auditItems(c, len(out.Items))
 	c.JSON(http.StatusOK, out)
@@ -248,6 +303,12 @@ func (s *Server) clusterAssessment(c *gin.Context) {
 	if p == nil || !ok {
 		abort(c, http.StatusNotFound, "cluster_not_found", fmt.Sprintf("no cluster %q in the current clusters run %s", key, ref.RunID))
 		return
+	}
+	if !analystCovers(c, a.County) {
+		return
+	}
+	if m := s.model.Current(); m != nil {
+		a = coveredTop(m, caller(c), a)
 	}
 	c.JSON(http.StatusOK, AssessmentView{ClusterRunRef: ref, ClusterAssessment: a, LevelLabel: a.Level.Label()})
 }
@@ -287,6 +348,7 @@ func (s *Server) clusterHistory(c *gin.Context) {
 	}
 	out := ClusterHistory{Cluster: key, Items: []ClusterHistoryItem{}}
 	seen := map[string]bool{}
+	outside := "" // the county a skipped run placed the cluster in
 	for _, r := range rows {
 		if seen[r.Run.AsOf] || len(out.Items) == limit {
 			continue
@@ -298,8 +360,16 @@ func (s *Server) clusterHistory(c *gin.Context) {
 			return
 		}
 		a.Evidence.Top = nil // the history shows figures; the current assessment names the enterprises
+		if !caller(c).Covers(a.County) {
+			outside = a.County
+			continue // a county key: the runs that placed the cluster in its county only
+		}
 		out.Items = append(out.Items, ClusterHistoryItem{ClusterRunRef: ClusterRunRef{RunID: r.Run.ID, AsOf: r.Run.AsOf},
 			Level: a.Level, Status: a.Status, Signals: a.Signals, Evidence: a.Evidence, Indicators: a.Indicators})
+	}
+	if len(out.Items) == 0 && outside != "" {
+		outsideRegion(c, caller(c), outside)
+		return
 	}
 	if len(out.Items) == 0 {
 		abort(c, http.StatusNotFound, "cluster_not_found", fmt.Sprintf("no clusters run has assessed cluster %q", key))
@@ -329,11 +399,32 @@ func (s *Server) clusterFunnel(c *gin.Context) {
 	if p != nil {
 		f, ok = p.Funnel(d)
 	}
+	if p != nil && ok {
+		f, ok = coveredFunnel(caller(c), f)
+	}
 	if p == nil || !ok {
-		abort(c, http.StatusNotFound, "division_not_found", fmt.Sprintf("no cluster of division %s in the current clusters run %s", d, ref.RunID))
+		abort(c, http.StatusNotFound, "division_not_found", fmt.Sprintf("no cluster of division %s in the current clusters run %s that key %s covers",
+			d, ref.RunID, caller(c).Key))
 		return
 	}
 	c.JSON(http.StatusOK, FunnelView{ClusterRunRef: ref, FunnelPlot: f})
+}
+
+// coveredFunnel is f with only the clusters the caller covers; its centre
+// line and limits stay the division's, the city-wide reference a county's
+// points are read against. ok is false when no point is left.
+func coveredFunnel(cl Caller, f model.FunnelPlot) (model.FunnelPlot, bool) {
+	if boundCounty(cl) == "" {
+		return f, true
+	}
+	points := make([]model.FunnelPoint, 0, len(f.Points))
+	for _, pt := range f.Points {
+		if cl.Covers(pt.County) {
+			points = append(points, pt)
+		}
+	}
+	f.Points = points
+	return f, len(points) > 0
 }
 
 // HeatMap is the county × division cells of the current run.
@@ -343,12 +434,18 @@ type HeatMap struct {
 }
 
 func (s *Server) clusterHeatMap(c *gin.Context) {
+	format, exporting, xerr := exportParam(c)
 	f, err := clusterFilter(c)
 	if err == nil && (f.Cluster != "" || f.Level != "" || f.MinLevel != "" || f.Status != "") {
 		err = errors.New("the heat map filters by county and division only")
 	}
+	err = errors.Join(xerr, err)
 	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
+		return
+	}
+	var ok bool
+	if f.County, ok = analystRegion(c, f.County); !ok { // a county key: its county's cells
 		return
 	}
 	p, ref, ok := s.clusterPart(c)
@@ -358,6 +455,17 @@ func (s *Server) clusterHeatMap(c *gin.Context) {
 	out := HeatMap{ClusterRunRef: ref, Cells: []serving.ClusterCell{}}
 	if p != nil {
 		out.Cells = p.HeatMap(f)
+	}
+	if exporting {
+		s.streamTable(c, format, "cluster-heatmap-"+ref.AsOf, heatMapColumns, func(w *export.Writer) error {
+			for _, x := range out.Cells {
+				if err := w.Row(heatMapRow(x)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qcredit/qcredit/api/export"
 	"github.com/qcredit/qcredit/model"
 	"github.com/qcredit/qcredit/serving"
 	"github.com/qcredit/qcredit/warehouse"
@@ -91,13 +92,17 @@ func (s *Server) dashboardOverview(c *gin.Context) {
 		s.internal(c, "pipeline runs", err)
 		return
 	}
+	// A county key's figures are its county's: its firms' grades, its
+	// bureau's spot checks and complaints.
+	county := boundCounty(caller(c))
+	b, enterprises := s.breakdown(c, m)
 	var total [4]int
-	for _, r := range m.Breakdown().ByCounty {
+	for _, r := range b.ByCounty {
 		for i := range total {
 			total[i] += r.Grades[i]
 		}
 	}
-	out := Overview{Enterprises: m.Enterprises(), Grades: gradeCounts(total), ScoreRun: optRun(m.ScoreRun()), Runs: []RunView{}}
+	out := Overview{Enterprises: enterprises, Grades: gradeCounts(total), ScoreRun: optRun(m.ScoreRun()), Runs: []RunView{}}
 	for _, n := range total {
 		out.Scored += n
 	}
@@ -105,14 +110,16 @@ func (s *Server) dashboardOverview(c *gin.Context) {
 		out.StatsRun = optRun(st.Run, true)
 		since := monthsBack(st.Run.AsOf, 12)
 		for _, cm := range st.Months {
-			if cm.Month >= since {
+			if cm.Month >= since && (county == "" || cm.County == county) {
 				out.SpotChecks += cm.SpotChecks
 				out.SpotCheckFailures += cm.SpotCheckFailures
 			}
 		}
 		for _, cc := range st.Complaints {
-			out.ComplaintsOpen += cc.Open
-			out.ComplaintsOverdue += cc.Overdue
+			if county == "" || cc.County == county {
+				out.ComplaintsOpen += cc.Open
+				out.ComplaintsOverdue += cc.Overdue
+			}
 		}
 	}
 	for _, r := range runs {
@@ -173,19 +180,24 @@ func (s *Server) dashboardGrades(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b := m.Breakdown()
+	b, _ := s.breakdown(c, m) // a county key's groups count its county's firms only
 	groups := map[string][]serving.GradeRow{"county": b.ByCounty, "industry": b.ByIndustry, "cluster": b.ByCluster,
 		"county_industry": b.ByCountyIndustry}
 	by := cmp.Or(c.Query("by"), "county")
 	rows, known := groups[by]
-	limit, err := intParam(c, "limit", defaultLimit, 1, maxLimit)
+	format, exporting, err0 := exportParam(c)
+	def, hi := defaultLimit, maxLimit
+	if exporting {
+		def, hi = exportLimit, exportLimit
+	}
+	limit, err := intParam(c, "limit", def, 1, hi)
 	offset, err2 := intParam(c, "offset", 0, 0, 1<<31-1)
 	switch {
 	case !known:
 		abort(c, http.StatusBadRequest, "invalid_query", "by must be county, industry, cluster or county_industry, got "+by)
 		return
-	case err != nil || err2 != nil:
-		abort(c, http.StatusBadRequest, "invalid_query", cmp.Or(err, err2).Error())
+	case err0 != nil || err != nil || err2 != nil:
+		abort(c, http.StatusBadRequest, "invalid_query", cmp.Or(err0, err, err2).Error())
 		return
 	}
 	out := GradeBreakdown{By: by, Total: len(rows), Offset: offset, Limit: limit, Items: []GradeGroup{}}
@@ -194,6 +206,17 @@ func (s *Server) dashboardGrades(c *gin.Context) {
 	}
 	for _, r := range rows[min(offset, len(rows)):min(offset+limit, len(rows))] {
 		out.Items = append(out.Items, gradeGroup(by, r))
+	}
+	if exporting {
+		s.streamTable(c, format, "grades-by-"+by+"-"+cmp.Or(out.AsOf, "unscored"), gradeGroupColumns, func(w *export.Writer) error {
+			for _, g := range out.Items {
+				if err := w.Row(gradeGroupRow(g)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -312,6 +335,9 @@ func (s *Server) dashboardSpotChecks(c *gin.Context) {
 	}
 	if county != "" && !model.IsHuaianBureau(county) {
 		abort(c, http.StatusBadRequest, "invalid_query", "county "+county+" is not the city (320800) or one of its county bureaus")
+		return
+	}
+	if county, ok = analystRegion(c, county); !ok { // a county key: its bureau's checks
 		return
 	}
 	out := SpotCheckTrend{County: county, Months: []MonthChecks{}}
@@ -436,7 +462,11 @@ func (s *Server) dashboardCounties(c *gin.Context) {
 			r.ComplaintsOpen, r.ComplaintsOverdue = cc.Open, cc.Overdue
 		}
 	}
+	bound := boundCounty(caller(c))
 	for _, r := range rows {
+		if bound != "" && r.County != bound {
+			continue // a county key sees its own bureau's row only
+		}
 		if r.County == "" {
 			r.Name = ""
 		}
@@ -466,6 +496,11 @@ type FirmSearch struct {
 	More  bool      `json:"more"`
 }
 
+// countySearchScan is how many of the city's best hits a county key's
+// search looks through for its county's: past them, More says there may be
+// more (a longer query narrows them).
+const countySearchScan = 2000
+
 // dashboardSearch is the credit file's search: the public search's bigram
 // index (serving.SearchNames: no scan of every firm, whatever the city's
 // size) with what analysts see besides, the score and the region's name.
@@ -479,13 +514,25 @@ func (s *Server) dashboardSearch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res, err := m.SearchNames(q, limit)
+	cl := caller(c)
+	scan := limit
+	if boundCounty(cl) != "" {
+		scan = countySearchScan
+	}
+	res, err := m.SearchNames(q, scan)
 	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}
-	out := FirmSearch{Query: q, Items: make([]FirmHit, 0, len(res.Hits)), More: res.More}
+	out := FirmSearch{Query: q, Items: make([]FirmHit, 0, min(limit, len(res.Hits))), More: res.More}
 	for _, f := range res.Hits {
+		if !cl.Covers(f.Region) {
+			continue
+		}
+		if len(out.Items) == limit {
+			out.More = true
+			break
+		}
 		out.Items = append(out.Items, FirmHit{USCC: f.USCC, Name: f.Name, Region: f.Region, RegionName: regionName(f.Region),
 			Industry: f.Industry, Grade: f.Grade, Score: f.Score})
 	}

@@ -96,7 +96,7 @@ func FuzzQueryParams(f *testing.F) {
 		if _, limit, offset, err := complaintQuery(c, false); err == nil && (limit < 1 || limit > maxLimit || offset < 0) {
 			t.Fatalf("complaints %q accepted limit %d offset %d", raw, limit, offset)
 		}
-		if q, err := auditQuery(c); err == nil && (q.Limit < 1 || q.Limit > maxAuditLimit) {
+		if q, err := auditQuery(c, false); err == nil && (q.Limit < 1 || q.Limit > maxAuditLimit) {
 			t.Fatalf("audit %q accepted limit %d", raw, q.Limit)
 		}
 		if _, err := url.ParseQuery(raw); err == nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -186,14 +187,31 @@ func (s *Server) exportRows(c *gin.Context, f export.Format, name string, cols [
 	}
 }
 
-// countyParam reads ?county= (a Huai'an bureau code, or empty for all).
+// countyParam reads ?county= (a Huai'an bureau code, or empty for all): a
+// key bound to a county gets its own when none is asked, 403 for another.
 func countyParam(c *gin.Context) (string, bool) {
 	county := c.Query("county")
 	if county != "" && !model.IsHuaianBureau(county) {
 		abort(c, http.StatusBadRequest, "invalid_query", fmt.Sprintf("county %q is not the city bureau (320800) or a 3208xx county code", county))
 		return "", false
 	}
-	return model.CurrentCounty(county), true
+	county, ok := analystRegion(c, county)
+	return model.CurrentCounty(county), ok
+}
+
+// firmRows keeps the rows of firms the caller may see (firmCovered: by the
+// row's USCC, else the county its payload names).
+func firmRows(m *serving.Model, cl Caller) func(warehouse.OutputRow) bool {
+	return func(r warehouse.OutputRow) bool {
+		if boundCounty(cl) == "" {
+			return true
+		}
+		var x struct {
+			County string `json:"county"`
+		}
+		_ = json.Unmarshal(r.Payload, &x) // unreadable: no county, so only a known firm of the county passes
+		return firmCovered(m, cl, model.USCC(r.USCC), x.County)
+	}
 }
 
 var monthParam = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
@@ -331,11 +349,14 @@ func (s *Server) overdueComplaints(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// A row is filed under its handling bureau; a county key sees the
+	// complaints about its firms, whichever bureau handles them.
 	prefix := "complaint/"
-	if county != "" {
+	if county != "" && boundCounty(caller(c)) == "" {
 		prefix += county + "/"
 	}
-	list := raws(o, prefix, nil)
+	m, _ := s.currentModel(c) // jobOutputs had it
+	list := raws(o, prefix, firmRows(m, caller(c)))
 	auditItems(c, len(list))
 	if f == export.FormatJSON {
 		c.JSON(http.StatusOK, OverdueView{Run: runRef(o.Run()), Complaints: list})
@@ -360,23 +381,37 @@ type SelfCorrectionView struct {
 }
 
 // selfCorrection is the self-correction report (?county=; ?below=true for
-// the units under 90 %).
+// the units under 90 %); ?format= exports the units, or with
+// ?table=overdue_hazards the serious hazards past their deadline.
 func (s *Server) selfCorrection(c *gin.Context) {
+	f, ok := exportFormat(c)
+	if !ok {
+		return
+	}
 	county, ok := countyParam(c)
 	if !ok {
 		return
 	}
-	below := c.Query("below")
+	below, table := c.Query("below"), cmp.Or(c.Query("table"), "units")
 	if below != "" && below != "true" && below != "false" {
 		abort(c, http.StatusBadRequest, "invalid_query", fmt.Sprintf("below %q: want true or false", below))
+		return
+	}
+	if table != "units" && table != "overdue_hazards" {
+		abort(c, http.StatusBadRequest, "invalid_query", fmt.Sprintf("table %q: want units or overdue_hazards (the table an export writes)", table))
 		return
 	}
 	o, ok := s.jobOutputs(c, pipelines.JobKPI)
 	if !ok {
 		return
 	}
+	m, _ := s.currentModel(c) // jobOutputs had it
+	covered := firmRows(m, caller(c))
 	inCounty := func(r warehouse.OutputRow) bool {
-		if county == "" {
+		if !covered(r) {
+			return false
+		}
+		if county == "" || boundCounty(caller(c)) != "" { // a county key: its firms, wherever the row was filed
 			return true
 		}
 		var x struct {
@@ -386,8 +421,17 @@ func (s *Server) selfCorrection(c *gin.Context) {
 	}
 	units := raws(o, "equipment/unit/", func(r warehouse.OutputRow) bool { return (below != "true" || r.Label == "below") && inCounty(r) })
 	hazards := raws(o, "equipment/hazard/", inCounty)
-	auditItems(c, len(units)+len(hazards))
-	c.JSON(http.StatusOK, SelfCorrectionView{Run: runRef(o.Run()), Units: units, OverdueHazards: hazards})
+	switch {
+	case f == export.FormatJSON:
+		auditItems(c, len(units)+len(hazards))
+		c.JSON(http.StatusOK, SelfCorrectionView{Run: runRef(o.Run()), Units: units, OverdueHazards: hazards})
+	case table == "units":
+		auditItems(c, len(units))
+		s.exportRows(c, f, "self-correction-units-"+o.Run().AsOf, unitColumns, units, unitCells)
+	default:
+		auditItems(c, len(hazards))
+		s.exportRows(c, f, "overdue-hazards-"+o.Run().AsOf, hazardColumns, hazards, hazardCells)
+	}
 }
 
 // RecheckView is the re-check frame of the recheck job's current run and
@@ -402,16 +446,23 @@ type RecheckView struct {
 }
 
 // rechecks is the year's re-check: its frame (N, k, the firms with
-// concerns) and its draws.
+// concerns) and its draws; ?format= exports the concerns.
 func (s *Server) rechecks(c *gin.Context) {
+	f, ok := exportFormat(c)
+	if !ok {
+		return
+	}
 	o, ok := s.jobOutputs(c, pipelines.JobRecheck)
 	if !ok {
 		return
 	}
 	m, _ := s.currentModel(c)
 	sum, _ := o.Get("summary")
-	view := RecheckView{Run: runRef(o.Run()), Summary: sum.Payload, Concerns: raws(o, "concern/", nil), Draws: []json.RawMessage{}}
-	if draws := m.Outputs(pipelines.JobLottery); draws != nil {
+	// A county key sees the frame (the city's N and k), its firms' concerns
+	// and no draw: a draw's explanation lists every county's firms.
+	bound := boundCounty(caller(c)) != ""
+	view := RecheckView{Run: runRef(o.Run()), Summary: sum.Payload, Concerns: raws(o, "concern/", firmRows(m, caller(c))), Draws: []json.RawMessage{}}
+	if draws := m.Outputs(pipelines.JobLottery); draws != nil && !bound {
 		draws.Prefix("", func(r warehouse.OutputRow) bool {
 			if r.Label == string(pipelines.DrawKindRecheck) && !strings.ContainsAny(r.Key, "/_") {
 				if e, ok := draws.Get(r.Key + "/explain"); ok {
@@ -422,6 +473,10 @@ func (s *Server) rechecks(c *gin.Context) {
 		})
 	}
 	auditItems(c, len(view.Concerns))
+	if f != export.FormatJSON {
+		s.exportRows(c, f, "recheck-concerns-"+o.Run().AsOf, concernColumns, view.Concerns, concernCells)
+		return
+	}
 	c.JSON(http.StatusOK, view)
 }
 

@@ -31,7 +31,7 @@ type Route struct {
 func (s *Server) handle(method, path string, scopes []Scope, h ...gin.HandlerFunc) {
 	full := "/api/v1" + path
 	s.routeTable = append(s.routeTable, Route{Method: method, Path: full, Scopes: slices.Clone(scopes)})
-	s.engine.Handle(method, full, append([]gin.HandlerFunc{s.limits, s.authorize(scopes)}, h...)...)
+	s.engine.Handle(method, full, append([]gin.HandlerFunc{s.limits, s.authorize(scopes), countyGate(method, path)}, h...)...)
 }
 
 // Routes are the registered API routes, in registration order.

@@ -109,6 +109,8 @@ type Server struct {
 	// dev is the development-only session of `qcredit dev`, else nil.
 	dev     *devSession
 	letters *letterPrinter
+	// counties are the county keys' dashboard figures (county.go).
+	counties countyCache
 }
 
 // Options configure a Server. Zero values take the defaults.

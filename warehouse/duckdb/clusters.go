@@ -12,15 +12,22 @@ import (
 // retracted) into each enterprise's state then, as the enterprises view does for now:
 // the latest value of each field by (occurred_at, id); registered at least
 // once, and not deregistered by its latest registration or deregistration.
-const clusterEnterprisesSQL = `WITH ` + retractedCTE + `
+// Each event's data is parsed once for its four fields (one
+// json_extract_string of a list of paths): a ->> per field and filter
+// parsed it eight times (1M firms: 6.6–7.6 s against 12.6–15.6 s).
+const clusterEnterprisesSQL = `WITH ` + retractedCTE + `, e AS (
+    SELECT uscc, type, occurred_at, id, type <> 'enterprise.deregistered' AS keep,
+        json_extract_string(data, ['$.name', '$.region', '$.industry', '$.cluster']) AS f
+    FROM events
+    WHERE type IN ('enterprise.registered', 'enterprise.updated', 'enterprise.deregistered')
+      AND occurred_at < $cutoff AND ingested_at <= $wm AND ` + notRetracted + `
+)
 SELECT uscc,
-    coalesce(arg_max(data->>'name', (occurred_at, id)) FILTER (WHERE data->>'name' IS NOT NULL AND type <> 'enterprise.deregistered'), ''),
-    coalesce(arg_max(data->>'region', (occurred_at, id)) FILTER (WHERE data->>'region' IS NOT NULL AND type <> 'enterprise.deregistered'), ''),
-    coalesce(arg_max(data->>'industry', (occurred_at, id)) FILTER (WHERE data->>'industry' IS NOT NULL AND type <> 'enterprise.deregistered'), ''),
-    coalesce(arg_max(data->>'cluster', (occurred_at, id)) FILTER (WHERE data->>'cluster' IS NOT NULL AND type <> 'enterprise.deregistered'), '')
-FROM events
-WHERE type IN ('enterprise.registered', 'enterprise.updated', 'enterprise.deregistered')
-  AND occurred_at < $cutoff AND ingested_at <= $wm AND ` + notRetracted + `
+    coalesce(arg_max(f[1], (occurred_at, id)) FILTER (WHERE f[1] IS NOT NULL AND keep), ''),
+    coalesce(arg_max(f[2], (occurred_at, id)) FILTER (WHERE f[2] IS NOT NULL AND keep), ''),
+    coalesce(arg_max(f[3], (occurred_at, id)) FILTER (WHERE f[3] IS NOT NULL AND keep), ''),
+    coalesce(arg_max(f[4], (occurred_at, id)) FILTER (WHERE f[4] IS NOT NULL AND keep), '')
+FROM e
 GROUP BY uscc
 HAVING count(*) FILTER (WHERE type = 'enterprise.registered') > 0
    AND NOT coalesce(arg_max(type = 'enterprise.deregistered', (occurred_at, id)) FILTER (WHERE type <> 'enterprise.updated'), false)
