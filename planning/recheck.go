@@ -283,15 +283,18 @@ func addedFirms(concerns []Concern, c RecheckConfig) ([]AddedFirm, error) {
 			errs = append(errs, err)
 			continue
 		}
+		// The document is public: a reason counts the events, never names
+		// them (event ids are internal; the recheck job's concerns list
+		// them for analysts).
 		var reasons []model.Reason
 		if c.MinComplaints > 0 && len(k.Complaints) >= c.MinComplaints {
 			reasons = append(reasons, model.Reason{Rule: RuleRecheckComplaints, Count: int64(len(k.Complaints)),
-				Events: slices.Sorted(slices.Values(k.Complaints)), Basis: basisRecheckConcerns,
+				Basis:  basisRecheckConcerns,
 				Detail: fmt.Sprintf("%d complaints (at least %d add a firm)", len(k.Complaints), c.MinComplaints)})
 		}
 		if c.MinProblems > 0 && len(k.Problems) >= c.MinProblems {
 			reasons = append(reasons, model.Reason{Rule: RuleRecheckProblems, Count: int64(len(k.Problems)),
-				Events: slices.Sorted(slices.Values(k.Problems)), Basis: basisRecheckConcerns,
+				Basis:  basisRecheckConcerns,
 				Detail: fmt.Sprintf("%d problems: failed checks, penalties, overdue hazards (at least %d add a firm)", len(k.Problems), c.MinProblems)})
 		}
 		if len(reasons) > 0 {

@@ -65,7 +65,8 @@ func TestRecheckAddsConcerns(t *testing.T) {
 	in.Concerns = []planning.Concern{failed, quiet, complained}
 	_, res := performRecheck(t, in)
 
-	// given firms with complaints or problems, when the re-check is created, then each is added with its reason
+	// given firms with complaints or problems, when the re-check is created, then each is added with its reason,
+	// which counts the events without naming them (the document is public: event ids are internal)
 	added := res.Recheck.Added
 	var got []model.USCC
 	for _, a := range added {
@@ -78,7 +79,7 @@ func TestRecheckAddsConcerns(t *testing.T) {
 		r := a.Reasons[0]
 		switch a.USCC {
 		case complained.USCC:
-			if r.Rule != planning.RuleRecheckComplaints || r.Count != 2 || !slices.Equal(r.Events, []string{"c-1", "c-2"}) || r.Basis == "" {
+			if r.Rule != planning.RuleRecheckComplaints || r.Count != 2 || r.Events != nil || r.Basis == "" {
 				t.Errorf("complaint reason %+v", r)
 			}
 		case failed.USCC:
