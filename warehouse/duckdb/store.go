@@ -123,15 +123,20 @@ func (s *Store) ReleaseMemory(ctx context.Context) error {
 	}
 	defer c.Close()
 	// DuckDB evicts cached blocks down to a lowered limit; the limit is
-	// then put back as the path set it, or to DuckDB's default. At 1 MB the
-	// statement putting it back could fail for want of memory itself.
-	_, err = c.ExecContext(ctx, `SET memory_limit = '64MB'`)
-	restore := `RESET memory_limit`
-	if s.memoryLimit != "" {
-		restore = `SET memory_limit = ` + quote(s.memoryLimit)
+	// then put back as the path set it, or to what it was. (RESET
+	// memory_limit shows DuckDB's default again but leaves the buffer
+	// manager at the lowered limit: serve's next large query failed for
+	// want of memory.) At 1 MB the statement putting it back could fail
+	// for want of memory itself.
+	limit := s.memoryLimit
+	if limit == "" {
+		if err := c.QueryRowContext(ctx, `SELECT current_setting('memory_limit')`).Scan(&limit); err != nil {
+			return fmt.Errorf("release memory: read the memory limit: %w", err)
+		}
 	}
-	if _, rerr := c.ExecContext(ctx, restore); rerr != nil {
-		return errors.Join(err, fmt.Errorf("release memory: restore the memory limit: %w", rerr))
+	_, err = c.ExecContext(ctx, `SET memory_limit = '64MB'`)
+	if _, rerr := c.ExecContext(ctx, `SET memory_limit = `+quote(limit)); rerr != nil {
+		return errors.Join(err, fmt.Errorf("release memory: restore the memory limit %s: %w", limit, rerr))
 	}
 	if err != nil {
 		return fmt.Errorf("release memory: %w", err)
