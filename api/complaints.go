@@ -85,16 +85,19 @@ func (c *complaint) status() ComplaintStatus {
 }
 
 // complaintBook holds every complaint, read from the warehouse's complaint
-// events and refreshed every few seconds (complaints are few: a map is
-// fine). Events may come in any order; each fills its part.
+// events and refreshed every few seconds. Events may come in any order; each
+// fills its part, and applying one again changes nothing, so the refresh's
+// overlap needs no record of the events applied. A city of a million firms
+// has about a million complaints: their labels (kind, channel, source, …)
+// are interned, one string each however many complaints carry it.
 type complaintBook struct {
 	src ComplaintSource
 	mu  sync.RWMutex
 	// byID and byTracking (SHA-256 of the code → id).
 	byID       map[string]*complaint
 	byTracking map[string]string
-	seen       map[string]bool // event ids applied
-	cursor     time.Time       // greatest ingested_at read
+	labels     map[string]string // interned labels
+	cursor     time.Time         // greatest ingested_at read
 }
 
 // complaintOverlap re-reads the last minute at each refresh: on ClickHouse
@@ -102,7 +105,7 @@ type complaintBook struct {
 const complaintOverlap = time.Minute
 
 func newComplaintBook(src ComplaintSource) *complaintBook {
-	return &complaintBook{src: src, byID: map[string]*complaint{}, byTracking: map[string]string{}, seen: map[string]bool{}}
+	return &complaintBook{src: src, byID: map[string]*complaint{}, byTracking: map[string]string{}, labels: map[string]string{}}
 }
 
 // refresh reads the complaint events ingested since the last refresh.
@@ -155,14 +158,10 @@ type complaintData struct {
 }
 
 func (b *complaintBook) applyLocked(e model.Event) {
-	if b.seen[e.ID] {
-		return
-	}
 	var d complaintData
 	if json.Unmarshal(e.Data, &d) != nil || d.ComplaintID == "" {
 		return
 	}
-	b.seen[e.ID] = true
 	c := b.byID[d.ComplaintID]
 	if c == nil {
 		c = &complaint{ID: d.ComplaintID}
@@ -171,8 +170,8 @@ func (b *complaintBook) applyLocked(e model.Event) {
 	at := e.OccurredAt
 	switch e.Type {
 	case model.EventComplaintReceived:
-		c.received, c.USCC, c.Source, c.ReceivedAt = true, e.USCC, e.Source, at
-		c.Kind, c.Category, c.Channel, c.Text, c.Contact = d.Kind, d.Category, d.Channel, d.Text, d.Contact
+		c.received, c.USCC, c.Source, c.ReceivedAt = true, e.USCC, b.label(e.Source), at
+		c.Kind, c.Category, c.Channel, c.Text, c.Contact = b.label(d.Kind), b.label(d.Category), b.label(d.Channel), d.Text, d.Contact
 		if d.TrackingHash != "" {
 			c.trackingHash = d.TrackingHash
 			b.byTracking[d.TrackingHash] = c.ID
@@ -180,13 +179,24 @@ func (b *complaintBook) applyLocked(e model.Event) {
 	case model.EventComplaintAccepted:
 		c.AcceptedAt = at
 	case model.EventComplaintRejected:
-		c.RejectedAt, c.RejectReason = at, d.Reason
+		c.RejectedAt, c.RejectReason = at, b.label(d.Reason)
 	case model.EventComplaintClosed:
-		c.ClosedAt, c.Outcome, c.Answer, c.Verified = at, d.Outcome, d.Answer, d.Verified
+		c.ClosedAt, c.Outcome, c.Answer, c.Verified = at, b.label(d.Outcome), d.Answer, d.Verified
 	}
 	if c.USCC == "" {
-		c.USCC, c.Source = e.USCC, e.Source
+		c.USCC, c.Source = e.USCC, b.label(e.Source)
 	}
+}
+
+// label is v interned. Callers hold mu.
+func (b *complaintBook) label(v string) string {
+	if l, ok := b.labels[v]; ok {
+		return l
+	}
+	if len(b.labels) < 10_000 { // free texts (a reason, an outcome) stay bounded
+		b.labels[v] = v
+	}
+	return v
 }
 
 // byTrackingCode is the complaint with that tracking code.

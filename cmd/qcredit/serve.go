@@ -74,15 +74,6 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 	if err := rm.Load(ctx); err != nil {
 		return err
 	}
-	// Loading read the whole events table; what the warehouse cached of it
-	// is released while nothing else reads (the refresh, the scheduler and
-	// the API start below; a Kafka worker's write meanwhile is retried).
-	if err := s.ReleaseMemory(ctx); err != nil {
-		a.log.Warn("release the warehouse's memory after loading the read model", "err", err)
-	}
-	refreshCtx, stopRefresh := context.WithCancel(ctx)
-	defer stopRefresh()
-	go rm.Run(refreshCtx)
 	runner, err := a.newRunner(s, reg)
 	if err != nil {
 		return err
@@ -99,6 +90,17 @@ func (a *app) serve(ctx context.Context, s backend, reg *prometheus.Registry, in
 			a.log.Error("audit records not written at shutdown", "err", err)
 		}
 	}()
+	// Loading the read model and the API's keys and complaints read the
+	// events table; what the warehouse cached of it is released before the
+	// refresh, the scheduler and the listener start (the API's own
+	// refreshes come seconds later; a Kafka worker's write meanwhile is
+	// retried).
+	if err := s.ReleaseMemory(ctx); err != nil {
+		a.log.Warn("release the warehouse's memory after loading the read model", "err", err)
+	}
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
+	defer stopRefresh()
+	go rm.Run(refreshCtx)
 	srv := newHTTPServer(apiSrv.Handler())
 	stopPipelines, err := a.startPipelines(ctx, s, runner, withRunner(tasks, runner)...)
 	if err != nil {
