@@ -98,40 +98,62 @@ type complaintBook struct {
 	byTracking map[string]string
 	labels     map[string]string // interned labels
 	cursor     time.Time         // greatest ingested_at read
+	readAt     time.Time         // when the last refresh started
+	now        func() time.Time
 }
 
-// complaintOverlap re-reads the last minute at each refresh: on ClickHouse
-// another replica's write may commit with a stamp below one already read.
+// complaintOverlap is how late a write may become visible after the time
+// it was stamped with: on ClickHouse another replica's write may commit
+// with a stamp below one already read.
 const complaintOverlap = time.Minute
 
-func newComplaintBook(src ComplaintSource) *complaintBook {
-	return &complaintBook{src: src, byID: map[string]*complaint{}, byTracking: map[string]string{}, labels: map[string]string{}}
+// complaintChunk is how many events a refresh applies at a time, so that
+// a large first read neither holds them all nor blocks lookups for long.
+const complaintChunk = 10_000
+
+func newComplaintBook(src ComplaintSource, now func() time.Time) *complaintBook {
+	return &complaintBook{src: src, byID: map[string]*complaint{}, byTracking: map[string]string{}, labels: map[string]string{},
+		now: now}
 }
 
-// refresh reads the complaint events ingested since the last refresh.
+// refresh reads the complaint events ingested since the last refresh: after
+// the cursor, and again those stamped within complaintOverlap before the
+// last refresh started (they may have become visible since). Stamps older
+// than that were visible then and are not read again, however many: a
+// bulk import's last minute is not re-read at every refresh.
 func (b *complaintBook) refresh(ctx context.Context) error {
+	start := b.now()
 	b.mu.RLock()
-	after := b.cursor.Add(-complaintOverlap)
-	if b.cursor.IsZero() {
-		after = time.Time{}
+	after := b.cursor
+	if settled := b.readAt.Add(-complaintOverlap); !b.readAt.IsZero() && settled.Before(after) {
+		after = settled
 	}
 	b.mu.RUnlock()
-	var events []warehouse.IngestedEvent
+	events := make([]warehouse.IngestedEvent, 0, 256)
+	apply := func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, e := range events {
+			b.applyLocked(e.Event)
+			if e.IngestedAt.After(b.cursor) {
+				b.cursor = e.IngestedAt
+			}
+		}
+		events = events[:0]
+	}
 	err := b.src.EventsOfTypes(ctx, complaintTypes, after, func(e warehouse.IngestedEvent) error {
-		events = append(events, e)
+		if events = append(events, e); len(events) == complaintChunk {
+			apply()
+		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("complaints: %w", err)
 	}
+	apply()
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, e := range events {
-		b.applyLocked(e.Event)
-		if e.IngestedAt.After(b.cursor) {
-			b.cursor = e.IngestedAt
-		}
-	}
+	b.readAt = start
+	b.mu.Unlock()
 	return nil
 }
 

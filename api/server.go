@@ -238,7 +238,7 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 	if err := s.partners.reload(ctx); err != nil {
 		return nil, err
 	}
-	s.complaints = newComplaintBook(store)
+	s.complaints = newComplaintBook(store, s.now)
 	if err := s.complaints.refresh(ctx); err != nil {
 		return nil, err
 	}

@@ -195,6 +195,13 @@ func (r *Runner) Run(ctx context.Context, q RunRequest) (warehouse.Run, error) {
 	return r.run(ctx, job, q, like, after, asOf)
 }
 
+// followsByHand are the jobs that, run by hand, read up to the watermark of
+// the current run of the job they follow, as in their slot: the lists must
+// agree with the grades they are decided from. The others (clusters,
+// stats) read everything stored, so that an analyst's acknowledgement just
+// recorded is in the next run.
+var followsByHand = map[string]bool{JobLists: true}
+
 // followed is the run whose watermark a run reads up to (RunRequest.After);
 // the zero Run when it reads everything stored or a watermark of its own.
 func (r *Runner) followed(ctx context.Context, job Job, q RunRequest, asOf AsOf) (warehouse.Run, error) {
@@ -210,7 +217,7 @@ func (r *Runner) followed(ctx context.Context, job Job, q RunRequest, asOf AsOf)
 		return runs[i], nil
 	}
 	first, ok := strings.CutPrefix(job.Schedule(), "after ")
-	if !ok || q.Like != "" || !q.Watermark.IsZero() {
+	if !ok || !followsByHand[job.Name()] || q.Like != "" || !q.Watermark.IsZero() {
 		return warehouse.Run{}, nil
 	}
 	first = strings.TrimSpace(first)

@@ -84,7 +84,7 @@ func newPipelineRunCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&asOf, "as-of", "", "as_of day YYYY-MM-DD (default: today, Asia/Shanghai; with --like, that run's)")
 	cmd.Flags().StringVar(&like, "like", "", "re-run with the watermark of this run (e.g. score-12): reproduces its digest")
 	cmd.Flags().StringVar(&watermark, "watermark", "", "read events ingested up to this RFC 3339 time (default: everything stored; "+
-		"for a job scheduled after another, such as lists after score, that job's current run's watermark)")
+		"for lists, score's current run's watermark)")
 	cmd.MarkFlagsMutuallyExclusive("like", "watermark")
 	return cmd
 }
