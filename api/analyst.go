@@ -90,12 +90,12 @@ func (s *Server) creditFile(c *gin.Context) {
 		return
 	}
 	run, scored := m.ScoreRun()
-	r := s.readCreditFile(c.Request.Context(), uscc, run, scored)
+	r := s.readCreditFile(c.Request.Context(), uscc, run, scored, m.Lists() != nil)
 	if errors.Is(r.enterpriseErr, warehouse.ErrNotFound) {
 		abort(c, http.StatusNotFound, "enterprise_not_found", "no enterprise with USCC "+string(uscc))
 		return
 	}
-	if err := errors.Join(r.enterpriseErr, r.scoreErr, r.historyErr, r.eventsErr); err != nil {
+	if err := errors.Join(r.enterpriseErr, r.scoreErr, r.historyErr, r.eventsErr, r.listingsErr); err != nil {
 		s.internal(c, "credit file", err)
 		return
 	}
@@ -125,7 +125,7 @@ func (s *Server) creditFile(c *gin.Context) {
 		file.Records = append(file.Records, rec)
 	}
 	var err error
-	if file.Listings, err = s.listings(c.Request.Context(), m, uscc, events); err != nil {
+	if file.Listings, err = s.listings(c.Request.Context(), m, uscc, events, r.listings); err != nil {
 		s.internal(c, "credit file", err)
 		return
 	}
@@ -143,13 +143,15 @@ type creditFileReads struct {
 	historyErr    error
 	events        []model.Event // up to recordsLimit+1
 	eventsErr     error
+	listings      []warehouse.VersionedOutput // the firm's outputs of every lists run; nil without lists
+	listingsErr   error
 }
 
 // readCreditFile makes the credit file's reads at once: each is a query of
 // its own, so the file takes as long as the slowest of them instead of
 // their sum (on the 30M-event bench city in DuckDB 2-12 ms each, about
 // 30 ms in a row). run is the current score run, when scored.
-func (s *Server) readCreditFile(ctx context.Context, uscc model.USCC, run warehouse.Run, scored bool) creditFileReads {
+func (s *Server) readCreditFile(ctx context.Context, uscc model.USCC, run warehouse.Run, scored, listed bool) creditFileReads {
 	var r creditFileReads
 	var wg sync.WaitGroup
 	wg.Go(func() { r.enterprise, r.enterpriseErr = s.store.Enterprise(ctx, uscc) })
@@ -158,6 +160,9 @@ func (s *Server) readCreditFile(ctx context.Context, uscc model.USCC, run wareho
 	}
 	wg.Go(func() { r.history, r.historyErr = s.store.OutputHistory(ctx, jobScore, uscc, historyLimit) })
 	wg.Go(func() { r.events, r.eventsErr = s.store.Timeline(ctx, uscc, recordsLimit+1) })
+	if listed {
+		wg.Go(func() { r.listings, r.listingsErr = s.store.OutputHistory(ctx, serving.JobLists, uscc, 0) })
+	}
 	wg.Wait()
 	return r
 }

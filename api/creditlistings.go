@@ -57,12 +57,12 @@ type Objection struct {
 // listings builds the credit file's listing history from the current lists
 // run's outputs of the firm, the read model's versions and the firm's
 // objection records.
-func (s *Server) listings(ctx context.Context, m *serving.Model, uscc model.USCC, events []model.Event) (*Listings, error) {
+func (s *Server) listings(ctx context.Context, m *serving.Model, uscc model.USCC, events []model.Event, hist []warehouse.VersionedOutput) (*Listings, error) {
 	out := &Listings{Entries: []model.ListEntry{}, Published: []PublishedListing{}, Objections: objections(events),
 		Reviews: []json.RawMessage{}}
 	if p := m.Lists(); p != nil {
 		out.RunID, out.AsOf = p.Run.ID, p.Run.AsOf
-		if err := s.runListings(ctx, p.Run, uscc, out); err != nil {
+		if err := s.runListings(ctx, p.Run, hist, out); err != nil {
 			return nil, err
 		}
 		for _, l := range model.Lists {
@@ -76,12 +76,9 @@ func (s *Server) listings(ctx context.Context, m *serving.Model, uscc model.USCC
 	return out, nil
 }
 
-// runListings reads the firm's entries and reviews of a lists run.
-func (s *Server) runListings(ctx context.Context, run warehouse.Run, uscc model.USCC, out *Listings) error {
-	hist, err := s.store.OutputHistory(ctx, serving.JobLists, uscc, 0)
-	if err != nil {
-		return err
-	}
+// runListings reads the firm's entries and reviews of a lists run, from the
+// firm's outputs of every lists run (read with the rest of the credit file).
+func (s *Server) runListings(ctx context.Context, run warehouse.Run, hist []warehouse.VersionedOutput, out *Listings) error {
 	entryPrefix := model.ListOutputKey(model.ListKeyEntry, model.ListDishonest, "") + "/"
 	for _, h := range hist {
 		if h.Run.ID != run.ID || (!strings.HasPrefix(h.Key, entryPrefix) && !strings.HasPrefix(h.Key, model.ListKeyReview)) {
