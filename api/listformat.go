@@ -128,6 +128,11 @@ type listHeader struct {
 	PublishedAt time.Time          `json:"published_at"`
 	Manifest    model.ListManifest `json:"manifest"`
 	From        int64              `json:"-"` // changes: the version they start from
+	// A page of a JSON snapshot: the version's entries, and the page's
+	// place among them (nil for the whole version).
+	Total  *int `json:"total,omitempty"`
+	Offset *int `json:"offset,omitempty"`
+	Limit  *int `json:"limit,omitempty"`
 }
 
 // arrowMeta is the header as an Arrow stream's schema metadata.

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -232,4 +233,136 @@ func TestAuditRecordsPullsAndChecks(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+func TestListVersionsAndPagesOfTheSnapshot(t *testing.T) {
+	// given a few published versions, then: the versions route lists them newest first, each with its manifest
+	// (the count its snapshot has) and its own changes, which take the count before it to its count; a JSON page
+	// of a snapshot is the slice of the whole, keeps the whole version's manifest and says the total, has an
+	// ETag of its own that gets 304 back; paging another format, or a bad offset or limit, is 400
+	c := newListCity(t, 5, 24, 10*365*24*time.Hour, api.Options{})
+	day := c.day
+	for range 5 {
+		day = day.AddDate(0, 0, 12)
+		for range 4 {
+			c.change(day)
+		}
+		c.run(day)
+	}
+	list, most := model.ListDishonest, -1
+	for _, l := range model.Lists {
+		if n := len(c.snapshot(l, 0, "json").entries); n > most {
+			list, most = l, n
+		}
+	}
+	if most < 4 {
+		t.Fatalf("the longest list has %d entries: too few to page", most)
+	}
+	base := fmt.Sprintf("/api/v1/partner/lists/%s", list)
+
+	var vs api.ListVersions
+	c.srv.Get(t, base+"/versions", api.ScopeAnalyst, http.StatusOK, &vs)
+	latest := c.snapshot(list, 0, "json")
+	if vs.List != list || vs.Total != len(vs.Versions) || len(vs.Versions) < 2 || vs.Versions[0].Version != latest.version ||
+		vs.Versions[0].Manifest != latest.manifest {
+		t.Fatalf("versions %+v, latest %d %+v", vs, latest.version, latest.manifest)
+	}
+	for i, v := range vs.Versions {
+		snap := c.snapshot(list, v.Version, "json")
+		if v.Manifest != snap.manifest || v.Manifest.Count != len(snap.entries) {
+			t.Errorf("version %d: manifest %+v, its snapshot %+v with %d entries", v.Version, v.Manifest, snap.manifest, len(snap.entries))
+		}
+		if v.Changes == nil {
+			t.Errorf("version %d: no change counts (every version is retained)", v.Version)
+			continue
+		}
+		before := 0
+		if i+1 < len(vs.Versions) {
+			if next := vs.Versions[i+1]; next.Version != v.Version-1 {
+				t.Fatalf("version %d follows %d: not newest first", next.Version, v.Version)
+			}
+			before = vs.Versions[i+1].Manifest.Count
+		}
+		if before+v.Changes.Add-v.Changes.Remove != v.Manifest.Count {
+			t.Errorf("version %d: %d entries before, changes %+v, %d after", v.Version, before, *v.Changes, v.Manifest.Count)
+		}
+	}
+	own := c.changesSince(list, latest.version-1, "json")
+	var counted api.ListChangeCounts
+	for _, ch := range own.changes {
+		switch ch.Op {
+		case model.ListOpAdd:
+			counted.Add++
+		case model.ListOpRemove:
+			counted.Remove++
+		case model.ListOpModify:
+			counted.Modify++
+		}
+	}
+	if *vs.Versions[0].Changes != counted {
+		t.Errorf("the latest version's change counts %+v, its changes %+v", *vs.Versions[0].Changes, counted)
+	}
+	var page api.ListVersions
+	c.srv.Get(t, base+"/versions?offset=1&limit=1", api.ScopePartner, http.StatusOK, &page)
+	if page.Total != vs.Total || len(page.Versions) != 1 || page.Versions[0].Version != vs.Versions[1].Version ||
+		page.Versions[0].Manifest != vs.Versions[1].Manifest || *page.Versions[0].Changes != *vs.Versions[1].Changes {
+		t.Errorf("versions offset 1 limit 1: %+v, want %+v", page, vs.Versions[1])
+	}
+
+	whole := c.get(base, nil, http.StatusOK)
+	wholeTag := whole.Header.Get("ETag")
+	var wholeBody map[string]any
+	if err := json.Unmarshal([]byte(readAll(whole)), &wholeBody); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := wholeBody["total"]; ok {
+		t.Errorf("the whole snapshot says a total: %v", wholeBody["total"])
+	}
+	tags := map[string]string{wholeTag: "whole"}
+	for _, q := range []struct{ offset, limit int }{{0, 2}, {2, 2}, {most - 1, 2}, {most, 2}, {1, most + 5}} {
+		path := fmt.Sprintf("%s?format=json&offset=%d&limit=%d", base, q.offset, q.limit)
+		resp := c.get(path, nil, http.StatusOK)
+		var p struct {
+			Version  int64              `json:"version"`
+			Manifest model.ListManifest `json:"manifest"`
+			Total    int                `json:"total"`
+			Offset   int                `json:"offset"`
+			Limit    int                `json:"limit"`
+			Entries  []model.ListEntry  `json:"entries"`
+		}
+		if err := json.Unmarshal([]byte(readAll(resp)), &p); err != nil {
+			t.Fatal(err)
+		}
+		want := latest.entries[min(q.offset, most):min(q.offset+q.limit, most)]
+		if p.Version != latest.version || p.Manifest != latest.manifest || p.Total != most || p.Offset != q.offset || p.Limit != q.limit ||
+			len(p.Entries) != len(want) {
+			t.Errorf("%s: version %d manifest %+v total %d offset %d limit %d, %d entries; want %d entries of %d", path, p.Version, p.Manifest,
+				p.Total, p.Offset, p.Limit, len(p.Entries), len(want), most)
+			continue
+		}
+		for i := range want {
+			if p.Entries[i].Key != want[i].Key || !bytes.Equal(p.Entries[i].AppendCanonical(nil), want[i].AppendCanonical(nil)) {
+				t.Errorf("%s: entry %d is %s, the whole's %d is %s", path, i, p.Entries[i].Key, q.offset+i, want[i].Key)
+			}
+		}
+		tag := resp.Header.Get("ETag")
+		if prev, ok := tags[tag]; ok || tag == "" {
+			t.Errorf("%s: ETag %q, the same as %s", path, tag, prev)
+		}
+		tags[tag] = path
+		c.get(path, http.Header{"If-None-Match": {tag}}, http.StatusNotModified)
+		if resp := c.get(path, http.Header{"If-None-Match": {wholeTag}}, http.StatusOK); resp.Header.Get("ETag") != tag {
+			t.Errorf("%s: ETag %s, then %s", path, tag, resp.Header.Get("ETag"))
+		}
+	}
+	c.get(base, http.Header{"If-None-Match": {wholeTag}}, http.StatusNotModified)
+	for _, q := range []string{"offset=-1", "offset=x", "limit=0", "limit=x", "limit=10001", "format=csv&limit=2", "format=ndjson&offset=0",
+		"format=arrow&offset=1&limit=5"} {
+		c.get(base+"?"+q, nil, http.StatusBadRequest)
+	}
+	for _, q := range []string{"offset=-1", "limit=0", "limit=1001"} {
+		c.srv.Get(t, base+"/versions?"+q, api.ScopePartner, http.StatusBadRequest, nil)
+	}
+	c.srv.Get(t, "/api/v1/partner/lists/blacklist/versions", api.ScopePartner, http.StatusNotFound, nil)
+	c.srv.Get(t, base+"/versions", api.ScopeIngest, http.StatusForbidden, nil)
 }

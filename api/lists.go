@@ -3,9 +3,11 @@ package api
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,6 +28,7 @@ var (
 func (s *Server) listRoutes() {
 	s.handle("GET", "/partner/lists/:list", listReaders, s.listSnapshot)
 	s.handle("GET", "/partner/lists/:list/changes", listReaders, s.listChanges)
+	s.handle("GET", "/partner/lists/:list/versions", listReaders, s.listVersions)
 	s.handle("POST", "/partner/check", listReaders, s.check)
 	s.handle("GET", "/partner/watches", listReaders, s.watches)
 	s.handle("POST", "/partner/watches", partnerOnly, s.changeWatches)
@@ -129,11 +132,22 @@ func (s *Server) listSnapshot(c *gin.Context) {
 		notRetained(c, h, n, "snapshot of")
 		return
 	}
+	pg, ok := snapshotPaging(c, f)
+	if !ok {
+		return
+	}
 	auditDetail(c, "list", string(v.List))
 	auditDetail(c, "version", strconv.FormatInt(v.Number, 10))
 	auditDetail(c, "format", f.tag())
-	// A version never changes: one ETag per list, version and representation.
-	etag := fmt.Sprintf(`"%s-%d-%s-%.16s"`, v.List, v.Number, f.tag(), v.Manifest.SHA256)
+	// A version never changes: one ETag per list, version and representation
+	// (a page of it is a representation of its own).
+	tag := f.tag()
+	if pg != nil {
+		tag += fmt.Sprintf("-o%d-l%d", pg.offset, pg.limit)
+		auditDetail(c, "offset", strconv.Itoa(pg.offset))
+		auditDetail(c, "limit", strconv.Itoa(pg.limit))
+	}
+	etag := fmt.Sprintf(`"%s-%d-%s-%.16s"`, v.List, v.Number, tag, v.Manifest.SHA256)
 	setListHeaders(c, v)
 	c.Header("ETag", etag)
 	c.Header("Cache-Control", "private, max-age=0, must-revalidate")
@@ -151,8 +165,14 @@ func (s *Server) listSnapshot(c *gin.Context) {
 	if f.format != export.FormatJSON && f.format != export.FormatNDJSON {
 		c.Header("Content-Disposition", f.format.Attachment(fmt.Sprintf("%s-v%d", v.List, v.Number)))
 	}
+	hdr := listHeader{List: v.List, Version: v.Number, PublishedAt: local(v.PublishedAt), Manifest: v.Manifest}
+	if pg != nil {
+		total := v.Manifest.Count
+		hdr.Total, hdr.Offset, hdr.Limit = &total, &pg.offset, &pg.limit
+		entries = pageOf(entries, pg.offset, pg.limit)
+	}
 	c.Status(http.StatusOK)
-	count, err := writeSnapshot(c.Writer, f, listHeader{List: v.List, Version: v.Number, PublishedAt: local(v.PublishedAt), Manifest: v.Manifest}, entries)
+	count, err := writeSnapshot(c.Writer, f, hdr, entries)
 	auditItems(c, count)
 	if err != nil {
 		s.log.Warn("list snapshot cut short", "list", v.List, "version", v.Number, "err", err)
@@ -200,4 +220,121 @@ func (s *Server) listChanges(c *gin.Context) {
 	if err := writeChanges(c.Writer, f, hdr, changes); err != nil {
 		s.log.Warn("list changes cut short", "list", latest.List, "since", since, "err", err)
 	}
+}
+
+// maxSnapshotPage is the most entries a page of a JSON snapshot holds.
+const maxSnapshotPage = 10000
+
+// snapshotPage is the entries [offset, offset+limit) of a snapshot.
+type snapshotPage struct{ offset, limit int }
+
+// snapshotPaging reads ?offset= and ?limit=: nil (the whole version) when
+// neither is given. Only JSON pages: the other formats are the partner's
+// copy of the version, whole, and a page asked of them is 400.
+func snapshotPaging(c *gin.Context, f listFormat) (*snapshotPage, bool) {
+	_, hasOffset := c.GetQuery("offset")
+	_, hasLimit := c.GetQuery("limit")
+	if !hasOffset && !hasLimit {
+		return nil, true
+	}
+	if f.format != export.FormatJSON {
+		abort(c, http.StatusBadRequest, "invalid_query", fmt.Sprintf("offset and limit page format=json only: format=%s is the whole version", f.format))
+		return nil, false
+	}
+	limit, err := intParam(c, "limit", maxSnapshotPage, 1, maxSnapshotPage)
+	if err != nil {
+		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
+		return nil, false
+	}
+	offset, err := intParam(c, "offset", 0, 0, 1<<31-1)
+	if err != nil {
+		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
+		return nil, false
+	}
+	return &snapshotPage{offset: offset, limit: limit}, true
+}
+
+// pageOf is the entries [offset, offset+limit) of entries.
+func pageOf(entries iter.Seq[model.ListEntry], offset, limit int) iter.Seq[model.ListEntry] {
+	return func(yield func(model.ListEntry) bool) {
+		i := 0
+		for e := range entries {
+			if i >= offset+limit {
+				return
+			}
+			if i >= offset && !yield(e) {
+				return
+			}
+			i++
+		}
+	}
+}
+
+// ListVersions are a list's retained versions, newest first.
+type ListVersions struct {
+	List     model.List        `json:"list"`
+	Total    int               `json:"total"` // retained versions
+	Offset   int               `json:"offset"`
+	Limit    int               `json:"limit"`
+	Versions []ListVersionInfo `json:"versions"`
+}
+
+// ListVersionInfo is one published version: its manifest and how many
+// entries its own changes (from the version before) add, remove and
+// modify; Changes is null for the oldest retained version unless it is
+// version 1 (the changes that made it are no longer held).
+type ListVersionInfo struct {
+	Version     int64              `json:"version"`
+	PublishedAt time.Time          `json:"published_at"`
+	Manifest    model.ListManifest `json:"manifest"`
+	Changes     *ListChangeCounts  `json:"changes"`
+}
+
+// ListChangeCounts count a version's own changes by op.
+type ListChangeCounts struct {
+	Add    int `json:"add"`
+	Remove int `json:"remove"`
+	Modify int `json:"modify"`
+}
+
+// maxVersionsPage is the most versions a page of the versions route holds.
+const maxVersionsPage = 1000
+
+// listVersions serves the retained versions, newest first, paged by
+// ?offset= and ?limit= (default 100): what the dashboards show as the
+// recent versions, from the read model's history.
+func (s *Server) listVersions(c *gin.Context) {
+	limit, err := intParam(c, "limit", 100, 1, maxVersionsPage)
+	if err != nil {
+		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
+		return
+	}
+	offset, err := intParam(c, "offset", 0, 0, 1<<31-1)
+	if err != nil {
+		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
+		return
+	}
+	h, ok := s.listHistory(c)
+	if !ok {
+		return
+	}
+	all := h.Versions()
+	out := ListVersions{List: h.List(), Total: len(all), Offset: offset, Limit: limit, Versions: []ListVersionInfo{}}
+	for i := len(all) - 1 - offset; i >= 0 && len(out.Versions) < limit; i-- {
+		v := all[i]
+		info := ListVersionInfo{Version: v.Number, PublishedAt: local(v.PublishedAt), Manifest: v.Manifest}
+		cc, err := h.VersionChangeCounts(v.Number)
+		switch {
+		case err == nil:
+			info.Changes = &ListChangeCounts{Add: cc.Add, Remove: cc.Remove, Modify: cc.Modify}
+		case !errors.Is(err, serving.ErrNotRetained):
+			s.internal(c, "list versions", err)
+			return
+		}
+		out.Versions = append(out.Versions, info)
+	}
+	auditDetail(c, "list", string(h.List()))
+	auditItems(c, len(out.Versions))
+	setListHeaders(c, h.Latest())
+	c.JSON(http.StatusOK, out)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -64,6 +65,15 @@ func TestDashboardsInBrowser(t *testing.T) {
 			b.checkCharts(t, p.name)
 			b.screenshot(t, out, p.name)
 		}
+	})
+	t.Run("ListsThroughTheAPI", func(t *testing.T) {
+		// Given the dev city's published lists, when the lists page opens,
+		// then the snapshot comes a page at a time from the API (limit=50),
+		// the recent versions are shown newest first with their counts, a
+		// version's button shows the changes from the one before, and a
+		// list longer than a page moves to offset=50 by the pager, the URL
+		// keeping it.
+		testLists(t, b, base, out)
 	})
 	t.Run("PlanDrawsAndKPIs", func(t *testing.T) {
 		// Given the dev city's plan, kpi and demonstration draw, when the
@@ -624,4 +634,90 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+func testLists(t *testing.T, b *browser, base string, out string) {
+	// The dev city lists a minute after each score, live: a version
+	// published between the page's requests makes its parts disagree, so
+	// a disagreement is looked at again, twice at most.
+	for attempt := 1; ; attempt++ {
+		errs := testListsOnce(t, b, base, out)
+		if len(errs) == 0 {
+			break
+		}
+		if attempt == 3 {
+			for _, err := range errs {
+				t.Error(err)
+			}
+			break
+		}
+		t.Logf("the lists page again (a version may have been published meanwhile): %v", errs)
+	}
+	b.checkProblems(t)
+}
+
+func testListsOnce(t *testing.T, b *browser, base string, out string) []error {
+	var errs []error
+	b.apiRequests()
+	b.open(t, base+"/lists")
+	snapshotPaged := func(reqs []string, offset int) bool {
+		for _, r := range reqs {
+			u, err := url.Parse(r)
+			if err == nil && strings.HasSuffix(u.Path, "/partner/lists/dishonest") && u.Query().Get("limit") == "50" &&
+				u.Query().Get("offset") == strconv.Itoa(offset) {
+				return true
+			}
+		}
+		return false
+	}
+	if reqs := b.apiRequests(); !snapshotPaged(reqs, 0) {
+		errs = append(errs, fmt.Errorf("the lists page did not fetch a page of the snapshot (limit=50, offset=0): %v", reqs))
+	}
+	versions := eval[[]int](t, b, `[...document.querySelectorAll('#versions tbody tr')].map(tr => +tr.cells[0].textContent)`)
+	if len(versions) == 0 {
+		return append(errs, errors.New("the recent versions table has no rows"))
+	}
+	for i := 1; i < len(versions); i++ {
+		if versions[i] != versions[i-1]-1 {
+			errs = append(errs, fmt.Errorf("recent versions %v: not newest first", versions))
+			break
+		}
+	}
+	counts := eval[[]string](t, b, `[...document.querySelectorAll('#versions tbody tr')].map(tr => tr.cells[2].textContent)`)
+	header := get(t, b, chromedp.Text(chromedp.CSS("#snapshot p.sub")))
+	if !strings.Contains(header, fmt.Sprintf(" %d ", versions[0])) || !strings.Contains(header, " "+counts[0]+" ") {
+		errs = append(errs, fmt.Errorf("the snapshot's header %q is not the latest version %d with %s entries", header, versions[0], counts[0]))
+	}
+	b.screenshot(t, out, "lists-versions")
+	if enabled := eval[int](t, b, `[...document.querySelectorAll('#versions button.show-changes')].filter(x => !x.disabled).length`); enabled > 0 {
+		v := eval[int](t, b, `+[...document.querySelectorAll('#versions button.show-changes')].filter(x => !x.disabled).pop().dataset.version`)
+		b.run(t, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#versions button.show-changes[data-version="%d"]`, v))))
+		b.waitReady(t)
+		loc, _ := url.Parse(get(t, b, chromedp.Location()))
+		from := get(t, b, chromedp.Text(chromedp.CSS("#changes p.sub")))
+		if loc.Query().Get("since") != strconv.Itoa(v-1) || !strings.HasPrefix(from, strconv.Itoa(v-1)+" → ") {
+			errs = append(errs, fmt.Errorf("the changes of version %d: URL %s, changes %q", v, loc, from))
+		}
+		b.apiRequests()
+	}
+	// The next page: by the pager when the list is longer than a page,
+	// else opened by its URL (the second half of the one page).
+	total := eval[int](t, b, `+(document.querySelector('#versions tbody tr')?.cells[2].textContent ?? 0)`)
+	offset := 50
+	if total > 50 {
+		b.run(t, chromedp.Click(chromedp.CSS("#snapshot .pager button.next")))
+		b.waitReady(t)
+	} else {
+		offset = total / 2
+		b.open(t, fmt.Sprintf("%s/lists?offset=%d", base, offset))
+	}
+	loc, _ := url.Parse(get(t, b, chromedp.Location()))
+	rows := eval[int](t, b, `document.querySelectorAll('#snapshot tbody tr').length`)
+	pager := eval[string](t, b, `document.querySelector('#snapshot .pager')?.textContent ?? ''`)
+	if reqs := b.apiRequests(); loc.Query().Get("offset") != strconv.Itoa(offset) || !snapshotPaged(reqs, offset) ||
+		rows != min(50, total-offset) || pager == "" {
+		errs = append(errs, fmt.Errorf("the page at %d of %d entries: URL %s, %d rows, pager %q, requests %v", offset, total, loc, rows, pager, reqs))
+	}
+	b.screenshot(t, out, "lists-page-2")
+	return errs
 }

@@ -198,6 +198,37 @@ func (h *ListHistory) VersionChanges(n int64) ([]model.ListChange, error) {
 	return out, nil
 }
 
+// ChangeCounts are how many entries a version's own changes add, remove
+// and modify.
+type ChangeCounts struct {
+	Add, Remove, Modify int
+}
+
+// VersionChangeCounts counts version n's own changes (from n-1) by op,
+// without building them; ErrNotRetained for the base unless it is
+// version 1, as VersionChanges.
+func (h *ListHistory) VersionChangeCounts(n int64) (ChangeCounts, error) {
+	v, err := h.find(n)
+	if err != nil {
+		return ChangeCounts{}, err
+	}
+	if n != 1 && v == &h.versions[0] {
+		return ChangeCounts{}, fmt.Errorf("changes of version %d of the %s list: %w (the oldest retained)", n, h.list, ErrNotRetained)
+	}
+	var c ChangeCounts
+	for _, ch := range h.changes[v.changes.off : v.changes.off+v.changes.len] {
+		switch ch.op {
+		case model.ListOpAdd:
+			c.Add++
+		case model.ListOpRemove:
+			c.Remove++
+		case model.ListOpModify:
+			c.Modify++
+		}
+	}
+	return c, nil
+}
+
 // InForceOn is the version partners saw at the end of the day (+08:00): the
 // latest published before the next midnight in Asia/Shanghai. ok is false
 // when nothing had been published by then; ErrNotRetained when the day is

@@ -127,6 +127,20 @@ func TestChangesBetweenAnyTwoRetainedVersions(t *testing.T) {
 				(err == nil && !bytes.Equal(changeLines(own), changeLines(v.Changes))) {
 				t.Errorf("base %d: own changes of %d: %v", base, v.Number, err)
 			}
+			var want ChangeCounts
+			for _, c := range v.Changes {
+				switch c.Op {
+				case model.ListOpAdd:
+					want.Add++
+				case model.ListOpRemove:
+					want.Remove++
+				case model.ListOpModify:
+					want.Modify++
+				}
+			}
+			if got, err := h.VersionChangeCounts(v.Number); (err != nil) != (i == base && base > 1) || (err == nil && got != want) {
+				t.Errorf("base %d: change counts of %d: %+v (%v), want %+v", base, v.Number, got, err, want)
+			}
 			for j := i; j <= len(vs); j++ {
 				w := vs[j-1]
 				changes, err := h.Changes(v.Number, w.Number)

@@ -7,44 +7,73 @@ import { field, items, str } from './shared';
 
 type Entry = Record<string, unknown>;
 const perPage = 50;
+const recentVersions = 20;
 
-// Lists (名单): the current dishonest and focus lists, the changes since an
-// earlier version, CSV/XLSX export through the API (analyst keys may read
-// the partner routes). Filters: list, offset, since.
+// Lists (名单): the current dishonest and focus lists, a page at a time
+// from the API (offset, limit); the recent versions with their own
+// changes; the changes since an earlier version; CSV/XLSX export of the
+// whole version through the API (analyst keys may read the partner
+// routes). Filters: list, offset, since.
 export async function renderLists(root: HTMLElement, r: Route): Promise<void> {
   const list = r.query.get('list') === 'focus' ? 'focus' : 'dishonest';
-  const offset = Number(r.query.get('offset') ?? 0) || 0;
-  const since = r.query.get('since') ?? '';
+  const offset = Math.max(0, Number(r.query.get('offset') ?? 0) || 0);
+  const since = Number(r.query.get('since') ?? '') || 0;
   const tabs = h('div', { class: 'tabs' },
     ...(['dishonest', 'focus'] as const).map((l) => h('button', { type: 'button', class: l === list ? 'active' : undefined, 'data-list': l, onclick: () => setQuery({ list: l, offset: null, since: null }) }, t(l === 'dishonest' ? 'ls.dishonest' : 'ls.focus'))));
   const snap = h('div', { id: 'snapshot' });
+  const versions = h('div', { id: 'versions' });
   const changes = h('div', { id: 'changes' });
   const exportBar = h('div', { class: 'export' }, t('ls.export') + ': ',
     ...(['csv', 'xlsx'] as const).map((f) => h('button', { type: 'button', 'data-format': f, onclick: () => download(`/partner/lists/${list}`, { format: f }, `${list}.${f}`) }, f.toUpperCase())));
   const pending = pendingCard(r.query.get('firm') ?? '');
-  root.append(h('h1', {}, t('nav.lists')), tabs, card(t(list === 'dishonest' ? 'ls.dishonest' : 'ls.focus'), exportBar, snap), card(t('ls.changes'), changes), pending);
-  let version = 0;
-  await load(snap, () => get<unknown>(`/partner/lists/${list}`, { format: 'json' }), (b) => {
-    const entries = items<Entry>(b, 'entries');
-    version = Number(field(b, 'version')) || 0;
-    snap.append(
-      h('p', { class: 'sub' }, `${t('ls.version')} ${version} · ${t('ls.published')} ${time(str(b, 'published_at'))} · ${t('ls.count')} ${str(b, 'manifest', 'count')} · sha256 ${str(b, 'manifest', 'sha256').slice(0, 16)}…`),
-      table<Entry>([
-        { title: t('name'), cell: (e) => h('a', { href: '/enterprises/' + str(e, 'uscc'), 'data-link': true }, str(e, 'name') || str(e, 'uscc')) },
-        { title: t('uscc'), cell: (e) => h('code', {}, str(e, 'uscc')) },
-        { title: t('ls.reason'), cell: (e) => str(e, 'reason') || str(e, 'rule') },
-        { title: t('ls.listedAt'), cell: (e) => time(str(e, 'listed_at')).slice(0, 10) },
-        { title: t('ls.expiresAt'), cell: (e) => time(str(e, 'expires_at')).slice(0, 10) },
-        { title: t('ls.authority'), cell: (e) => str(e, 'authority') || str(e, 'decided_by') },
-      ], entries.slice(offset, offset + perPage)),
-      entries.length > perPage ? pager(offset, perPage, entries.length, (o) => setQuery({ offset: o })) : '',
-    );
-  });
-  const from = since || String(Math.max(0, version - 1));
-  const sel = h('input', { id: 'since', type: 'number', min: 0, value: from, onchange: (e: Event) => setQuery({ since: (e.target as HTMLInputElement).value }) });
+  root.append(h('h1', {}, t('nav.lists')), tabs, card(t(list === 'dishonest' ? 'ls.dishonest' : 'ls.focus'), exportBar, snap),
+    card(t('ls.versions'), versions), card(t('ls.changes'), changes), pending);
+  let latest = 0;
+  await Promise.all([
+    load(snap, () => get<unknown>(`/partner/lists/${list}`, { format: 'json', offset, limit: perPage }), (b) => {
+      const total = Number(field(b, 'total')) || 0;
+      snap.append(
+        h('p', { class: 'sub' }, `${t('ls.version')} ${str(b, 'version')} · ${t('ls.published')} ${time(str(b, 'published_at'))} · ${t('ls.count')} ${str(b, 'manifest', 'count')} · sha256 ${str(b, 'manifest', 'sha256').slice(0, 16)}…`),
+        table<Entry>([
+          { title: t('name'), cell: (e) => h('a', { href: '/enterprises/' + str(e, 'uscc'), 'data-link': true }, str(e, 'name') || str(e, 'uscc')) },
+          { title: t('uscc'), cell: (e) => h('code', {}, str(e, 'uscc')) },
+          { title: t('ls.reason'), cell: (e) => str(e, 'reason') || str(e, 'rule') },
+          { title: t('ls.listedAt'), cell: (e) => time(str(e, 'listed_at')).slice(0, 10) },
+          { title: t('ls.expiresAt'), cell: (e) => time(str(e, 'expires_at')).slice(0, 10) },
+          { title: t('ls.authority'), cell: (e) => str(e, 'authority') || str(e, 'decided_by') },
+        ], items<Entry>(b, 'entries')),
+        total > perPage || offset > 0 ? pager(offset, perPage, total, (o) => setQuery({ offset: o })) : '',
+      );
+    }),
+    load(versions, () => get<unknown>(`/partner/lists/${list}/versions`, { limit: recentVersions }), (b) => {
+      const vs = items<Entry>(b, 'versions');
+      latest = Number(field(vs[0], 'version')) || 0;
+      versions.append(table<Entry>([
+        { title: t('ls.version'), num: true, cell: (v) => str(v, 'version') },
+        { title: t('ls.published'), cell: (v) => time(str(v, 'published_at')) },
+        { title: t('ls.count'), num: true, cell: (v) => str(v, 'manifest', 'count') },
+        { title: t('ls.ownChanges'), cell: (v) => field(v, 'changes') === null ? '–'
+          : h('span', { class: 'counts' }, h('span', { class: 'op add' }, '+' + str(v, 'changes', 'add')), ' ',
+            h('span', { class: 'op remove' }, '−' + str(v, 'changes', 'remove')), ' ', h('span', { class: 'op modify' }, '~' + str(v, 'changes', 'modify'))) },
+        { title: '', cell: (v) => {
+          const n = Number(str(v, 'version'));
+          // The changes route starts from a version held: n-1, when retained.
+          const from = n - 1;
+          return h('button', { type: 'button', class: 'show-changes', 'data-version': String(n), title: t('ls.showChangesHelp', { from, n }),
+            disabled: from < 1 || field(v, 'changes') === null, 'aria-pressed': String(from === since), onclick: () => setQuery({ since: from }) }, t('ls.showChanges'));
+        } },
+      ], vs));
+    }),
+  ]);
+  const from = since || latest - 1;
+  const sel = h('input', { id: 'since', type: 'number', min: 1, value: from >= 1 ? String(from) : '', onchange: (e: Event) => setQuery({ since: (e.target as HTMLInputElement).value }) });
   changes.append(h('label', {}, t('ls.since') + ' ', sel));
   const body = h('div');
   changes.append(body);
+  if (from < 1) {
+    body.append(h('p', { class: 'state empty', 'data-state': 'empty' }, t('empty')));
+    return;
+  }
   await load(body, () => get<unknown>(`/partner/lists/${list}/changes`, { since: from }), (b) => {
     const cs = items<Entry>(b, 'changes');
     body.append(

@@ -141,8 +141,11 @@ async function listSizes(box: HTMLElement): Promise<void> {
       const cell = h('td', { colspan: 3 });
       const tr = h('tr', {}, h('td', {}, link2(list)), cell);
       rows.append(tr);
-      await load(cell, () => get<unknown>(`/partner/lists/${list}`, { format: 'json' }), (b) => {
-        tr.replaceChildren(h('td', {}, link2(list)), h('td', {}, str(b, 'version')), h('td', { class: 'num' }, num(Number(str(b, 'manifest', 'count')) || items(b).length)), h('td', {}, time(str(b, 'published_at'))));
+      // The latest version's header from the versions route: its size is
+      // the manifest's count, no snapshot pulled.
+      await load(cell, () => get<unknown>(`/partner/lists/${list}/versions`, { limit: 1 }), (b) => {
+        const v = items<unknown>(b, 'versions')[0];
+        tr.replaceChildren(h('td', {}, link2(list)), h('td', {}, str(v, 'version')), h('td', { class: 'num' }, num(Number(str(v, 'manifest', 'count')) || 0)), h('td', {}, time(str(v, 'published_at'))));
       });
     }),
   );
