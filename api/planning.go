@@ -72,7 +72,7 @@ func raws(o *serving.Outputs, prefix string, keep func(warehouse.OutputRow) bool
 
 // exportFormat reads ?format= (json, ndjson, csv, xlsx; default json).
 func exportFormat(c *gin.Context) (export.Format, bool) {
-	f, err := export.ParseFormat(c.Query("format"))
+	f, err := formatParam(c)
 	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", "format: "+err.Error())
 		return "", false
