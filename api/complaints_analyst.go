@@ -11,7 +11,6 @@ import (
 
 	"github.com/qcredit/qcredit/api/export"
 	"github.com/qcredit/qcredit/model"
-	"github.com/qcredit/qcredit/serving"
 )
 
 // Complaint is a complaint as analysts see it: with the sender's text and
@@ -41,12 +40,6 @@ type complaintFilter struct {
 	region string
 	uscc   model.USCC
 	since  time.Time
-}
-
-func (f complaintFilter) keep(c *complaint) bool {
-	return (f.status == "" || c.status() == f.status) && (f.kind == "" || c.Kind == f.kind) &&
-		(f.region == "" || serving.InRegion(c.Source, f.region)) && (f.uscc == "" || c.USCC == f.uscc) &&
-		(f.since.IsZero() || !c.ReceivedAt.Before(f.since))
 }
 
 func complaintQuery(c *gin.Context, exporting bool) (complaintFilter, int, int, error) {
@@ -87,7 +80,7 @@ func (s *Server) analystComplaint(cp complaint) Complaint {
 		Firm: s.firmRef(cp.USCC), Status: cp.status(), ReceivedAt: local(cp.ReceivedAt), AcceptedAt: optTime(cp.AcceptedAt),
 		RejectedAt: optTime(cp.RejectedAt), Reason: cp.RejectReason, ClosedAt: optTime(cp.ClosedAt), Verified: cp.Verified,
 		Outcome: cp.Outcome, Answer: cp.Answer},
-		Channel: cp.Channel, Source: cp.Source, Text: cp.Text, Contact: cp.Contact, Trackable: cp.trackingHash != ""}
+		Channel: cp.Channel, Source: cp.Source, Text: cp.Text, Contact: cp.Contact, Trackable: cp.Trackable}
 }
 
 var complaintColumns = []export.Column{
@@ -105,6 +98,10 @@ var complaintColumns = []export.Column{
 	{Key: "contact", Zh: "联系方式", En: "Contact"},
 }
 
+// exportBatch is how many complaints an export copies out of the book at a
+// time: an export of every complaint never holds them all at once.
+const exportBatch = 1000
+
 // listComplaints answers GET /api/v1/complaints: every channel's
 // complaints, newest first; a county key sees its county's.
 func (s *Server) listComplaints(c *gin.Context) {
@@ -119,23 +116,25 @@ func (s *Server) listComplaints(c *gin.Context) {
 	if f.region, ok = analystRegion(c, f.region); !ok {
 		return
 	}
-	all := s.complaints.list(f.keep)
+	all := s.complaints.find(f)
 	start := min(offset, len(all))
 	page := all[start:min(start+limit, len(all))]
 	if exporting {
 		s.streamTable(c, format, "complaints-"+dayOf(s.now()), complaintColumns, func(w *export.Writer) error {
-			for _, cp := range page {
-				v := s.analystComplaint(cp)
-				var closed, verified any
-				if v.ClosedAt != nil {
-					closed = *v.ClosedAt
-				}
-				if v.Verified != nil {
-					verified = *v.Verified
-				}
-				if err := w.Row(v.ComplaintID, v.Kind, v.Category, v.Firm.USCC, v.Firm.Name, v.Source, v.Status, v.ReceivedAt,
-					closed, verified, v.Text, v.Contact); err != nil {
-					return err
+			for batch := range slices.Chunk(page, exportBatch) {
+				for _, cp := range s.complaints.get(batch) {
+					v := s.analystComplaint(cp)
+					var closed, verified any
+					if v.ClosedAt != nil {
+						closed = *v.ClosedAt
+					}
+					if v.Verified != nil {
+						verified = *v.Verified
+					}
+					if err := w.Row(v.ComplaintID, v.Kind, v.Category, v.Firm.USCC, v.Firm.Name, v.Source, v.Status,
+						v.ReceivedAt, closed, verified, v.Text, v.Contact); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -143,7 +142,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 		return
 	}
 	out := ComplaintList{Total: len(all), Limit: limit, Offset: offset, Items: []Complaint{}}
-	for _, cp := range page {
+	for _, cp := range s.complaints.get(page) {
 		out.Items = append(out.Items, s.analystComplaint(cp))
 	}
 	auditItems(c, len(out.Items))

@@ -239,6 +239,9 @@ func New(ctx context.Context, store Warehouse, rm ReadModel, log *slog.Logger, o
 		return nil, err
 	}
 	s.complaints = newComplaintBook(store, s.now)
+	if err := s.complaints.register(reg); err != nil {
+		return nil, fmt.Errorf("complaint metrics: %w", err)
+	}
 	if err := s.complaints.refresh(ctx); err != nil {
 		return nil, err
 	}
