@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // List names one published list.
@@ -107,11 +106,11 @@ func (e *ListEntry) AppendJSON(b []byte) []byte { return e.appendJSON(b) }
 
 func (e *ListEntry) appendJSON(b []byte) []byte {
 	b = append(b, `{"authority":`...)
-	b = appendJSONString(b, e.Authority)
+	b = AppendJSONString(b, e.Authority, false)
 	b = append(b, `,"authority_code":`...)
-	b = appendJSONString(b, e.AuthorityCode)
+	b = AppendJSONString(b, e.AuthorityCode, false)
 	b = append(b, `,"basis":`...)
-	b = appendJSONString(b, e.Basis)
+	b = AppendJSONString(b, e.Basis, false)
 	if e.DatesEstimated {
 		b = append(b, `,"dates_estimated":true`...)
 	}
@@ -121,30 +120,30 @@ func (e *ListEntry) appendJSON(b []byte) []byte {
 	}
 	b = appendOptional(b, `,"expires_at":`, e.ExpiresAt)
 	b = append(b, `,"key":`...)
-	b = appendJSONString(b, e.Key)
+	b = AppendJSONString(b, e.Key, false)
 	b = append(b, `,"list":`...)
-	b = appendJSONString(b, string(e.List))
+	b = AppendJSONString(b, string(e.List), false)
 	b = append(b, `,"listed_at":`...)
-	b = appendJSONString(b, e.ListedAt)
+	b = AppendJSONString(b, e.ListedAt, false)
 	b = append(b, `,"measures":`...)
 	b = appendJSONStrings(b, e.Measures)
 	b = append(b, `,"name":`...)
-	b = appendJSONString(b, e.Name)
+	b = AppendJSONString(b, e.Name, false)
 	b = appendOptional(b, `,"notice_ends":`, e.NoticeEnds)
 	b = append(b, `,"reason":`...)
-	b = appendJSONString(b, e.Reason)
+	b = AppendJSONString(b, e.Reason, false)
 	b = appendOptional(b, `,"removed_at":`, e.RemovedAt)
 	b = appendOptional(b, `,"removed_by":`, e.RemovedBy)
 	b = appendOptional(b, `,"removed_by_code":`, e.RemovedByCode)
 	b = appendOptional(b, `,"removed_reason":`, string(e.RemovedReason))
 	b = appendOptional(b, `,"repair_possible_from":`, e.RepairPossibleFrom)
 	b = append(b, `,"rule":`...)
-	b = appendJSONString(b, e.Rule)
+	b = AppendJSONString(b, e.Rule, false)
 	b = append(b, `,"state":`...)
-	b = appendJSONString(b, string(e.State))
+	b = AppendJSONString(b, string(e.State), false)
 	b = appendOptional(b, `,"triggered_at":`, e.TriggeredAt)
 	b = append(b, `,"uscc":`...)
-	b = appendJSONString(b, string(e.USCC))
+	b = AppendJSONString(b, string(e.USCC), false)
 	return append(b, '}')
 }
 
@@ -152,7 +151,7 @@ func appendOptional(b []byte, name, v string) []byte {
 	if v == "" {
 		return b
 	}
-	return appendJSONString(append(b, name...), v)
+	return AppendJSONString(append(b, name...), v, false)
 }
 
 func appendJSONStrings(b []byte, vs []string) []byte {
@@ -161,64 +160,9 @@ func appendJSONStrings(b []byte, vs []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, v)
+		b = AppendJSONString(b, v, false)
 	}
 	return append(b, ']')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString quotes s as encoding/json does without HTML escaping:
-// quote, backslash and control characters escaped, invalid UTF-8 as
-// U+FFFD, U+2028 and U+2029 escaped (JavaScript line terminators).
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // CompareListEntries orders entries by key, the order of snapshots and changes.
@@ -272,11 +216,11 @@ func (c *ListChange) AppendCanonical(dst []byte) []byte {
 	dst = append(dst, `{"entry":`...)
 	dst = c.Entry.appendJSON(dst)
 	dst = append(dst, `,"key":`...)
-	dst = appendJSONString(dst, c.Key)
+	dst = AppendJSONString(dst, c.Key, false)
 	dst = append(dst, `,"op":`...)
-	dst = appendJSONString(dst, string(c.Op))
+	dst = AppendJSONString(dst, string(c.Op), false)
 	dst = append(dst, `,"uscc":`...)
-	dst = appendJSONString(dst, string(c.USCC))
+	dst = AppendJSONString(dst, string(c.USCC), false)
 	return append(dst, '}', '\n')
 }
 

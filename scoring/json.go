@@ -2,7 +2,6 @@ package scoring
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/qcredit/qcredit/model"
 )
@@ -19,7 +18,7 @@ func AppendReasonsJSON(b []byte, rs []model.Reason) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"rule":`...)
-		b = appendString(b, r.Rule)
+		b = model.AppendJSONString(b, r.Rule, true)
 		b = append(b, `,"points":`...)
 		b = r.Points.AppendText(b)
 		if r.Count != 0 {
@@ -32,12 +31,12 @@ func AppendReasonsJSON(b []byte, rs []model.Reason) []byte {
 				if j > 0 {
 					b = append(b, ',')
 				}
-				b = appendString(b, id)
+				b = model.AppendJSONString(b, id, true)
 			}
 			b = append(b, ']')
 		}
 		b = append(b, `,"basis":`...)
-		b = appendString(b, r.Basis)
+		b = model.AppendJSONString(b, r.Basis, true)
 		if len(r.Windows) > 0 {
 			b = append(b, `,"windows":[`...)
 			for j, n := range r.Windows {
@@ -50,60 +49,9 @@ func AppendReasonsJSON(b []byte, rs []model.Reason) []byte {
 		}
 		if r.Detail != "" {
 			b = append(b, `,"detail":`...)
-			b = appendString(b, r.Detail)
+			b = model.AppendJSONString(b, r.Detail, true)
 		}
 		b = append(b, '}')
 	}
 	return append(b, ']')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString escapes like encoding/json with HTML escaping on.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

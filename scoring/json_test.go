@@ -18,7 +18,7 @@ func TestAppendReasonsJSONMatchesEncodingJSON(t *testing.T) {
 		{"full", []model.Reason{{Rule: "spot_check.fail.major", Points: -85, Count: 3, Events: []string{"a", "b"},
 			Basis: "产品质量法第15条", Windows: []int64{1, 0, 2}, Detail: "capped at -15.0"}}},
 		{"omitted", []model.Reason{{Rule: "grade.a_evidence", Basis: "x"}, {Rule: "score.clamp", Points: 5, Basis: "y"}}},
-		{"escapes", []model.Reason{{Rule: "r", Basis: "q\"uote\\ <tag> & \n\t\x01 \u2028 \xff end", Events: []string{"id,with\"odd"}}}},
+		{"escapes", []model.Reason{{Rule: "r", Basis: "q\"uote\\ <tag> & \n\t\x01\b\f \u2028 \xff end", Events: []string{"id,with\"odd"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
