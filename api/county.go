@@ -40,12 +40,16 @@ var cityWideRoutes = map[string]string{
 }
 
 // countyGate refuses a county-bound analyst key on a city-wide route
-// (cityWideRoutes); every other route and caller pass.
+// (cityWideRoutes); every other caller passes, and other routes have no
+// gate (nil).
 func countyGate(method, path string) gin.HandlerFunc {
 	why, cityWide := cityWideRoutes[method+" "+path]
+	if !cityWide {
+		return nil
+	}
 	return func(c *gin.Context) {
 		cl := caller(c)
-		if !cityWide || cl.Scope != ScopeAnalyst || boundCounty(cl) == "" {
+		if cl.Scope != ScopeAnalyst || boundCounty(cl) == "" {
 			return
 		}
 		abort(c, http.StatusForbidden, codeCityWide,

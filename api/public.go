@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -64,7 +65,50 @@ func (s *Server) publicEnterprise(c *gin.Context) {
 	now := s.now()
 	p.Listing = listingLine(m, uscc, now)
 	p.Penalties = publicPenalties(m, uscc, now)
-	c.JSON(http.StatusOK, p)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", p.appendJSON(make([]byte, 0, 512)))
+}
+
+// appendJSON writes the lookup as c.JSON would (encoding/json, HTML
+// escaped): the lookup answers tens of thousands of times a second, and
+// reflection was a tenth of its cost.
+func (p *PublicLookup) appendJSON(b []byte) []byte {
+	str := func(b []byte, name, v string) []byte { return model.AppendJSONString(append(b, name...), v, true) }
+	opt := func(b []byte, name, v string) []byte {
+		if v == "" {
+			return b
+		}
+		return str(b, name, v)
+	}
+	b = str(b, `{"uscc":`, string(p.USCC))
+	b = str(b, `,"name":`, p.Name)
+	b = str(b, `,"region":`, p.Region)
+	b = opt(b, `,"region_name":`, p.RegionName)
+	b = str(b, `,"industry":`, p.Industry)
+	b = opt(b, `,"industry_name":`, p.IndustryName)
+	b = opt(b, `,"cluster":`, p.Cluster)
+	b = strconv.AppendBool(append(b, `,"deregistered":`...), p.Deregistered)
+	b = opt(b, `,"grade":`, string(p.Grade))
+	b = opt(b, `,"grade_label":`, p.GradeLabel)
+	b = opt(b, `,"as_of":`, p.AsOf)
+	b = opt(b, `,"listing":`, p.Listing)
+	b = append(b, `,"penalties":[`...)
+	for i, x := range p.Penalties {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = str(b, `{"decided_on":`, x.DecidedOn)
+		b = str(b, `,"decision_no":`, x.DecisionNo)
+		b = str(b, `,"authority":`, x.Authority)
+		b = str(b, `,"authority_code":`, x.AuthorityCode)
+		b = str(b, `,"violation":`, x.Violation)
+		b = str(b, `,"severity":`, x.Severity)
+		if x.FineYuan != nil {
+			b = model.AppendJSONFloat(append(b, `,"fine_yuan":`...), *x.FineYuan)
+		}
+		b = str(b, `,"published_until":`, x.PublishedTill)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
 }
 
 func publicView(f serving.Firm) PublicEnterprise {

@@ -29,9 +29,27 @@ type Route struct {
 // scopes it accepts. Every API route is registered this way, so the route
 // table (Routes) is complete for the OpenAPI document and the scope tests.
 func (s *Server) handle(method, path string, scopes []Scope, h ...gin.HandlerFunc) {
+	s.register(method, path, scopes, []gin.HandlerFunc{s.limits, s.deadline}, h)
+}
+
+// handleFromMemory is handle for a route answered from the read model
+// alone, many times a second: without a deadline to arm and disarm, since
+// it waits on nothing.
+func (s *Server) handleFromMemory(method, path string, scopes []Scope, h gin.HandlerFunc) {
+	s.register(method, path, scopes, []gin.HandlerFunc{s.limits}, []gin.HandlerFunc{h})
+}
+
+// register adds the route: the request's checks, the caller's
+// authorization and, on routes that answer for the whole city, the county
+// gate, then the handlers.
+func (s *Server) register(method, path string, scopes []Scope, checks, h []gin.HandlerFunc) {
 	full := "/api/v1" + path
 	s.routeTable = append(s.routeTable, Route{Method: method, Path: full, Scopes: slices.Clone(scopes)})
-	s.engine.Handle(method, full, append([]gin.HandlerFunc{s.limits, s.authorize(scopes), countyGate(method, path)}, h...)...)
+	chain := append(checks, s.authorize(scopes))
+	if gate := countyGate(method, path); gate != nil {
+		chain = append(chain, gate)
+	}
+	s.engine.Handle(method, full, append(chain, h...)...)
 }
 
 // Routes are the registered API routes, in registration order.

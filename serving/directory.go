@@ -10,8 +10,6 @@
 package serving
 
 import (
-	"bytes"
-	"sort"
 	"time"
 	"unsafe"
 
@@ -44,6 +42,7 @@ type directory struct {
 	keys  []byte // n × usccLen
 	firms []firm
 	arena []byte
+	index usccIndex // built when the directory is (directoryBuilder.directory)
 }
 
 // Firm is what the read model knows of one enterprise. Its strings share
@@ -77,12 +76,7 @@ func (d *directory) find(uscc string) int {
 	if len(uscc) != usccLen {
 		return -1
 	}
-	key := []byte(uscc)
-	i := sort.Search(len(d.firms), func(i int) bool { return bytes.Compare(d.key(i), key) >= 0 })
-	if i < len(d.firms) && bytes.Equal(d.key(i), key) {
-		return i
-	}
-	return -1
+	return d.index.find(uscc, d.key)
 }
 
 func (d *directory) key(i int) []byte { return d.keys[i*usccLen : (i+1)*usccLen] }
@@ -127,7 +121,7 @@ func regionCode(r uint32) string {
 
 // bytes is the directory's memory.
 func (d *directory) bytes() int64 {
-	return int64(cap(d.keys) + cap(d.arena) + cap(d.firms)*int(unsafe.Sizeof(firm{})))
+	return int64(cap(d.keys) + cap(d.arena) + cap(d.firms)*int(unsafe.Sizeof(firm{})) + d.index.bytes())
 }
 
 // directoryBuilder collects enterprises in USCC order.
@@ -163,6 +157,12 @@ func (b *directoryBuilder) add(e model.Enterprise) bool {
 	}
 	b.d.firms = append(b.d.firms, f)
 	return true
+}
+
+// directory is the enterprises added, indexed by USCC; add no more after.
+func (b *directoryBuilder) directory() *directory {
+	b.d.index = newUSCCIndex(b.d.len(), b.d.key)
+	return &b.d
 }
 
 func (b *directoryBuilder) text(s string) span {

@@ -98,8 +98,9 @@ type penaltyRow struct {
 // penaltyIndex holds the penalties in publication, sorted by (USCC,
 // decided, decision number): pointer-free, a few tens of bytes each.
 type penaltyIndex struct {
-	rows  []penaltyRow
+	rows  []penaltyRow // by USCC, then decision
 	arena []byte
+	index usccIndex // a USCC's first row
 	// cursor is the greatest ingested_at read; seen the ids read in the
 	// overlap before it (a ClickHouse replica may commit below it late).
 	cursor time.Time
@@ -182,6 +183,7 @@ func loadPenalties(ctx context.Context, src PenaltySource, periods PenaltyPeriod
 		return strings.Compare(idx.caseNo(a), idx.caseNo(b))
 	})
 	idx.rows = slices.Clip(idx.rows)
+	idx.index = newUSCCIndex(len(idx.rows), idx.key)
 	idx.prune()
 	return idx, nil
 }
@@ -232,9 +234,10 @@ func (x *penaltyIndex) of(uscc model.USCC) []Penalty {
 	if x == nil || len(uscc) != usccLen {
 		return nil
 	}
-	i, _ := slices.BinarySearchFunc(x.rows, string(uscc), func(r penaltyRow, key string) int {
-		return strings.Compare(string(r.uscc[:]), key)
-	})
+	i := x.index.find(string(uscc), x.key)
+	if i < 0 {
+		return nil
+	}
 	var out []Penalty
 	for ; i < len(x.rows) && string(x.rows[i].uscc[:]) == string(uscc); i++ {
 		r := x.rows[i]
@@ -252,6 +255,8 @@ func (x *penaltyIndex) of(uscc model.USCC) []Penalty {
 	return out
 }
 
+func (x *penaltyIndex) key(i int) []byte { return x.rows[i].uscc[:] }
+
 func dayString(days int32) string {
 	return time.Unix(int64(days)*86400, 0).UTC().Format(time.DateOnly)
 }
@@ -260,7 +265,7 @@ func (x *penaltyIndex) bytes() int64 {
 	if x == nil {
 		return 0
 	}
-	return int64(cap(x.rows)*int(unsafe.Sizeof(penaltyRow{})) + cap(x.arena))
+	return int64(cap(x.rows)*int(unsafe.Sizeof(penaltyRow{})) + cap(x.arena) + x.index.bytes())
 }
 
 // changedSince reports whether penalty events were ingested after the

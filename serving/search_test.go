@@ -22,11 +22,12 @@ func testModel(t *testing.T, names ...string) (*Model, []model.USCC) {
 			t.Fatalf("add %s", n)
 		}
 	}
-	ix, err := buildNameIndex(&b.d)
+	d := b.directory()
+	ix, err := buildNameIndex(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Model{base: &b.d, names: ix}, usccs
+	return &Model{base: d, names: ix}, usccs
 }
 
 func hitNames(t *testing.T, m *Model, q string) []string {
@@ -109,7 +110,7 @@ func TestSearchLimitAndOverlay(t *testing.T) {
 	c.add(model.Enterprise{USCC: usccs[0], Name: "淮安润昌食品有限公司"})
 	added := model.CompleteUSCC("91320812MA999999")
 	c.add(model.Enterprise{USCC: added, Name: "钢材"})
-	m.changed = &c.d
+	m.changed = c.directory()
 	if got := hitNames(t, m, "润昌食品"); !slices.Equal(got, []string{"淮安润昌食品有限公司"}) {
 		t.Errorf("renamed: %q", got)
 	}

@@ -108,7 +108,7 @@ func (s *Store) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read model: enterprises: %w", err)
 	}
-	m := &Model{base: &b.d, Loaded: s.opts.Now(), Watermark: wm, runs: map[string]warehouse.Run{}, parts: map[string]Part{}}
+	m := &Model{base: b.directory(), Loaded: s.opts.Now(), Watermark: wm, runs: map[string]warehouse.Run{}, parts: map[string]Part{}}
 	if m.names, err = buildNameIndex(m.base); err != nil {
 		s.log.Error("read model without name search", "err", err)
 	}
@@ -285,7 +285,7 @@ func (s *Store) refreshDirectory(ctx context.Context, m *Model) (bool, error) {
 		}
 	}
 	next := m.derive()
-	next.changed, next.Watermark, next.penalties = &b.d, wm, penalties
+	next.changed, next.Watermark, next.penalties = b.directory(), wm, penalties
 	s.swap(next)
 	s.log.Info("read model: enterprises changed", "enterprises", b.d.len())
 	return true, nil
