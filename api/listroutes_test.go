@@ -130,6 +130,15 @@ func TestListRoutesAsDocumented(t *testing.T) {
 		ch.Changes[0].Entry.RemovedAt != "2024-05-06" || ch.Changes[0].Entry.RemovedBy == "" {
 		t.Errorf("changes since 2: %+v", ch)
 	}
+	// to= stops at a version: since 1 to 2 is the listing alone, with version 2's manifest
+	c.srv.Get(t, "/api/v1/partner/lists/dishonest/changes?since=1&to=2", api.ScopePartner, http.StatusOK, &ch)
+	if v2 := c.snapshot(model.ListDishonest, 2, "json"); ch.From != 1 || ch.To != 2 || len(ch.Changes) != 1 ||
+		ch.Changes[0].Op != model.ListOpAdd || ch.Changes[0].USCC != c.firms[0] || ch.Manifest != v2.manifest {
+		t.Errorf("changes since 1 to 2: %+v", ch)
+	}
+	c.get("/api/v1/partner/lists/dishonest/changes?since=2&to=1", nil, http.StatusBadRequest)
+	c.get("/api/v1/partner/lists/dishonest/changes?since=2&to=9", nil, http.StatusNotFound)
+	c.get("/api/v1/partner/lists/dishonest/changes?since=9", nil, http.StatusNotFound)
 
 	zh := c.get("/api/v1/partner/lists/dishonest?format=csv&version=2", nil, http.StatusOK)
 	en := c.get("/api/v1/partner/lists/dishonest?format=csv&version=2&lang=en", nil, http.StatusOK)

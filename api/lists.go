@@ -179,7 +179,8 @@ func (s *Server) listSnapshot(c *gin.Context) {
 	}
 }
 
-// listChanges serves the changes since ?since=V up to the latest version.
+// listChanges serves the changes since ?since=V up to ?to=W (default the
+// latest version).
 func (s *Server) listChanges(c *gin.Context) {
 	h, ok := s.listHistory(c)
 	if !ok {
@@ -194,31 +195,47 @@ func (s *Server) listChanges(c *gin.Context) {
 	if !ok {
 		return
 	}
-	latest := h.Latest()
-	changes, err := h.Changes(since, latest.Number)
-	if errors.Is(err, serving.ErrNotRetained) {
+	if _, err := h.Version(since); errors.Is(err, serving.ErrNotRetained) {
 		notRetained(c, h, since, "changes since")
+		return
+	}
+	n, ok := versionParam(c, h, "to", true)
+	if !ok {
+		return
+	}
+	if n < since {
+		abort(c, http.StatusBadRequest, "invalid_query", fmt.Sprintf("to (%d) is before since (%d): changes go forward", n, since))
+		return
+	}
+	to, err := h.Version(n)
+	if errors.Is(err, serving.ErrNotRetained) {
+		notRetained(c, h, n, "changes to")
 		return
 	}
 	if err != nil {
 		s.internal(c, "list changes", err)
 		return
 	}
-	auditDetail(c, "list", string(latest.List))
+	changes, err := h.Changes(since, to.Number)
+	if err != nil {
+		s.internal(c, "list changes", err)
+		return
+	}
+	auditDetail(c, "list", string(to.List))
 	auditDetail(c, "since", strconv.FormatInt(since, 10))
-	auditDetail(c, "version", strconv.FormatInt(latest.Number, 10))
+	auditDetail(c, "version", strconv.FormatInt(to.Number, 10))
 	auditDetail(c, "format", f.tag())
 	auditItems(c, len(changes))
-	setListHeaders(c, latest)
+	setListHeaders(c, to)
 	c.Header("Qcredit-List-From", strconv.FormatInt(since, 10))
 	c.Header("Content-Type", f.contentType())
 	if f.format != export.FormatJSON && f.format != export.FormatNDJSON {
-		c.Header("Content-Disposition", f.format.Attachment(fmt.Sprintf("%s-v%d-to-v%d", latest.List, since, latest.Number)))
+		c.Header("Content-Disposition", f.format.Attachment(fmt.Sprintf("%s-v%d-to-v%d", to.List, since, to.Number)))
 	}
 	c.Status(http.StatusOK)
-	hdr := listHeader{List: latest.List, Version: latest.Number, PublishedAt: local(latest.PublishedAt), Manifest: latest.Manifest, From: since}
+	hdr := listHeader{List: to.List, Version: to.Number, PublishedAt: local(to.PublishedAt), Manifest: to.Manifest, From: since}
 	if err := writeChanges(c.Writer, f, hdr, changes); err != nil {
-		s.log.Warn("list changes cut short", "list", latest.List, "since", since, "err", err)
+		s.log.Warn("list changes cut short", "list", to.List, "since", since, "err", err)
 	}
 }
 

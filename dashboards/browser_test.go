@@ -695,8 +695,13 @@ func testListsOnce(t *testing.T, b *browser, base string, out string) []error {
 		b.waitReady(t)
 		loc, _ := url.Parse(get(t, b, chromedp.Location()))
 		from := get(t, b, chromedp.Text(chromedp.CSS("#changes p.sub")))
-		if loc.Query().Get("since") != strconv.Itoa(v-1) || !strings.HasPrefix(from, strconv.Itoa(v-1)+" → ") {
-			errs = append(errs, fmt.Errorf("the changes of version %d: URL %s, changes %q", v, loc, from))
+		// the version's own changes: as many rows as its counts say (+a −r ~m), at most 200 shown
+		own := eval[int](t, b, fmt.Sprintf(`[...document.querySelectorAll('#versions tbody tr')].filter(tr => tr.cells[0].textContent === '%d')
+			.map(tr => [...tr.cells[3].querySelectorAll('.op')].reduce((n, x) => n + +x.textContent.slice(1), 0))[0] ?? -1`, v))
+		rows := eval[int](t, b, `document.querySelectorAll('#changes tbody tr').length`)
+		if loc.Query().Get("since") != strconv.Itoa(v-1) || loc.Query().Get("to") != strconv.Itoa(v) ||
+			strings.TrimSpace(from) != fmt.Sprintf("%d → %d", v-1, v) || rows != min(own, 200) {
+			errs = append(errs, fmt.Errorf("the changes of version %d: URL %s, changes %q, %d rows for %d own changes", v, loc, from, rows, own))
 		}
 		b.apiRequests()
 	}

@@ -13,13 +13,14 @@ const recentVersions = 20;
 // from the API (offset, limit); the recent versions with their own
 // changes; the changes since an earlier version; CSV/XLSX export of the
 // whole version through the API (analyst keys may read the partner
-// routes). Filters: list, offset, since.
+// routes). Filters: list, offset, since, to (default the latest).
 export async function renderLists(root: HTMLElement, r: Route): Promise<void> {
   const list = r.query.get('list') === 'focus' ? 'focus' : 'dishonest';
   const offset = Math.max(0, Number(r.query.get('offset') ?? 0) || 0);
   const since = Number(r.query.get('since') ?? '') || 0;
+  const to = Number(r.query.get('to') ?? '') || 0;
   const tabs = h('div', { class: 'tabs' },
-    ...(['dishonest', 'focus'] as const).map((l) => h('button', { type: 'button', class: l === list ? 'active' : undefined, 'data-list': l, onclick: () => setQuery({ list: l, offset: null, since: null }) }, t(l === 'dishonest' ? 'ls.dishonest' : 'ls.focus'))));
+    ...(['dishonest', 'focus'] as const).map((l) => h('button', { type: 'button', class: l === list ? 'active' : undefined, 'data-list': l, onclick: () => setQuery({ list: l, offset: null, since: null, to: null }) }, t(l === 'dishonest' ? 'ls.dishonest' : 'ls.focus'))));
   const snap = h('div', { id: 'snapshot' });
   const versions = h('div', { id: 'versions' });
   const changes = h('div', { id: 'changes' });
@@ -57,16 +58,17 @@ export async function renderLists(root: HTMLElement, r: Route): Promise<void> {
             h('span', { class: 'op remove' }, '−' + str(v, 'changes', 'remove')), ' ', h('span', { class: 'op modify' }, '~' + str(v, 'changes', 'modify'))) },
         { title: '', cell: (v) => {
           const n = Number(str(v, 'version'));
-          // The changes route starts from a version held: n-1, when retained.
+          // Version n's own changes: from n-1 (when retained) to n.
           const from = n - 1;
           return h('button', { type: 'button', class: 'show-changes', 'data-version': String(n), title: t('ls.showChangesHelp', { from, n }),
-            disabled: from < 1 || field(v, 'changes') === null, 'aria-pressed': String(from === since), onclick: () => setQuery({ since: from }) }, t('ls.showChanges'));
+            disabled: from < 1 || field(v, 'changes') === null, 'aria-pressed': String(from === since && n === to),
+            onclick: () => setQuery({ since: from, to: n }) }, t('ls.showChanges'));
         } },
       ], vs));
     }),
   ]);
   const from = since || latest - 1;
-  const sel = h('input', { id: 'since', type: 'number', min: 1, value: from >= 1 ? String(from) : '', onchange: (e: Event) => setQuery({ since: (e.target as HTMLInputElement).value }) });
+  const sel = h('input', { id: 'since', type: 'number', min: 1, value: from >= 1 ? String(from) : '', onchange: (e: Event) => setQuery({ since: (e.target as HTMLInputElement).value, to: null }) });
   changes.append(h('label', {}, t('ls.since') + ' ', sel));
   const body = h('div');
   changes.append(body);
@@ -74,7 +76,7 @@ export async function renderLists(root: HTMLElement, r: Route): Promise<void> {
     body.append(h('p', { class: 'state empty', 'data-state': 'empty' }, t('empty')));
     return;
   }
-  await load(body, () => get<unknown>(`/partner/lists/${list}/changes`, { since: from }), (b) => {
+  await load(body, () => get<unknown>(`/partner/lists/${list}/changes`, to ? { since: from, to } : { since: from }), (b) => {
     const cs = items<Entry>(b, 'changes');
     body.append(
       h('p', { class: 'sub' }, `${str(b, 'from')} → ${str(b, 'to')}`),
