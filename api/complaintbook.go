@@ -60,7 +60,8 @@ func statusOf(accepted, rejected, closed bool) ComplaintStatus {
 // them to mark: a complaint is a fixed-size record in chunks of records,
 // its strings spans of a byte arena, its labels (kind, category, channel,
 // source) numbers into a small table, and the indexes by id and by
-// tracking code maps of plain numbers.
+// tracking code maps of plain numbers. The received complaints are also
+// kept in the analysts' order, newest first, so that a list is one pass.
 type complaintBook struct {
 	src ComplaintSource
 	mu  sync.RWMutex
@@ -74,6 +75,10 @@ type complaintBook struct {
 	byID       map[uint64]uint32
 	hashID     func(string) uint64
 	byTracking map[[32]byte]uint32 // SHA-256 of the tracking code → index+1
+	// order is the received complaints newest first, then by id;
+	// unordered those received (or received again at another time)
+	// since it was last settled.
+	order, unordered []uint32
 	cursor     time.Time           // greatest ingested_at read
 	readAt     time.Time           // when the last refresh started
 	now        func() time.Time
@@ -88,6 +93,7 @@ type complaintRec struct {
 	next                                             uint32
 	verified                                         uint8
 	seen, trackable                                  bool
+	placed, pending                                  bool // in order; in unordered
 }
 
 func newComplaintBook(src ComplaintSource, now func() time.Time) *complaintBook {
@@ -128,6 +134,7 @@ func (b *complaintBook) refresh(ctx context.Context) error {
 				b.cursor = e.IngestedAt
 			}
 		}
+		b.settleLocked()
 		events = events[:0]
 	}
 	err := b.src.EventsOfTypes(ctx, complaintTypes, after, func(e warehouse.IngestedEvent) error {
@@ -151,6 +158,7 @@ func (b *complaintBook) apply(e model.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.applyLocked(e)
+	b.settleLocked()
 }
 
 // complaintData is the data of every complaint event type.
@@ -184,6 +192,9 @@ func (b *complaintBook) applyLocked(e model.Event) {
 	at := e.OccurredAt.UnixNano()
 	switch e.Type {
 	case model.EventComplaintReceived:
+		if !r.seen || r.received != at {
+			b.unorderLocked(i, r)
+		}
 		r.seen, r.received = true, at
 		r.uscc = b.text.set(r.uscc, string(e.USCC))
 		r.source, r.kind, r.category, r.channel = b.label.of(e.Source), b.label.of(d.Kind), b.label.of(d.Category), b.label.of(d.Channel)
@@ -253,10 +264,10 @@ func (b *complaintBook) find(f complaintFilter) []uint32 {
 		since = f.since.UnixNano()
 	}
 	var out []uint32
-	for i := range uint32(b.recs.len()) {
+	for _, i := range b.order {
 		r := b.recs.at(i)
-		if !r.seen || r.received < since {
-			continue
+		if r.received < since {
+			break // older ones follow
 		}
 		if (f.status == "" || statusOf(r.accepted != 0, r.rejected != 0, r.closed != 0) == f.status) &&
 			(f.kind == "" || b.label.name(r.kind) == f.kind) &&
@@ -265,14 +276,54 @@ func (b *complaintBook) find(f complaintFilter) []uint32 {
 			out = append(out, i)
 		}
 	}
-	slices.SortFunc(out, func(x, y uint32) int {
-		rx, ry := b.recs.at(x), b.recs.at(y)
-		if c := cmp.Compare(ry.received, rx.received); c != 0 {
-			return c
-		}
-		return bytes.Compare(b.text.bytes(rx.id), b.text.bytes(ry.id))
-	})
 	return out
+}
+
+// unorderLocked notes that record i's place in order is to be (re)found.
+func (b *complaintBook) unorderLocked(i uint32, r *complaintRec) {
+	if !r.pending {
+		r.pending = true
+		b.unordered = append(b.unordered, i)
+	}
+}
+
+// settleLocked places the unordered records in order: sorted among
+// themselves, then each inserted where a binary search puts it, merging
+// from the back so that the order moves once.
+func (b *complaintBook) settleLocked() {
+	fresh := b.unordered
+	if len(fresh) == 0 {
+		return
+	}
+	if slices.ContainsFunc(fresh, func(i uint32) bool { return b.recs.at(i).placed }) { // received again, at another time
+		b.order = slices.DeleteFunc(b.order, func(i uint32) bool { return b.recs.at(i).pending })
+	}
+	slices.SortFunc(fresh, b.compareLocked)
+	old := len(b.order)
+	b.order = slices.Grow(b.order, len(fresh))[:old+len(fresh)]
+	hi, w := old, len(b.order) // b.order[:hi] is what is left of the old order; b.order[w:] is merged
+	for k := len(fresh) - 1; k >= 0; k-- {
+		at, _ := slices.BinarySearchFunc(b.order[:hi], fresh[k], b.compareLocked)
+		w -= hi - at
+		copy(b.order[w:], b.order[at:hi])
+		hi = at
+		w--
+		b.order[w] = fresh[k]
+	}
+	for _, i := range fresh {
+		r := b.recs.at(i)
+		r.placed, r.pending = true, false
+	}
+	b.unordered = fresh[:0]
+}
+
+// compareLocked orders records newest first, then by id.
+func (b *complaintBook) compareLocked(x, y uint32) int {
+	rx, ry := b.recs.at(x), b.recs.at(y)
+	if c := cmp.Compare(ry.received, rx.received); c != 0 {
+		return c
+	}
+	return bytes.Compare(b.text.bytes(rx.id), b.text.bytes(ry.id))
 }
 
 // get is the complaints at those indexes (from find), in their order.
@@ -327,7 +378,8 @@ func (b *complaintBook) register(reg prometheus.Registerer) error {
 // as its key and value twice over (a map's groups are never full).
 func (b *complaintBook) sizeLocked() int {
 	rec := int(unsafe.Sizeof(complaintRec{}))
-	return len(b.recs.chunks)*chunkLen*rec + b.text.size() + 2*len(b.byID)*(8+4) + 2*len(b.byTracking)*(32+4)
+	return len(b.recs.chunks)*chunkLen*rec + b.text.size() + 2*len(b.byID)*(8+4) + 2*len(b.byTracking)*(32+4) +
+		4*(cap(b.order)+cap(b.unordered))
 }
 
 func unixTime(ns int64) time.Time {
