@@ -79,9 +79,9 @@ type complaintBook struct {
 	// unordered those received (or received again at another time)
 	// since it was last settled.
 	order, unordered []uint32
-	cursor     time.Time           // greatest ingested_at read
-	readAt     time.Time           // when the last refresh started
-	now        func() time.Time
+	cursor           time.Time // greatest ingested_at read
+	readAt           time.Time // when the last refresh started
+	now              func() time.Time
 }
 
 // complaintRec is one complaint: no pointers. Times are Unix nanoseconds,
@@ -204,8 +204,10 @@ func (b *complaintBook) applyLocked(e model.Event) {
 			// Only a SHA-256 in hex can match a code's hash; anything
 			// else marks the complaint trackable and is never found.
 			var h [32]byte
-			if n, err := hex.Decode(h[:], []byte(d.TrackingHash)); err == nil && n == len(h) {
-				b.byTracking[h] = i + 1
+			if len(d.TrackingHash) == hex.EncodedLen(len(h)) {
+				if _, err := hex.Decode(h[:], []byte(d.TrackingHash)); err == nil {
+					b.byTracking[h] = i + 1
+				}
 			}
 		}
 	case model.EventComplaintAccepted:

@@ -108,17 +108,20 @@ func TestComplaintBookFoldsEventsInAnyOrderAndFilters(t *testing.T) {
 }
 
 func TestComplaintBookChangesAFieldAndKeepsNoPointers(t *testing.T) {
-	// given a complaint closed, then closed again with another answer and without verified, when read, then it
-	// says the second; and the record type holds no pointer for the collector to mark
+	// given a complaint closed, then closed again with another answer and without verified, and complaints whose
+	// tracking hashes are no SHA-256 (one too long), when read, then it says the second, neither hash is indexed
+	// and nothing panics; and the record type holds no pointer for the collector to mark
 	b := newComplaintBook(nil, time.Now)
 	at := time.Date(2025, 3, 10, 9, 0, 0, 0, model.Shanghai)
 	b.apply(complaintEvent(t, model.EventComplaintReceived, "91320830MA1AAA018A", "320830", at,
 		map[string]any{"complaint_id": "A", "kind": "question", "category": "quality", "tracking_hash": "not-a-hash"}))
+	b.apply(complaintEvent(t, model.EventComplaintReceived, "91320830MA1AAA018A", "320830", at,
+		map[string]any{"complaint_id": "Z", "kind": "question", "category": "quality", "tracking_hash": trackingHash("x") + "00"}))
 	b.apply(complaintEvent(t, model.EventComplaintClosed, "91320830MA1AAA018A", "320830", at.Add(time.Hour),
 		map[string]any{"complaint_id": "A", "verified": false, "answer": "第一次"}))
 	b.apply(complaintEvent(t, model.EventComplaintClosed, "91320830MA1AAA018A", "320830", at.Add(2*time.Hour),
 		map[string]any{"complaint_id": "A", "answer": "第二次"}))
-	got := b.get(b.find(complaintFilter{}))
+	got := b.get(b.find(complaintFilter{uscc: "91320830MA1AAA018A", kind: "question", status: ComplaintStatusClosed}))
 	if len(got) != 1 || got[0].Answer != "第二次" || got[0].Verified != nil || !got[0].Trackable ||
 		!got[0].ClosedAt.Equal(at.Add(2*time.Hour)) {
 		t.Fatalf("got %+v", got)
