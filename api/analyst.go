@@ -296,15 +296,26 @@ func scoreFilter(c *gin.Context, m *serving.Model, exporting bool) (serving.Firm
 	if f.Cluster != "" && !m.HasCluster(f.Cluster) {
 		errs = append(errs, fmt.Errorf("cluster %q is not a cluster of any enterprise (a declared cluster id, or county-division such as 320830-C13)", f.Cluster))
 	}
-	def, hi := defaultLimit, maxLimit
-	if exporting {
-		def, hi = 1<<31-1, 1<<31-1
-	}
-	limit, err := intParam(c, "limit", def, 1, hi)
-	errs = append(errs, err)
-	offset, err := intParam(c, "offset", 0, 0, 1<<31-1)
+	limit, offset, err := listingPage(c, exporting)
 	errs = append(errs, err)
 	return f, limit, offset, errors.Join(errs...)
+}
+
+// pageParams reads ?limit= (def when absent, 1 to hi) and ?offset= (0 or
+// more), with every problem in err.
+func pageParams(c *gin.Context, def, hi int) (limit, offset int, err error) {
+	limit, lerr := intParam(c, "limit", def, 1, hi)
+	offset, oerr := intParam(c, "offset", 0, 0, 1<<31-1)
+	return limit, offset, errors.Join(lerr, oerr)
+}
+
+// listingPage is pageParams for an analysts' listing: defaultLimit, at most
+// maxLimit, and no limit for an export unless one is asked for.
+func listingPage(c *gin.Context, exporting bool) (limit, offset int, err error) {
+	if exporting {
+		return pageParams(c, exportLimit, exportLimit)
+	}
+	return pageParams(c, defaultLimit, maxLimit)
 }
 
 // intParam reads an integer query parameter in [lo, hi], def when absent.

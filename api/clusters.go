@@ -87,12 +87,7 @@ func (s *Server) clusterWarnings(c *gin.Context) {
 	format, exporting, xerr := exportParam(c)
 	f, err := clusterFilter(c, "open", "closed")
 	err = errors.Join(xerr, err)
-	def, hi := defaultLimit, maxLimit
-	if exporting {
-		def, hi = exportLimit, exportLimit
-	}
-	limit, lerr := intParam(c, "limit", def, 1, hi)
-	offset, oerr := intParam(c, "offset", 0, 0, 1<<31-1)
+	limit, offset, perr := listingPage(c, exporting)
 	if v, ok := c.GetQuery("needs_acknowledgement"); ok {
 		switch v {
 		case "true", "false":
@@ -102,7 +97,7 @@ func (s *Server) clusterWarnings(c *gin.Context) {
 			err = errors.Join(err, fmt.Errorf("needs_acknowledgement must be true or false, got %q", v))
 		}
 	}
-	if err := errors.Join(err, lerr, oerr); err != nil {
+	if err := errors.Join(err, perr); err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
 	}

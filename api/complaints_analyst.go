@@ -64,13 +64,7 @@ func complaintQuery(c *gin.Context, exporting bool) (complaintFilter, int, int, 
 	var err error
 	f.since, err = timeParam(c, "since")
 	errs = append(errs, err)
-	def, hi := defaultLimit, maxLimit
-	if exporting {
-		def, hi = 1<<31-1, 1<<31-1
-	}
-	limit, err := intParam(c, "limit", def, 1, hi)
-	errs = append(errs, err)
-	offset, err := intParam(c, "offset", 0, 0, 1<<31-1)
+	limit, offset, err := listingPage(c, exporting)
 	errs = append(errs, err)
 	return f, limit, offset, errors.Join(errs...)
 }

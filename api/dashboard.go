@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -186,18 +187,13 @@ func (s *Server) dashboardGrades(c *gin.Context) {
 	by := cmp.Or(c.Query("by"), "county")
 	rows, known := groups[by]
 	format, exporting, err0 := exportParam(c)
-	def, hi := defaultLimit, maxLimit
-	if exporting {
-		def, hi = exportLimit, exportLimit
-	}
-	limit, err := intParam(c, "limit", def, 1, hi)
-	offset, err2 := intParam(c, "offset", 0, 0, 1<<31-1)
+	limit, offset, err := listingPage(c, exporting)
 	switch {
 	case !known:
 		abort(c, http.StatusBadRequest, "invalid_query", "by must be county, industry, cluster or county_industry, got "+by)
 		return
-	case err0 != nil || err != nil || err2 != nil:
-		abort(c, http.StatusBadRequest, "invalid_query", cmp.Or(err0, err, err2).Error())
+	case err0 != nil || err != nil:
+		abort(c, http.StatusBadRequest, "invalid_query", errors.Join(err0, err).Error())
 		return
 	}
 	out := GradeBreakdown{By: by, Total: len(rows), Offset: offset, Limit: limit, Items: []GradeGroup{}}

@@ -258,12 +258,7 @@ func snapshotPaging(c *gin.Context, f listFormat) (*snapshotPage, bool) {
 		abort(c, http.StatusBadRequest, "invalid_query", fmt.Sprintf("offset and limit page format=json only: format=%s is the whole version", f.format))
 		return nil, false
 	}
-	limit, err := intParam(c, "limit", maxSnapshotPage, 1, maxSnapshotPage)
-	if err != nil {
-		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
-		return nil, false
-	}
-	offset, err := intParam(c, "offset", 0, 0, 1<<31-1)
+	limit, offset, err := pageParams(c, maxSnapshotPage, maxSnapshotPage)
 	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return nil, false
@@ -321,12 +316,7 @@ const maxVersionsPage = 1000
 // ?offset= and ?limit= (default 100): what the dashboards show as the
 // recent versions, from the read model's history.
 func (s *Server) listVersions(c *gin.Context) {
-	limit, err := intParam(c, "limit", 100, 1, maxVersionsPage)
-	if err != nil {
-		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
-		return
-	}
-	offset, err := intParam(c, "offset", 0, 0, 1<<31-1)
+	limit, offset, err := pageParams(c, 100, maxVersionsPage)
 	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return

@@ -42,12 +42,7 @@ const maxPublicListPage = 100
 // publicDishonest pages through the latest published version of the serious
 // dishonest list, in key order (by USCC).
 func (s *Server) publicDishonest(c *gin.Context) {
-	limit, err := intParam(c, "limit", 20, 1, maxPublicListPage)
-	if err != nil {
-		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
-		return
-	}
-	offset, err := intParam(c, "offset", 0, 0, 1<<31-1)
+	limit, offset, err := pageParams(c, 20, maxPublicListPage)
 	if err != nil {
 		abort(c, http.StatusBadRequest, "invalid_query", err.Error())
 		return
